@@ -1,0 +1,386 @@
+//! The untyped syntax tree: exactly what the user wrote, every node with its [`Span`].
+//!
+//! Nothing here is resolved or range-checked; literals keep their source text so that the
+//! checker can say precisely what is wrong with them. Produced by `syntax::parse`, consumed by
+//! `check::check`.
+
+use crate::source::{Span, Spanned};
+
+/// A name or other piece of text as written, with its span.
+pub type Text = Spanned<String>;
+
+/// One parsed `.mesh` file.
+#[derive(Debug, Clone)]
+pub struct File {
+    /// Every `namespace` declaration (the checker insists on exactly one).
+    pub namespaces: Vec<Text>,
+    /// Services and routes, in source order.
+    pub items: Vec<Item>,
+    /// The whole file, for diagnostics about the file as a whole.
+    pub span: Span,
+}
+
+/// A top-level declaration.
+#[derive(Debug, Clone)]
+pub enum Item {
+    /// `service NAME { ... }`.
+    Service(Service),
+    /// `route NAME ...`.
+    Route(Route),
+}
+
+/// `service NAME { ... }`.
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// The service name.
+    pub name: Text,
+    /// The declarations inside the braces, in source order.
+    pub items: Vec<ServiceItem>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// One declaration inside a service block.
+#[derive(Debug, Clone)]
+pub enum ServiceItem {
+    /// `host NAME`.
+    Host(Text),
+    /// `port N`.
+    Port(Literal),
+    /// `routes named NAME` / `policy named NAME`.
+    Named {
+        what: Spanned<NamedWhat>,
+        name: Text,
+    },
+    /// `subset NAME (labels) { policy }`.
+    Subset(Subset),
+    /// `pool`, `eject` or `balance`.
+    Policy(PolicyItem),
+}
+
+/// Which emitted resource a `named` declaration names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamedWhat {
+    /// The service's routes (an Istio VirtualService).
+    Routes,
+    /// The service's policy (an Istio DestinationRule).
+    Policy,
+}
+
+/// `subset v1 (version = v1) { ... }`.
+#[derive(Debug, Clone)]
+pub struct Subset {
+    /// The subset name.
+    pub name: Text,
+    /// The pod labels that select the subset, in source order.
+    pub labels: Vec<Label>,
+    /// Policy that applies to this subset only.
+    pub policy: Vec<PolicyItem>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `key = value` inside a subset's label list.
+#[derive(Debug, Clone)]
+pub struct Label {
+    /// The label key.
+    pub key: Text,
+    /// The label value.
+    pub value: Text,
+}
+
+/// A traffic-policy block: allowed on services and subsets.
+#[derive(Debug, Clone)]
+pub enum PolicyItem {
+    /// `pool { ... }`.
+    Pool(Block<PoolKey>),
+    /// `eject { ... }`.
+    Eject(Block<EjectKey>),
+    /// `balance ...`.
+    Balance(Balance),
+}
+
+/// A `{ ... }` block of settings, each a key and one literal value.
+#[derive(Debug, Clone)]
+pub struct Block<K> {
+    /// The settings in source order.
+    pub settings: Vec<Setting<K>>,
+    /// The keyword that opens the block.
+    pub keyword: Span,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// One line of a settings block.
+#[derive(Debug, Clone)]
+pub struct Setting<K> {
+    /// Which setting.
+    pub key: K,
+    /// Its value.
+    pub value: Literal,
+    /// The whole line.
+    pub span: Span,
+}
+
+/// The settings of a `pool` block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolKey {
+    /// `max connections N`.
+    MaxConnections,
+    /// `connect timeout D`.
+    ConnectTimeout,
+    /// `max pending requests N`.
+    MaxPendingRequests,
+    /// `max requests N`.
+    MaxRequests,
+    /// `max requests per connection N`.
+    MaxRequestsPerConnection,
+    /// `max retries N`.
+    MaxRetries,
+    /// `idle timeout D`.
+    IdleTimeout,
+    /// `h2 upgrade on|off|default`.
+    H2Upgrade,
+}
+
+/// The settings of an `eject` block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EjectKey {
+    /// `after N consecutive 5xx`.
+    Consecutive5xx,
+    /// `after N consecutive gateway errors`.
+    ConsecutiveGatewayErrors,
+    /// `after N consecutive errors`: the guide's deprecated spelling.
+    ConsecutiveErrors,
+    /// `check every D`.
+    Interval,
+    /// `for D`.
+    BaseEjectionTime,
+    /// `at most P`.
+    MaxEjectionPercent,
+    /// `keep P healthy`.
+    MinHealthPercent,
+}
+
+/// `balance ...`.
+#[derive(Debug, Clone)]
+pub struct Balance {
+    /// The algorithm.
+    pub kind: BalanceKind,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// A load-balancing algorithm as written.
+#[derive(Debug, Clone)]
+pub enum BalanceKind {
+    /// `round robin`.
+    RoundRobin,
+    /// `least request`.
+    LeastRequest,
+    /// `least conn`: the guide's (deprecated) spelling of least request.
+    LeastConn,
+    /// `random`.
+    Random,
+    /// `passthrough`.
+    Passthrough,
+    /// `hash header NAME`.
+    HashHeader(Text),
+    /// `hash cookie NAME ttl D path "/"`.
+    HashCookie {
+        name: Text,
+        ttl: Option<Literal>,
+        path: Option<Text>,
+    },
+    /// `hash source ip`.
+    HashSourceIp,
+    /// `hash query NAME`.
+    HashQuery(Text),
+}
+
+/// `route SERVICE when ... -> dests clauses`: one rule of a service's routes.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// The service whose traffic this rule routes.
+    pub service: Text,
+    /// Alternatives (OR) of conditions (AND); empty when there is no `when`.
+    pub matches: Vec<MatchAlt>,
+    /// Destinations after `->`; empty when there is no arrow (the service itself).
+    pub destinations: Vec<Destination>,
+    /// Everything after the destinations, in source order.
+    pub clauses: Vec<Spanned<Clause>>,
+    /// The whole rule.
+    pub span: Span,
+}
+
+/// Conditions joined by `and`.
+#[derive(Debug, Clone)]
+pub struct MatchAlt {
+    /// The conditions, all of which must hold.
+    pub conditions: Vec<Spanned<Condition>>,
+    /// The whole alternative.
+    pub span: Span,
+}
+
+/// One request condition.
+#[derive(Debug, Clone)]
+pub enum Condition {
+    /// `header NAME = "v"` (or `prefix`, `regex`).
+    Header { name: Text, matcher: StringMatch },
+    /// `query NAME = "v"`.
+    Query { name: Text, matcher: StringMatch },
+    /// `uri prefix "/v1"`.
+    Uri(StringMatch),
+    /// `method GET` or `method regex "GET|HEAD"`.
+    Method(StringMatch),
+}
+
+/// How a string is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchOp {
+    /// `=`.
+    Exact,
+    /// `prefix`.
+    Prefix,
+    /// `regex`.
+    Regex,
+}
+
+/// An operator and the string it compares with.
+#[derive(Debug, Clone)]
+pub struct StringMatch {
+    /// The operator.
+    pub op: MatchOp,
+    /// The value (unescaped).
+    pub value: Text,
+}
+
+/// `v2 10%`.
+#[derive(Debug, Clone)]
+pub struct Destination {
+    /// Where to.
+    pub target: DestRef,
+    /// The share of traffic, if written.
+    pub weight: Option<Literal>,
+    /// The whole destination.
+    pub span: Span,
+}
+
+/// `v2`, `billing` or `billing.v2`.
+#[derive(Debug, Clone)]
+pub struct DestRef {
+    /// The first name.
+    pub first: Text,
+    /// The subset after the dot, if any.
+    pub second: Option<Text>,
+    /// The whole reference.
+    pub span: Span,
+}
+
+/// A clause of a route after its destinations.
+#[derive(Debug, Clone)]
+pub enum Clause {
+    /// `retry N per try D on c1, c2 remote localities on|off`.
+    Retry(Retry),
+    /// `timeout D`.
+    Timeout(Literal),
+    /// `fault delay D for P`.
+    FaultDelay { delay: Literal, percent: Literal },
+    /// `fault abort CODE for P`.
+    FaultAbort {
+        status: AbortStatus,
+        percent: Literal,
+    },
+    /// `mirror DEST P`.
+    Mirror { target: DestRef, percent: Literal },
+    /// `rewrite uri "..."` / `rewrite authority "..."`.
+    Rewrite {
+        what: Spanned<RewriteWhat>,
+        value: Text,
+    },
+    /// `request ...` / `response ...` header operations.
+    Headers {
+        dir: Spanned<HeaderDir>,
+        op: HeaderOp,
+    },
+}
+
+/// `retry ...`.
+#[derive(Debug, Clone)]
+pub struct Retry {
+    /// The number of retries (Envoy attempts).
+    pub attempts: Literal,
+    /// `per try D`.
+    pub per_try: Option<Literal>,
+    /// `on c1, c2`: retry conditions as written.
+    pub on: Vec<Text>,
+    /// `remote localities on|off`.
+    pub remote_localities: Option<Literal>,
+}
+
+/// What a `fault abort` returns.
+#[derive(Debug, Clone)]
+pub enum AbortStatus {
+    /// An HTTP status literal.
+    Http(Literal),
+    /// `grpc NAME`.
+    Grpc(Text),
+}
+
+/// What a `rewrite` rewrites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RewriteWhat {
+    /// The path.
+    Uri,
+    /// The Host/:authority header.
+    Authority,
+}
+
+/// Whether header operations apply to requests or responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderDir {
+    /// `request`.
+    Request,
+    /// `response`.
+    Response,
+}
+
+/// A header operation.
+#[derive(Debug, Clone)]
+pub enum HeaderOp {
+    /// `set NAME = "v"`.
+    Set(Text, Text),
+    /// `add NAME = "v"`.
+    Add(Text, Text),
+    /// `remove NAME, NAME`.
+    Remove(Vec<Text>),
+}
+
+/// A literal as written: its kind and source text. Conversion and range checks are the
+/// checker's job.
+#[derive(Debug, Clone)]
+pub struct Literal {
+    /// What kind of literal the text is.
+    pub kind: LiteralKind,
+    /// The source text (for strings: the unescaped content).
+    pub text: String,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// The kinds of literal the grammar knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiteralKind {
+    /// `42`.
+    Int,
+    /// `2.5`.
+    Float,
+    /// `90%`.
+    Percent,
+    /// `15s`.
+    Duration,
+    /// `"text"`.
+    String,
+    /// `on`, `GET`.
+    Word,
+}

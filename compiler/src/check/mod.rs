@@ -1,0 +1,338 @@
+//! Checking: `ast::File`s → [`ir::Program`] plus every diagnostic.
+//!
+//! Never stops at the first problem: each check reports and moves on, so a program with several
+//! mistakes gets all of them. The IR is only meaningful (and only emitted) when no error was
+//! reported.
+//!
+//! Two passes: `declare` collects every service of every file (so a route may refer to a
+//! service declared later or in another file), then `routes` resolves and checks every route.
+
+mod names;
+mod policy;
+mod route;
+mod values;
+
+use std::collections::HashMap;
+
+use crate::ast;
+use crate::diagnostics::{did_you_mean, Code, Diagnostic};
+use crate::ir;
+use crate::source::Span;
+
+pub(crate) use values::Sink;
+
+/// Checks parsed files (in the order given) and lowers them to the IR.
+pub fn check(files: &[ast::File]) -> (ir::Program, Vec<Diagnostic>) {
+    let mut checker = Checker::default();
+    let namespaces: Vec<Option<String>> = files.iter().map(|f| checker.namespace(f)).collect();
+    for (file, namespace) in files.iter().zip(&namespaces) {
+        for item in &file.items {
+            if let ast::Item::Service(service) = item {
+                checker.declare(service, namespace.as_deref());
+            }
+        }
+    }
+    for (file, namespace) in files.iter().zip(&namespaces) {
+        for item in &file.items {
+            if let ast::Item::Route(route) = item {
+                checker.route(route, namespace.as_deref());
+            }
+        }
+    }
+    let program = ir::Program {
+        services: checker.services,
+    };
+    (program, checker.sink.diagnostics)
+}
+
+/// What the checker knows while it walks the program.
+#[derive(Default)]
+pub(crate) struct Checker {
+    pub(crate) sink: Sink,
+    /// Services in declaration order.
+    pub(crate) services: Vec<ir::Service>,
+    /// (namespace, name) → index into `services`.
+    by_name: HashMap<(String, String), usize>,
+    /// Span of each declared subset: (service index, subset name) → span.
+    pub(crate) subset_spans: HashMap<(usize, String), Span>,
+}
+
+impl Checker {
+    /// The file's one namespace; reports E0105 when there is none or more than one.
+    fn namespace(&mut self, file: &ast::File) -> Option<String> {
+        let Some(first) = file.namespaces.first() else {
+            let start = Span {
+                end: file.span.start,
+                ..file.span
+            };
+            self.sink.push(Diagnostic::new(
+                Code::E0105,
+                "this file declares no namespace",
+                start,
+                "expected `namespace NAME` here",
+                "start the file with the Kubernetes namespace its services live in, e.g. `namespace team1`",
+            ));
+            return None;
+        };
+        for extra in &file.namespaces[1..] {
+            self.sink.push(
+                Diagnostic::new(
+                    Code::E0105,
+                    "a file declares one namespace",
+                    extra.span,
+                    "second namespace declaration",
+                    "put the services of another namespace in a file of their own",
+                )
+                .with_secondary(first.span, "namespace declared here first"),
+            );
+        }
+        self.name_rule(&first.node, first.span, "namespace name", names::dns_label);
+        Some(first.node.clone())
+    }
+
+    /// Reports E0205 when `check` rejects `name`.
+    pub(crate) fn name_rule(
+        &mut self,
+        name: &str,
+        span: Span,
+        what: &str,
+        check: fn(&str) -> Result<(), String>,
+    ) -> bool {
+        match check(name) {
+            Ok(()) => true,
+            Err(reason) => {
+                self.sink.push(Diagnostic::new(
+                    Code::E0205,
+                    format!("invalid {what} `{name}`"),
+                    span,
+                    format!("{what} {reason}"),
+                    format!("rename it: Kubernetes and Istio reject this {what}"),
+                ));
+                false
+            }
+        }
+    }
+
+    /// Declares a service: its host, port, names, subsets and policy.
+    fn declare(&mut self, service: &ast::Service, namespace: Option<&str>) {
+        let name = &service.name;
+        self.name_rule(&name.node, name.span, "service name", names::dns_label);
+        let namespace = namespace.unwrap_or("default").to_string();
+        let key = (namespace.clone(), name.node.clone());
+        if let Some(&first) = self.by_name.get(&key) {
+            let first_span = self.services[first].span;
+            self.sink.push(
+                Diagnostic::new(
+                    Code::E0103,
+                    format!(
+                        "service `{}` is defined twice in namespace `{namespace}`",
+                        name.node
+                    ),
+                    name.span,
+                    "defined again here",
+                    "merge the two declarations into one `service` block",
+                )
+                .with_secondary(first_span, "first defined here"),
+            );
+            return;
+        }
+        let mut ir_service = ir::Service {
+            host: format!("{}.{namespace}.svc.cluster.local", name.node),
+            namespace,
+            name: name.node.clone(),
+            port: None,
+            subsets: Vec::new(),
+            policy: ir::TrafficPolicy::default(),
+            routes: Vec::new(),
+            routes_name: name.node.clone(),
+            policy_name: name.node.clone(),
+            span: name.span,
+        };
+        let index = self.services.len();
+        let mut seen = Seen::default();
+        let mut policy_items = Vec::new();
+        for item in &service.items {
+            match item {
+                ast::ServiceItem::Host(host) => {
+                    if seen.first(&mut self.sink, "host", host.span)
+                        && self.name_rule(&host.node, host.span, "host", names::host)
+                    {
+                        ir_service.host = host.node.clone();
+                    }
+                }
+                ast::ServiceItem::Port(port) => {
+                    if seen.first(&mut self.sink, "port", port.span) {
+                        ir_service.port = self
+                            .sink
+                            .count(port, 1, 65535, "a port", "ports are 1 to 65535")
+                            .map(|p| p as u16);
+                    }
+                }
+                ast::ServiceItem::Named { what, name } => {
+                    let (label, slot) = match what.node {
+                        ast::NamedWhat::Routes => ("routes named", &mut ir_service.routes_name),
+                        ast::NamedWhat::Policy => ("policy named", &mut ir_service.policy_name),
+                    };
+                    if seen.first(&mut self.sink, label, what.span.to(name.span))
+                        && self.name_rule(
+                            &name.node,
+                            name.span,
+                            "resource name",
+                            names::dns_subdomain,
+                        )
+                    {
+                        *slot = name.node.clone();
+                    }
+                }
+                ast::ServiceItem::Subset(subset) => {
+                    if let Some(ir_subset) = self.subset(subset, index, &ir_service.subsets) {
+                        ir_service.subsets.push(ir_subset);
+                    }
+                }
+                ast::ServiceItem::Policy(policy) => policy_items.push(policy),
+            }
+        }
+        ir_service.policy = self.policy(policy_items);
+        self.by_name.insert(key, index);
+        self.services.push(ir_service);
+    }
+
+    fn subset(
+        &mut self,
+        subset: &ast::Subset,
+        service: usize,
+        earlier: &[ir::Subset],
+    ) -> Option<ir::Subset> {
+        let name = &subset.name;
+        self.name_rule(&name.node, name.span, "subset name", names::subset_name);
+        let key = (service, name.node.clone());
+        if let Some(&first) = self.subset_spans.get(&key) {
+            self.sink.push(
+                Diagnostic::new(
+                    Code::E0103,
+                    format!("subset `{}` is defined twice", name.node),
+                    name.span,
+                    "defined again here",
+                    "give each subset a distinct name",
+                )
+                .with_secondary(first, "first defined here"),
+            );
+            return None;
+        }
+        self.subset_spans.insert(key, name.span);
+        let mut labels = indexmap::IndexMap::new();
+        let mut label_spans: HashMap<&str, Span> = HashMap::new();
+        for label in &subset.labels {
+            self.name_rule(
+                &label.key.node,
+                label.key.span,
+                "label key",
+                names::label_key,
+            );
+            self.name_rule(
+                &label.value.node,
+                label.value.span,
+                "label value",
+                names::label_value,
+            );
+            if let Some(first) = label_spans.insert(&label.key.node, label.key.span) {
+                self.sink.push(
+                    Diagnostic::new(
+                        Code::E0103,
+                        format!("label `{}` is given twice", label.key.node),
+                        label.key.span,
+                        "given again here",
+                        "a pod label has one value: keep one of the two",
+                    )
+                    .with_secondary(first, "first given here"),
+                );
+                continue;
+            }
+            labels.insert(label.key.node.clone(), label.value.node.clone());
+        }
+        if let Some(same) = earlier.iter().find(|s| s.labels == labels) {
+            let first = self
+                .subset_spans
+                .get(&(service, same.name.clone()))
+                .copied();
+            let mut diagnostic = Diagnostic::new(
+                Code::E0103,
+                format!(
+                    "subsets `{}` and `{}` select the same pods",
+                    same.name, name.node
+                ),
+                subset.span,
+                "same labels as an earlier subset",
+                "give each subset the labels of a different version",
+            );
+            if let Some(first) = first {
+                diagnostic = diagnostic.with_secondary(first, "the earlier subset");
+            }
+            self.sink.push(diagnostic);
+        }
+        let policy = self.policy(subset.policy.iter().collect());
+        Some(ir::Subset {
+            name: name.node.clone(),
+            labels,
+            policy,
+        })
+    }
+
+    /// Resolves the service a route names, in the route's namespace.
+    pub(crate) fn resolve_service(&mut self, name: &ast::Text, namespace: &str) -> Option<usize> {
+        if let Some(&index) = self
+            .by_name
+            .get(&(namespace.to_string(), name.node.clone()))
+        {
+            return Some(index);
+        }
+        let candidates: Vec<&str> = self
+            .services
+            .iter()
+            .filter(|s| s.namespace == namespace)
+            .map(|s| s.name.as_str())
+            .collect();
+        let help = match did_you_mean(&name.node, candidates.iter().copied()) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => format!(
+                "declare it with `service {} {{ ... }}` in namespace `{namespace}`",
+                name.node
+            ),
+        };
+        self.sink.push(Diagnostic::new(
+            Code::E0101,
+            format!("unknown service `{}`", name.node),
+            name.span,
+            format!("no service `{}` in namespace `{namespace}`", name.node),
+            help,
+        ));
+        None
+    }
+}
+
+/// Remembers which one-per-block settings were seen, to report the second as E0304.
+#[derive(Default)]
+pub(crate) struct Seen {
+    spans: Vec<(&'static str, Span)>,
+}
+
+impl Seen {
+    /// Records `what`; returns false (after reporting E0304) when it was already there.
+    pub(crate) fn first(&mut self, sink: &mut Sink, what: &'static str, span: Span) -> bool {
+        if let Some((_, first)) = self.spans.iter().find(|(seen, _)| *seen == what) {
+            sink.push(
+                Diagnostic::new(
+                    Code::E0304,
+                    format!("`{what}` is given twice"),
+                    span,
+                    "given again here",
+                    "keep one of the two",
+                )
+                .with_secondary(*first, "first given here"),
+            );
+            return false;
+        }
+        self.spans.push((what, span));
+        true
+    }
+}

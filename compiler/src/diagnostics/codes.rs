@@ -1,0 +1,79 @@
+//! Every diagnostic code meshc can emit, in one place.
+//!
+//! Codes are stable: never reuse or renumber one. A code that is no longer emitted keeps its
+//! entry and its book page, with a note saying so. Ranges: `E00xx` syntax, `E01xx` names,
+//! `E02xx` values, `E03xx` rules that span several values; `W0xxx` are warnings.
+//! Each code's explanation is its book page (`book/src/errors/CODE.md`), which `meshc explain`
+//! prints; a test checks that every code has a page, a fixture and a SUMMARY.md entry.
+
+macro_rules! codes {
+    ($($code:ident => $summary:literal,)*) => {
+        /// A diagnostic code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $(
+                #[doc = $summary]
+                $code,
+            )*
+        }
+
+        impl Code {
+            /// Every code, in order.
+            pub const ALL: &'static [Code] = &[$(Code::$code,)*];
+
+            /// The code as written in diagnostics: `E0101`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$code => stringify!($code),)* }
+            }
+
+            /// A one-line summary.
+            pub fn summary(self) -> &'static str {
+                match self { $(Code::$code => $summary,)* }
+            }
+
+            /// The long explanation: the code's book page.
+            pub fn explanation(self) -> &'static str {
+                match self {
+                    $(Code::$code => include_str!(concat!("../../../book/src/errors/", stringify!($code), ".md")),)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    E0001 => "syntax error",
+    E0101 => "unknown service",
+    E0102 => "unknown subset",
+    E0103 => "duplicate definition",
+    E0104 => "ambiguous destination",
+    E0105 => "missing or repeated namespace",
+    E0201 => "wrong kind of value",
+    E0202 => "value out of range",
+    E0203 => "unknown retry condition",
+    E0204 => "invalid duration",
+    E0205 => "invalid name",
+    E0206 => "unknown keyword value",
+    E0301 => "percentages do not total 100%",
+    E0302 => "some destinations have a weight and some do not",
+    E0303 => "retry settings with zero retries",
+    E0304 => "setting given twice",
+    E0305 => "empty policy block",
+    E0306 => "per-try timeout longer than the route timeout",
+    W0001 => "deprecated Istio field",
+}
+
+impl Code {
+    /// Looks a code up by its text, ignoring ASCII case.
+    pub fn parse(text: &str) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|code| code.as_str().eq_ignore_ascii_case(text))
+    }
+
+    /// Whether the code is a warning.
+    pub fn is_warning(self) -> bool {
+        self.as_str().starts_with('W')
+    }
+}

@@ -1,0 +1,171 @@
+//! Diagnostics as data: a code, a message, labelled spans and a help line.
+//!
+//! Phases produce [`Diagnostic`] values; only `render` turns them into text (human, through
+//! codespan-reporting, or JSON lines). Messages are lowercase, without a trailing period, with
+//! names in backticks.
+
+pub mod codes;
+pub mod render;
+
+pub use codes::Code;
+
+use crate::source::Span;
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Compilation fails; nothing is emitted.
+    Error,
+    /// Compilation succeeds (unless warnings are denied).
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A span with a message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Label {
+    /// Where.
+    pub span: Span,
+    /// What about it.
+    pub message: String,
+}
+
+/// One problem found in the user's program.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    /// The stable code.
+    pub code: Code,
+    /// Error or warning (follows from the code).
+    pub severity: Severity,
+    /// The headline.
+    pub message: String,
+    /// The main span: what is wrong here.
+    pub primary: Label,
+    /// Related spans ("first defined here").
+    pub secondary: Vec<Label>,
+    /// How to fix it.
+    pub help: String,
+    /// Extra facts.
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with `code`, its headline, and the primary label.
+    pub fn new(
+        code: Code,
+        message: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Diagnostic {
+        let severity = if code.is_warning() {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        Diagnostic {
+            code,
+            severity,
+            message: message.into(),
+            primary: Label {
+                span,
+                message: label.into(),
+            },
+            secondary: Vec::new(),
+            help: help.into(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Adds a secondary label.
+    pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
+        self.secondary.push(Label {
+            span,
+            message: message.into(),
+        });
+        self
+    }
+
+    /// Adds a note.
+    pub fn with_note(mut self, note: impl Into<String>) -> Diagnostic {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// Whether this is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Sorts diagnostics by file, then position, then code, so output never depends on the order
+/// in which checks ran.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        (
+            a.primary.span.file,
+            a.primary.span.start,
+            a.primary.span.end,
+            a.code,
+        )
+            .cmp(&(
+                b.primary.span.file,
+                b.primary.span.start,
+                b.primary.span.end,
+                b.code,
+            ))
+    });
+}
+
+/// The names in `candidates` closest to `name`, for "did you mean" help: at most one, and only
+/// when it is close enough to be a plausible typo.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|candidate| (edit_distance(name, candidate), candidate))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance over chars, case-insensitive.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        let names = ["research-agent", "code-agent", "orchestrator-agent"];
+        assert_eq!(did_you_mean("reserch-agent", names), Some("research-agent"));
+        assert_eq!(did_you_mean("code-agnet", names), Some("code-agent"));
+        assert_eq!(did_you_mean("billing", names), None);
+    }
+}

@@ -1,0 +1,377 @@
+//! Serde models of the Kubernetes objects meshc emits, with the exact field names of the
+//! upstream CRDs. Optional fields are skipped when unset; maps keep insertion order.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+/// Object metadata.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Metadata {
+    /// Object name.
+    pub name: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Labels.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub labels: IndexMap<String, String>,
+}
+
+/// A top-level Kubernetes object.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Object<S> {
+    /// `group/version`.
+    pub api_version: &'static str,
+    /// The kind.
+    pub kind: &'static str,
+    /// Name, namespace, labels.
+    pub metadata: Metadata,
+    /// The spec.
+    pub spec: S,
+}
+
+/// Istio `VirtualService` spec.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct VirtualServiceSpec {
+    /// Hosts the routes apply to.
+    pub hosts: Vec<String>,
+    /// HTTP rules, first match wins.
+    pub http: Vec<HttpRoute>,
+}
+
+/// One HTTP rule.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpRoute {
+    /// Alternatives.
+    #[serde(rename = "match", skip_serializing_if = "Vec::is_empty")]
+    pub matches: Vec<HttpMatch>,
+    /// Fault injection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<Fault>,
+    /// Destinations.
+    pub route: Vec<RouteDestination>,
+    /// Mirror destination.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mirror: Option<Destination>,
+    /// Share mirrored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mirror_percentage: Option<Percent>,
+    /// Rewrite.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rewrite: Option<Rewrite>,
+    /// Timeout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    /// Retries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<Retries>,
+    /// Header operations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headers: Option<Headers>,
+}
+
+/// `match[]` entry.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpMatch {
+    /// Path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<StringMatch>,
+    /// Method.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<StringMatch>,
+    /// Headers.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub headers: IndexMap<String, StringMatch>,
+    /// Query parameters.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub query_params: IndexMap<String, StringMatch>,
+}
+
+/// Exactly one of exact, prefix, regex.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub enum StringMatch {
+    /// Equal.
+    Exact(String),
+    /// Prefix.
+    Prefix(String),
+    /// RE2.
+    Regex(String),
+}
+
+/// `route[]` entry.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RouteDestination {
+    /// Where.
+    pub destination: Destination,
+    /// Relative weight.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u32>,
+}
+
+/// A destination host and subset.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Destination {
+    /// Host.
+    pub host: String,
+    /// Subset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subset: Option<String>,
+}
+
+/// `{value: double}`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Percent {
+    /// 0–100.
+    pub value: f64,
+}
+
+/// Fault injection.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Fault {
+    /// Delay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay: Option<FaultDelay>,
+    /// Abort.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abort: Option<FaultAbort>,
+}
+
+/// Injected delay.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultDelay {
+    /// Share delayed (always emitted: omitted means 0 %).
+    pub percentage: Percent,
+    /// The delay.
+    pub fixed_delay: String,
+}
+
+/// Injected abort.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultAbort {
+    /// Share aborted (always emitted: omitted means 0 %).
+    pub percentage: Percent,
+    /// HTTP status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    /// gRPC status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grpc_status: Option<String>,
+}
+
+/// Rewrite.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Rewrite {
+    /// Path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// Authority.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authority: Option<String>,
+}
+
+/// Retries.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Retries {
+    /// Retries after the first try.
+    pub attempts: u32,
+    /// Per-try timeout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_try_timeout: Option<String>,
+    /// Comma-separated conditions, no spaces.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_on: Option<String>,
+    /// Retry in other localities.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_remote_localities: Option<bool>,
+}
+
+/// Request and response header operations.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Headers {
+    /// On requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<HeaderOperations>,
+    /// On responses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<HeaderOperations>,
+}
+
+/// set / add / remove.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HeaderOperations {
+    /// Replace.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub set: IndexMap<String, String>,
+    /// Append.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub add: IndexMap<String, String>,
+    /// Remove.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub remove: Vec<String>,
+}
+
+/// Istio `DestinationRule` spec.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DestinationRuleSpec {
+    /// Host.
+    pub host: String,
+    /// Service-wide policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic_policy: Option<TrafficPolicy>,
+    /// Subsets.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subsets: Vec<Subset>,
+}
+
+/// A subset.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Subset {
+    /// Name.
+    pub name: String,
+    /// Pod labels.
+    pub labels: IndexMap<String, String>,
+    /// Subset policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic_policy: Option<TrafficPolicy>,
+}
+
+/// Traffic policy.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TrafficPolicy {
+    /// Load balancing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_balancer: Option<LoadBalancer>,
+    /// Connection pool.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_pool: Option<ConnectionPool>,
+    /// Outlier detection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outlier_detection: Option<OutlierDetection>,
+}
+
+/// Load balancer: `simple` or `consistentHash`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub enum LoadBalancer {
+    /// Named algorithm.
+    Simple(&'static str),
+    /// Hash-based affinity.
+    ConsistentHash(ConsistentHash),
+}
+
+/// Consistent-hash key (exactly one field set).
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsistentHash {
+    /// Header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_header_name: Option<String>,
+    /// Cookie.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_cookie: Option<HttpCookie>,
+    /// Source IP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_source_ip: Option<bool>,
+    /// Query parameter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_query_parameter_name: Option<String>,
+}
+
+/// Hash cookie.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HttpCookie {
+    /// Name.
+    pub name: String,
+    /// Path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Lifetime.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
+}
+
+/// Connection pool.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ConnectionPool {
+    /// TCP limits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<TcpSettings>,
+    /// HTTP limits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpSettings>,
+}
+
+/// TCP pool settings.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct TcpSettings {
+    /// Max connections.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<u32>,
+    /// Connect timeout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect_timeout: Option<String>,
+}
+
+/// HTTP pool settings.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpSettings {
+    /// HTTP/1.1 pending.
+    #[serde(
+        rename = "http1MaxPendingRequests",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub http1_max_pending_requests: Option<u32>,
+    /// HTTP/2 requests.
+    #[serde(rename = "http2MaxRequests", skip_serializing_if = "Option::is_none")]
+    pub http2_max_requests: Option<u32>,
+    /// Per connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_requests_per_connection: Option<u32>,
+    /// Retries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_retries: Option<u32>,
+    /// Idle timeout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<String>,
+    /// Upgrade policy.
+    #[serde(rename = "h2UpgradePolicy", skip_serializing_if = "Option::is_none")]
+    pub h2_upgrade_policy: Option<&'static str>,
+}
+
+/// Outlier detection.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct OutlierDetection {
+    /// 5xx count.
+    #[serde(
+        rename = "consecutive5xxErrors",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub consecutive_5xx_errors: Option<u32>,
+    /// Gateway error count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consecutive_gateway_errors: Option<u32>,
+    /// Interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    /// Base ejection time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_ejection_time: Option<String>,
+    /// Max ejection percent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_ejection_percent: Option<u32>,
+    /// Min health percent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_health_percent: Option<u32>,
+}

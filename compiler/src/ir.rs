@@ -1,0 +1,289 @@
+//! The typed IR: what a program means, after names are resolved, values converted and
+//! range-checked, and defaults filled in. Emitters read only this.
+//!
+//! **Architecture invariant:** nothing here refers to pest, the AST, or YAML field names; every
+//! value in the IR is valid for Istio (the checker guarantees it), so emitters cannot fail.
+
+use indexmap::IndexMap;
+
+use crate::source::Span;
+
+/// Everything one compilation declares, in source order.
+#[derive(Debug, Clone, Default)]
+pub struct Program {
+    /// Services, in the order of their files and then of their declarations.
+    pub services: Vec<Service>,
+}
+
+/// A length of time, in whole milliseconds (≥ 1 ms: the checker rejects less).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Duration {
+    /// Milliseconds.
+    pub millis: u64,
+}
+
+impl std::fmt::Display for Duration {
+    /// The Go duration syntax Kubernetes expects: whole seconds as `30s`, otherwise `1500ms`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.millis % 1000 == 0 {
+            write!(f, "{}s", self.millis / 1000)
+        } else {
+            write!(f, "{}ms", self.millis)
+        }
+    }
+}
+
+/// A service and everything declared about it.
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// The namespace of its file.
+    pub namespace: String,
+    /// The service name.
+    pub name: String,
+    /// The host that routes and policies apply to (default `<name>.<namespace>.svc.cluster.local`).
+    pub host: String,
+    /// The service port, if declared.
+    pub port: Option<u16>,
+    /// Subsets in source order.
+    pub subsets: Vec<Subset>,
+    /// Service-wide traffic policy.
+    pub policy: TrafficPolicy,
+    /// Route rules in source order, across every file.
+    pub routes: Vec<RouteRule>,
+    /// Name of the emitted routes resource.
+    pub routes_name: String,
+    /// Name of the emitted policy resource.
+    pub policy_name: String,
+    /// Where the service was declared.
+    pub span: Span,
+}
+
+/// A named group of the service's pods.
+#[derive(Debug, Clone)]
+pub struct Subset {
+    /// The subset name.
+    pub name: String,
+    /// Pod labels selecting the subset, in source order.
+    pub labels: IndexMap<String, String>,
+    /// Subset-level policy.
+    pub policy: TrafficPolicy,
+}
+
+/// Connection pool, outlier detection and load balancing; every part optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrafficPolicy {
+    /// Connection limits.
+    pub pool: Option<Pool>,
+    /// Outlier detection.
+    pub eject: Option<Eject>,
+    /// Load balancing.
+    pub balance: Option<Balance>,
+}
+
+impl TrafficPolicy {
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        self.pool.is_none() && self.eject.is_none() && self.balance.is_none()
+    }
+}
+
+/// Connection-pool limits (all counts ≥ 1).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Pool {
+    /// TCP: maximum connections.
+    pub max_connections: Option<u32>,
+    /// TCP: connect timeout.
+    pub connect_timeout: Option<Duration>,
+    /// HTTP/1.1: maximum pending requests.
+    pub max_pending_requests: Option<u32>,
+    /// HTTP/2: maximum concurrent requests.
+    pub max_requests: Option<u32>,
+    /// Maximum requests per connection.
+    pub max_requests_per_connection: Option<u32>,
+    /// Maximum concurrent retries.
+    pub max_retries: Option<u32>,
+    /// HTTP idle timeout.
+    pub idle_timeout: Option<Duration>,
+    /// HTTP/1.1 → HTTP/2 upgrade policy.
+    pub h2_upgrade: Option<H2Upgrade>,
+}
+
+/// Istio's `h2UpgradePolicy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum H2Upgrade {
+    /// `default`: the mesh-wide setting.
+    Default,
+    /// `off`.
+    DoNotUpgrade,
+    /// `on`.
+    Upgrade,
+}
+
+/// Outlier detection.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Eject {
+    /// Consecutive 5xx responses before ejection.
+    pub consecutive_5xx: Option<u32>,
+    /// Consecutive gateway errors (502, 503, 504) before ejection.
+    pub consecutive_gateway_errors: Option<u32>,
+    /// Time between analysis sweeps.
+    pub interval: Option<Duration>,
+    /// Minimum ejection time.
+    pub base_ejection_time: Option<Duration>,
+    /// Maximum share of hosts ejected, 0–100.
+    pub max_ejection_percent: Option<u32>,
+    /// Minimum share of healthy hosts, 0–100.
+    pub min_health_percent: Option<u32>,
+}
+
+/// A load-balancing algorithm.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Balance {
+    /// Round robin.
+    RoundRobin,
+    /// Least request (also what `least conn` means).
+    LeastRequest,
+    /// Random.
+    Random,
+    /// Forward to the address the caller asked for.
+    Passthrough,
+    /// Consistent hash on a header.
+    HashHeader(String),
+    /// Consistent hash on a cookie.
+    HashCookie {
+        name: String,
+        ttl: Option<Duration>,
+        path: Option<String>,
+    },
+    /// Consistent hash on the source IP.
+    HashSourceIp,
+    /// Consistent hash on a query parameter.
+    HashQuery(String),
+}
+
+/// One rule of a service's routes.
+#[derive(Debug, Clone, Default)]
+pub struct RouteRule {
+    /// Alternatives (any may match), each a conjunction; empty matches everything.
+    pub matches: Vec<Match>,
+    /// Where traffic goes.
+    pub destinations: Vec<Destination>,
+    /// Retry policy, if written.
+    pub retry: Option<Retry>,
+    /// Whole-request timeout.
+    pub timeout: Option<Duration>,
+    /// Fault injection.
+    pub fault: Fault,
+    /// Mirroring.
+    pub mirror: Option<Mirror>,
+    /// Rewrites.
+    pub rewrite: Rewrite,
+    /// Header operations.
+    pub request_headers: HeaderOps,
+    /// Header operations on responses.
+    pub response_headers: HeaderOps,
+}
+
+/// Conditions that must all hold.
+#[derive(Debug, Clone, Default)]
+pub struct Match {
+    /// Header conditions by name, in source order.
+    pub headers: IndexMap<String, StringMatch>,
+    /// Query-parameter conditions by name.
+    pub query: IndexMap<String, StringMatch>,
+    /// The path condition.
+    pub uri: Option<StringMatch>,
+    /// The method condition.
+    pub method: Option<StringMatch>,
+}
+
+/// A string comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StringMatch {
+    /// Equal.
+    Exact(String),
+    /// Starts with.
+    Prefix(String),
+    /// RE2 regular expression.
+    Regex(String),
+}
+
+/// A destination and its weight.
+#[derive(Debug, Clone)]
+pub struct Destination {
+    /// Host of the destination service.
+    pub host: String,
+    /// Subset, if any.
+    pub subset: Option<String>,
+    /// Weight, if written (the checker makes percentages total 100).
+    pub weight: Option<u32>,
+}
+
+/// A retry policy.
+#[derive(Debug, Clone)]
+pub struct Retry {
+    /// Retries after the first try.
+    pub attempts: u32,
+    /// Timeout of each try.
+    pub per_try_timeout: Option<Duration>,
+    /// Conditions, canonical spelling, in source order.
+    pub on: Vec<String>,
+    /// Whether retries may go to other localities.
+    pub remote_localities: Option<bool>,
+}
+
+/// Fault injection: a delay, an abort, or both.
+#[derive(Debug, Clone, Default)]
+pub struct Fault {
+    /// Delay and the percentage of requests delayed.
+    pub delay: Option<(Duration, f64)>,
+    /// Abort and the percentage of requests aborted.
+    pub abort: Option<(AbortStatus, f64)>,
+}
+
+/// What an injected abort returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AbortStatus {
+    /// An HTTP status, 200–599.
+    Http(u16),
+    /// A gRPC status name.
+    Grpc(String),
+}
+
+/// Traffic mirroring.
+#[derive(Debug, Clone)]
+pub struct Mirror {
+    /// Where copies go.
+    pub host: String,
+    /// Subset, if any.
+    pub subset: Option<String>,
+    /// Percentage of requests mirrored.
+    pub percent: f64,
+}
+
+/// Request rewrites.
+#[derive(Debug, Clone, Default)]
+pub struct Rewrite {
+    /// New path (or prefix).
+    pub uri: Option<String>,
+    /// New Host/:authority.
+    pub authority: Option<String>,
+}
+
+/// Header operations, each list in source order.
+#[derive(Debug, Clone, Default)]
+pub struct HeaderOps {
+    /// Set (replace).
+    pub set: IndexMap<String, String>,
+    /// Add (append).
+    pub add: IndexMap<String, String>,
+    /// Remove.
+    pub remove: Vec<String>,
+}
+
+impl HeaderOps {
+    /// Whether there is no operation.
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.add.is_empty() && self.remove.is_empty()
+    }
+}

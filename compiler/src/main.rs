@@ -1,0 +1,249 @@
+//! The `meshc` command line: reads files, calls the library, prints, sets the exit status.
+//!
+//! Exit status: 0 success (warnings allowed), 1 compile errors (or warnings under
+//! `--deny-warnings`), 2 usage or I/O errors. Diagnostics go to stderr, YAML to stdout.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+
+use meshc::diagnostics::render;
+use meshc::{Code, Compilation, SourceMap};
+
+/// Compile .mesh traffic policy to Istio manifests.
+#[derive(Parser)]
+#[command(name = "meshc", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile and print the manifests as multi-document YAML (or write them with -o).
+    Build {
+        #[command(flatten)]
+        input: Input,
+        /// Write one file per manifest into DIR instead of stdout; nothing is written on error.
+        #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
+    /// Check the files and report diagnostics only.
+    Check {
+        #[command(flatten)]
+        input: Input,
+    },
+    /// Explain a diagnostic code; without a code, list every code.
+    Explain {
+        /// A code such as E0101.
+        code: Option<String>,
+    },
+}
+
+#[derive(clap::Args)]
+struct Input {
+    /// .mesh files, or directories searched for *.mesh.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// How diagnostics are printed.
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+    message_format: MessageFormat,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    deny_warnings: bool,
+    /// When to colour diagnostics.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MessageFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+/// A failure that is not the user's program: exit status 2.
+struct UsageError(String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Build { input, out_dir } => compile(&input, Some(out_dir)),
+        Command::Check { input } => compile(&input, None),
+        Command::Explain { code } => explain(code.as_deref()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(UsageError(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `meshc build` (with `Some(out_dir)`) and `meshc check` (with `None`).
+fn compile(input: &Input, build: Option<Option<PathBuf>>) -> Result<ExitCode, UsageError> {
+    let sources = read_sources(&input.paths)?;
+    let compilation = meshc::compile(&sources);
+    report(&sources, &compilation, input)?;
+    let warnings = compilation.diagnostics.iter().any(|d| !d.is_error());
+    if compilation.has_errors() || (input.deny_warnings && warnings) {
+        return Ok(ExitCode::from(1));
+    }
+    match build {
+        Some(Some(dir)) => write_dir(&dir, &compilation)?,
+        Some(None) => {
+            let yaml = meshc::emit::yaml::stream(&compilation.manifests);
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(yaml.as_bytes())
+                .and_then(|()| stdout.flush())
+                .map_err(|e| UsageError(format!("cannot write to stdout: {e}")))?;
+        }
+        None => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads every input: files as given, directories searched recursively for `*.mesh`. Files are
+/// sorted by path, so the output does not depend on the order of the arguments.
+fn read_sources(paths: &[PathBuf]) -> Result<SourceMap, UsageError> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let before = files.len();
+            collect_dir(path, &mut files)?;
+            if files.len() == before {
+                return Err(UsageError(format!(
+                    "no .mesh files in `{}`",
+                    path.display()
+                )));
+            }
+        } else {
+            files.push(path.clone());
+        }
+    }
+    files.sort();
+    files.dedup();
+    let mut sources = SourceMap::new();
+    for file in files {
+        let bytes = std::fs::read(&file)
+            .map_err(|e| UsageError(format!("cannot read `{}`: {e}", file.display())))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| UsageError(format!("`{}` is not UTF-8 text", file.display())))?;
+        sources.add(file.display().to_string(), text);
+    }
+    Ok(sources)
+}
+
+fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), UsageError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| UsageError(format!("cannot read directory `{}`: {e}", dir.display())))?;
+    for entry in entries {
+        let path = entry
+            .map_err(|e| UsageError(format!("cannot read directory `{}`: {e}", dir.display())))?
+            .path();
+        if path.is_dir() {
+            collect_dir(&path, files)?;
+        } else if path.extension().is_some_and(|ext| ext == "mesh") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Prints every diagnostic on stderr.
+fn report(sources: &SourceMap, compilation: &Compilation, input: &Input) -> Result<(), UsageError> {
+    let io = |e: std::io::Error| UsageError(format!("cannot write to stderr: {e}"));
+    match input.message_format {
+        MessageFormat::Json => {
+            let mut stderr = std::io::stderr().lock();
+            for diagnostic in &compilation.diagnostics {
+                writeln!(stderr, "{}", render::json_line(sources, diagnostic)).map_err(io)?;
+            }
+        }
+        MessageFormat::Human => {
+            let choice = match input.color {
+                Color::Always => ColorChoice::Always,
+                Color::Never => ColorChoice::Never,
+                Color::Auto if std::io::stderr().is_terminal() => ColorChoice::Auto,
+                Color::Auto => ColorChoice::Never,
+            };
+            let mut stderr = StandardStream::stderr(choice);
+            render::human(sources, &compilation.diagnostics, &mut stderr).map_err(io)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes one file per manifest into `dir`, all or nothing: everything is first written to a
+/// staging directory beside `dir`, then moved into place.
+fn write_dir(dir: &Path, compilation: &Compilation) -> Result<(), UsageError> {
+    let io = |what: &Path, e: std::io::Error| {
+        UsageError(format!("cannot write `{}`: {e}", what.display()))
+    };
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let base = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let staging = parent.join(format!(".{base}.meshc-staging-{}", std::process::id()));
+    let stage = || -> Result<(), UsageError> {
+        std::fs::create_dir_all(&staging).map_err(|e| io(&staging, e))?;
+        for manifest in &compilation.manifests {
+            let path = staging.join(manifest.file_name());
+            std::fs::write(&path, meshc::emit::yaml::document(manifest))
+                .map_err(|e| io(&path, e))?;
+        }
+        if !dir.exists() {
+            return std::fs::rename(&staging, dir).map_err(|e| io(dir, e));
+        }
+        for manifest in &compilation.manifests {
+            let name = manifest.file_name();
+            std::fs::rename(staging.join(&name), dir.join(&name))
+                .map_err(|e| io(&dir.join(&name), e))?;
+        }
+        std::fs::remove_dir(&staging).map_err(|e| io(&staging, e))
+    };
+    let result = stage();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+/// `meshc explain [CODE]`.
+fn explain(code: Option<&str>) -> Result<ExitCode, UsageError> {
+    let mut stdout = std::io::stdout().lock();
+    let text = match code {
+        None => Code::ALL
+            .iter()
+            .map(|c| format!("{} {}\n", c.as_str(), c.summary()))
+            .collect(),
+        Some(text) => match Code::parse(text) {
+            Some(code) => code.explanation().to_string(),
+            None => {
+                return Err(UsageError(format!(
+                    "unknown code `{text}`; `meshc explain` lists every code"
+                )))
+            }
+        },
+    };
+    stdout
+        .write_all(text.as_bytes())
+        .map_err(|e| UsageError(format!("cannot write to stdout: {e}")))?;
+    Ok(ExitCode::SUCCESS)
+}

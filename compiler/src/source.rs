@@ -1,0 +1,121 @@
+//! Source files and spans.
+//!
+//! A [`Span`] is a `Copy` pair of byte offsets into one file of a [`SourceMap`]; line and column
+//! are computed only when a diagnostic is rendered (by codespan-reporting).
+
+use codespan_reporting::files::{self, SimpleFiles};
+
+/// Identifies one file of a [`SourceMap`].
+pub type FileId = usize;
+
+/// A byte range in one source file. `end` is the offset of the last byte plus one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    /// The file the range belongs to.
+    pub file: FileId,
+    /// Offset of the first byte.
+    pub start: u32,
+    /// Offset of the last byte plus one.
+    pub end: u32,
+}
+
+impl Span {
+    /// A span covering both `self` and `other` (which must be in the same file).
+    pub fn to(self, other: Span) -> Span {
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+
+    /// The byte range, for codespan labels.
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// A value with the span it was written at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    /// The value.
+    pub node: T,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// All source files of one compilation: names (as shown in diagnostics) and text.
+///
+/// The library never reads files itself: the CLI (or a test) adds them here.
+#[derive(Default)]
+pub struct SourceMap {
+    files: SimpleFiles<String, String>,
+    count: usize,
+}
+
+impl SourceMap {
+    /// An empty map.
+    pub fn new() -> SourceMap {
+        SourceMap::default()
+    }
+
+    /// Adds a file and returns its id. Ids are handed out in order, starting at 0.
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
+        self.count += 1;
+        self.files.add(name.into(), text.into())
+    }
+
+    /// Every file id, in the order the files were added.
+    pub fn ids(&self) -> impl Iterator<Item = FileId> {
+        0..self.count
+    }
+
+    /// The text of a file.
+    pub fn text(&self, id: FileId) -> &str {
+        self.files
+            .get(id)
+            .map(|f| f.source().as_str())
+            .unwrap_or("")
+    }
+
+    /// The display name of a file.
+    pub fn name(&self, id: FileId) -> &str {
+        self.files.get(id).map(|f| f.name().as_str()).unwrap_or("")
+    }
+
+    /// The 1-based line and column of a byte offset.
+    pub fn line_col(&self, id: FileId, offset: u32) -> (usize, usize) {
+        use codespan_reporting::files::Files;
+        let offset = offset as usize;
+        match self.files.location(id, offset) {
+            Ok(loc) => (loc.line_number, loc.column_number),
+            Err(_) => (1, 1),
+        }
+    }
+}
+
+impl<'a> files::Files<'a> for SourceMap {
+    type FileId = FileId;
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, id: FileId) -> Result<&'a str, files::Error> {
+        self.files.get(id).map(|f| f.name().as_str())
+    }
+
+    fn source(&'a self, id: FileId) -> Result<&'a str, files::Error> {
+        self.files.get(id).map(|f| f.source().as_str())
+    }
+
+    fn line_index(&'a self, id: FileId, byte_index: usize) -> Result<usize, files::Error> {
+        self.files.line_index(id, byte_index)
+    }
+
+    fn line_range(
+        &'a self,
+        id: FileId,
+        line_index: usize,
+    ) -> Result<std::ops::Range<usize>, files::Error> {
+        self.files.line_range(id, line_index)
+    }
+}

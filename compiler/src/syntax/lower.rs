@@ -1,0 +1,539 @@
+//! pest pairs → [`ast`] nodes, by hand: one method per grammar rule, spans from the pairs.
+//!
+//! Everything the grammar guarantees is an `expect("grammar: ...")`; nothing the user can write
+//! panics here, because value checks are the checker's job.
+
+use pest::iterators::Pair;
+
+use super::grammar::Rule;
+use crate::ast;
+use crate::source::{FileId, Span, Spanned};
+
+type P<'i> = Pair<'i, Rule>;
+
+pub(super) struct Lowerer {
+    pub(super) file: FileId,
+}
+
+impl Lowerer {
+    fn span(&self, pair: &P<'_>) -> Span {
+        let span = pair.as_span();
+        Span {
+            file: self.file,
+            start: span.start() as u32,
+            end: span.end() as u32,
+        }
+    }
+
+    fn text(&self, pair: &P<'_>) -> ast::Text {
+        Spanned {
+            node: pair.as_str().to_string(),
+            span: self.span(pair),
+        }
+    }
+
+    /// The inner pairs that are not keywords or punctuation.
+    fn meaningful<'i>(pair: P<'i>) -> impl Iterator<Item = P<'i>> {
+        pair.into_inner().filter(|p| {
+            let rule = p.as_rule();
+            !format!("{rule:?}").starts_with("kw_")
+                && !matches!(
+                    rule,
+                    Rule::lbrace
+                        | Rule::rbrace
+                        | Rule::lparen
+                        | Rule::rparen
+                        | Rule::comma
+                        | Rule::eq
+                        | Rule::dot
+                        | Rule::arrow
+                        | Rule::EOI
+                )
+        })
+    }
+
+    fn first<'i>(pair: P<'i>) -> P<'i> {
+        Self::meaningful(pair)
+            .next()
+            .expect("grammar: rule has a meaningful child")
+    }
+
+    pub(super) fn file(&self, pair: P<'_>) -> ast::File {
+        let span = self.span(&pair);
+        let mut file = ast::File {
+            namespaces: Vec::new(),
+            items: Vec::new(),
+            span,
+        };
+        for item in Self::meaningful(pair) {
+            match item.as_rule() {
+                Rule::namespace_decl => file.namespaces.push(self.text(&Self::first(item))),
+                Rule::service_decl => file.items.push(ast::Item::Service(self.service(item))),
+                Rule::route_decl => file.items.push(ast::Item::Route(self.route(item))),
+                rule => unreachable!("grammar: unexpected item {rule:?}"),
+            }
+        }
+        file
+    }
+
+    fn service(&self, pair: P<'_>) -> ast::Service {
+        let span = self.span(&pair);
+        let mut inner = Self::meaningful(pair);
+        let name = self.text(&inner.next().expect("grammar: service has a name"));
+        let items = inner
+            .map(|item| match item.as_rule() {
+                Rule::host_decl => {
+                    let host = Self::first(item);
+                    ast::ServiceItem::Host(self.name_or_string(host))
+                }
+                Rule::port_decl => ast::ServiceItem::Port(self.literal(Self::first(item))),
+                Rule::named_decl => {
+                    let mut inner = Self::meaningful(item);
+                    let what_pair = inner.next().expect("grammar: named has a kind");
+                    let what_node = match Self::keyword_of(&what_pair) {
+                        Rule::kw_routes => ast::NamedWhat::Routes,
+                        _ => ast::NamedWhat::Policy,
+                    };
+                    let what = Spanned {
+                        node: what_node,
+                        span: self.span(&what_pair),
+                    };
+                    let name =
+                        self.name_or_string(inner.next().expect("grammar: named has a name"));
+                    ast::ServiceItem::Named { what, name }
+                }
+                Rule::subset_decl => ast::ServiceItem::Subset(self.subset(item)),
+                _ => ast::ServiceItem::Policy(self.policy_item(item)),
+            })
+            .collect();
+        ast::Service { name, items, span }
+    }
+
+    /// The rule of the first keyword inside a pair.
+    fn keyword_of(pair: &P<'_>) -> Rule {
+        pair.clone()
+            .into_inner()
+            .next()
+            .map(|p| p.as_rule())
+            .unwrap_or(Rule::EOI)
+    }
+
+    /// A `string` (unescaped) or any bare token, as text.
+    fn name_or_string(&self, pair: P<'_>) -> ast::Text {
+        match pair.as_rule() {
+            Rule::string => Spanned {
+                node: unescape(&pair),
+                span: self.span(&pair),
+            },
+            Rule::header_name | Rule::label_value => self.name_or_string(Self::first(pair)),
+            _ => self.text(&pair),
+        }
+    }
+
+    fn subset(&self, pair: P<'_>) -> ast::Subset {
+        let span = self.span(&pair);
+        let mut inner = Self::meaningful(pair);
+        let name = self.text(&inner.next().expect("grammar: subset has a name"));
+        let label_set = inner.next().expect("grammar: subset has labels");
+        let labels = Self::meaningful(label_set)
+            .map(|label| {
+                let mut parts = Self::meaningful(label);
+                let key = self.text(&parts.next().expect("grammar: label has a key"));
+                let value = self.name_or_string(parts.next().expect("grammar: label has a value"));
+                ast::Label { key, value }
+            })
+            .collect();
+        let policy = inner
+            .next()
+            .map(|body| {
+                Self::meaningful(body)
+                    .map(|item| self.policy_item(item))
+                    .collect()
+            })
+            .unwrap_or_default();
+        ast::Subset {
+            name,
+            labels,
+            policy,
+            span,
+        }
+    }
+
+    fn policy_item(&self, pair: P<'_>) -> ast::PolicyItem {
+        match pair.as_rule() {
+            Rule::pool => ast::PolicyItem::Pool(self.block(pair, |rule| match rule {
+                Rule::max_connections => ast::PoolKey::MaxConnections,
+                Rule::max_pending_requests => ast::PoolKey::MaxPendingRequests,
+                Rule::max_requests_per_connection => ast::PoolKey::MaxRequestsPerConnection,
+                Rule::max_requests => ast::PoolKey::MaxRequests,
+                Rule::max_retries => ast::PoolKey::MaxRetries,
+                Rule::connect_timeout => ast::PoolKey::ConnectTimeout,
+                Rule::idle_timeout => ast::PoolKey::IdleTimeout,
+                Rule::h2_upgrade => ast::PoolKey::H2Upgrade,
+                rule => unreachable!("grammar: unexpected pool setting {rule:?}"),
+            })),
+            Rule::eject => ast::PolicyItem::Eject(self.eject(pair)),
+            Rule::balance => ast::PolicyItem::Balance(self.balance(pair)),
+            rule => unreachable!("grammar: unexpected policy item {rule:?}"),
+        }
+    }
+
+    /// A settings block whose every setting holds exactly one literal.
+    fn block<K>(&self, pair: P<'_>, key_of: impl Fn(Rule) -> K) -> ast::Block<K> {
+        let span = self.span(&pair);
+        let mut all = pair.into_inner();
+        let keyword = self.span(&all.next().expect("grammar: block starts with its keyword"));
+        let settings = all
+            .filter(|p| !matches!(p.as_rule(), Rule::lbrace | Rule::rbrace))
+            .map(|setting| {
+                let key = key_of(setting.as_rule());
+                let span = self.span(&setting);
+                let value = Self::meaningful(setting)
+                    .find(|p| p.as_rule() == Rule::literal)
+                    .expect("grammar: setting has a value");
+                ast::Setting {
+                    key,
+                    value: self.literal(value),
+                    span,
+                }
+            })
+            .collect();
+        ast::Block {
+            settings,
+            keyword,
+            span,
+        }
+    }
+
+    fn eject(&self, pair: P<'_>) -> ast::Block<ast::EjectKey> {
+        let mut block = self.block(pair.clone(), |rule| match rule {
+            Rule::eject_after => ast::EjectKey::Consecutive5xx,
+            Rule::eject_interval => ast::EjectKey::Interval,
+            Rule::eject_for => ast::EjectKey::BaseEjectionTime,
+            Rule::eject_at_most => ast::EjectKey::MaxEjectionPercent,
+            Rule::eject_keep => ast::EjectKey::MinHealthPercent,
+            rule => unreachable!("grammar: unexpected eject setting {rule:?}"),
+        });
+        // `after N consecutive KIND`: the key depends on the error kind.
+        let afters = pair
+            .into_inner()
+            .filter(|p| p.as_rule() == Rule::eject_after);
+        let after_settings = block
+            .settings
+            .iter_mut()
+            .filter(|s| s.key == ast::EjectKey::Consecutive5xx);
+        for (setting, after) in after_settings.zip(afters) {
+            let kind = Self::meaningful(after)
+                .find(|p| p.as_rule() == Rule::error_kind)
+                .expect("grammar: `after` has an error kind");
+            setting.key = match Self::first_any(kind).as_rule() {
+                Rule::kw_5xx => ast::EjectKey::Consecutive5xx,
+                Rule::gateway_errors => ast::EjectKey::ConsecutiveGatewayErrors,
+                _ => ast::EjectKey::ConsecutiveErrors,
+            };
+        }
+        block
+    }
+
+    /// The first child of any rule, keywords included.
+    fn first_any<'i>(pair: P<'i>) -> P<'i> {
+        pair.into_inner().next().expect("grammar: rule has a child")
+    }
+
+    fn balance(&self, pair: P<'_>) -> ast::Balance {
+        let span = self.span(&pair);
+        let kind_pair = Self::first(pair);
+        let kind = match kind_pair.as_rule() {
+            Rule::lb_round_robin => ast::BalanceKind::RoundRobin,
+            Rule::lb_least_request => ast::BalanceKind::LeastRequest,
+            Rule::lb_least_conn => ast::BalanceKind::LeastConn,
+            Rule::lb_random => ast::BalanceKind::Random,
+            Rule::lb_passthrough => ast::BalanceKind::Passthrough,
+            Rule::lb_hash => {
+                let key = Self::first(kind_pair);
+                match key.as_rule() {
+                    Rule::hash_header => {
+                        ast::BalanceKind::HashHeader(self.name_or_string(Self::first(key)))
+                    }
+                    Rule::hash_query => {
+                        ast::BalanceKind::HashQuery(self.name_or_string(Self::first(key)))
+                    }
+                    Rule::hash_source_ip => ast::BalanceKind::HashSourceIp,
+                    Rule::hash_cookie => {
+                        let mut inner = Self::meaningful(key);
+                        let name = self.name_or_string(inner.next().expect("grammar: cookie name"));
+                        let (mut ttl, mut path) = (None, None);
+                        for option in inner {
+                            let value = Self::first(option.clone());
+                            match option.as_rule() {
+                                Rule::cookie_ttl => ttl = Some(self.literal(value)),
+                                _ => path = Some(self.name_or_string(value)),
+                            }
+                        }
+                        ast::BalanceKind::HashCookie { name, ttl, path }
+                    }
+                    rule => unreachable!("grammar: unexpected hash key {rule:?}"),
+                }
+            }
+            rule => unreachable!("grammar: unexpected balance kind {rule:?}"),
+        };
+        ast::Balance { kind, span }
+    }
+
+    fn route(&self, pair: P<'_>) -> ast::Route {
+        let span = self.span(&pair);
+        let mut inner = Self::meaningful(pair);
+        let service = self.text(&inner.next().expect("grammar: route names a service"));
+        let mut route = ast::Route {
+            service,
+            matches: Vec::new(),
+            destinations: Vec::new(),
+            clauses: Vec::new(),
+            span,
+        };
+        for part in inner {
+            match part.as_rule() {
+                Rule::route_match => {
+                    route.matches = Self::meaningful(part)
+                        .map(|alt| self.match_alt(alt))
+                        .collect()
+                }
+                Rule::destinations => {
+                    route.destinations = Self::meaningful(part)
+                        .map(|dest| self.destination(dest))
+                        .collect()
+                }
+                _ => {
+                    let span = self.span(&part);
+                    route.clauses.push(Spanned {
+                        node: self.clause(part),
+                        span,
+                    });
+                }
+            }
+        }
+        route
+    }
+
+    fn match_alt(&self, pair: P<'_>) -> ast::MatchAlt {
+        let span = self.span(&pair);
+        let conditions = Self::meaningful(pair)
+            .map(|cond| {
+                let span = self.span(&cond);
+                let rule = cond.as_rule();
+                let mut inner = Self::meaningful(cond);
+                let node = match rule {
+                    Rule::header_cond | Rule::query_cond => {
+                        let name = self.name_or_string(inner.next().expect("grammar: name"));
+                        let matcher = self.string_match(inner.next().expect("grammar: matcher"));
+                        if rule == Rule::header_cond {
+                            ast::Condition::Header { name, matcher }
+                        } else {
+                            ast::Condition::Query { name, matcher }
+                        }
+                    }
+                    Rule::uri_cond => {
+                        ast::Condition::Uri(self.string_match(inner.next().expect("grammar: uri")))
+                    }
+                    _ => {
+                        let value = inner.next().expect("grammar: method value");
+                        if value.as_rule() == Rule::word {
+                            ast::Condition::Method(ast::StringMatch {
+                                op: ast::MatchOp::Exact,
+                                value: self.text(&value),
+                            })
+                        } else {
+                            ast::Condition::Method(self.string_match(value))
+                        }
+                    }
+                };
+                Spanned { node, span }
+            })
+            .collect();
+        ast::MatchAlt { conditions, span }
+    }
+
+    fn string_match(&self, pair: P<'_>) -> ast::StringMatch {
+        let mut inner = pair.into_inner();
+        let op_pair = inner.next().expect("grammar: match operator");
+        let op = match Self::first_any(op_pair).as_rule() {
+            Rule::eq => ast::MatchOp::Exact,
+            Rule::kw_prefix => ast::MatchOp::Prefix,
+            _ => ast::MatchOp::Regex,
+        };
+        let value = self.name_or_string(inner.next().expect("grammar: match value"));
+        ast::StringMatch { op, value }
+    }
+
+    fn destination(&self, pair: P<'_>) -> ast::Destination {
+        let span = self.span(&pair);
+        let mut inner = Self::meaningful(pair);
+        let target = self.dest_ref(inner.next().expect("grammar: destination target"));
+        let weight = inner.next().map(|w| self.literal(w));
+        ast::Destination {
+            target,
+            weight,
+            span,
+        }
+    }
+
+    fn dest_ref(&self, pair: P<'_>) -> ast::DestRef {
+        let span = self.span(&pair);
+        let mut names = Self::meaningful(pair);
+        let first = self.text(&names.next().expect("grammar: destination name"));
+        let second = names.next().map(|n| self.text(&n));
+        ast::DestRef {
+            first,
+            second,
+            span,
+        }
+    }
+
+    fn clause(&self, pair: P<'_>) -> ast::Clause {
+        let rule = pair.as_rule();
+        let mut inner = Self::meaningful(pair);
+        let mut next = || inner.next().expect("grammar: clause part");
+        match rule {
+            Rule::retry_clause => {
+                let attempts = self.literal(next());
+                let mut retry = ast::Retry {
+                    attempts,
+                    per_try: None,
+                    on: Vec::new(),
+                    remote_localities: None,
+                };
+                for option in inner {
+                    match option.as_rule() {
+                        Rule::per_try => retry.per_try = Some(self.literal(Self::first(option))),
+                        Rule::retry_on => retry
+                            .on
+                            .extend(Self::meaningful(option).map(|c| self.text(&c))),
+                        _ => retry.remote_localities = Some(self.literal(Self::first(option))),
+                    }
+                }
+                ast::Clause::Retry(retry)
+            }
+            Rule::timeout_clause => ast::Clause::Timeout(self.literal(next())),
+            Rule::fault_clause => {
+                let fault = next();
+                let rule = fault.as_rule();
+                let mut parts = Self::meaningful(fault);
+                let first = parts.next().expect("grammar: fault value");
+                let percent = self.literal(parts.next().expect("grammar: fault percentage"));
+                if rule == Rule::fault_delay {
+                    ast::Clause::FaultDelay {
+                        delay: self.literal(first),
+                        percent,
+                    }
+                } else if first.as_rule() == Rule::grpc_status {
+                    let status = ast::AbortStatus::Grpc(self.text(&Self::first(first)));
+                    ast::Clause::FaultAbort { status, percent }
+                } else {
+                    ast::Clause::FaultAbort {
+                        status: ast::AbortStatus::Http(self.literal(first)),
+                        percent,
+                    }
+                }
+            }
+            Rule::mirror_clause => {
+                let target = self.dest_ref(next());
+                ast::Clause::Mirror {
+                    target,
+                    percent: self.literal(next()),
+                }
+            }
+            Rule::rewrite_clause => {
+                let what_pair = next();
+                let what_node = match Self::first_any(what_pair.clone()).as_rule() {
+                    Rule::kw_uri => ast::RewriteWhat::Uri,
+                    _ => ast::RewriteWhat::Authority,
+                };
+                let what = Spanned {
+                    node: what_node,
+                    span: self.span(&what_pair),
+                };
+                ast::Clause::Rewrite {
+                    what,
+                    value: self.name_or_string(next()),
+                }
+            }
+            Rule::header_clause => {
+                let dir_pair = next();
+                let dir_node = match Self::first_any(dir_pair.clone()).as_rule() {
+                    Rule::kw_request => ast::HeaderDir::Request,
+                    _ => ast::HeaderDir::Response,
+                };
+                let dir = Spanned {
+                    node: dir_node,
+                    span: self.span(&dir_pair),
+                };
+                let op_pair = next();
+                let op_rule = op_pair.as_rule();
+                let mut parts = Self::meaningful(op_pair).map(|p| self.name_or_string(p));
+                let op = match op_rule {
+                    Rule::header_remove => ast::HeaderOp::Remove(parts.collect()),
+                    _ => {
+                        let name = parts.next().expect("grammar: header name");
+                        let value = parts.next().expect("grammar: header value");
+                        if op_rule == Rule::header_set {
+                            ast::HeaderOp::Set(name, value)
+                        } else {
+                            ast::HeaderOp::Add(name, value)
+                        }
+                    }
+                };
+                ast::Clause::Headers { dir, op }
+            }
+            rule => unreachable!("grammar: unexpected clause {rule:?}"),
+        }
+    }
+
+    /// A `literal`, or one of the numeric rules directly.
+    fn literal(&self, pair: P<'_>) -> ast::Literal {
+        let pair = if pair.as_rule() == Rule::literal {
+            Self::first_any(pair)
+        } else {
+            pair
+        };
+        let span = self.span(&pair);
+        let kind = match pair.as_rule() {
+            Rule::int => ast::LiteralKind::Int,
+            Rule::float => ast::LiteralKind::Float,
+            Rule::percent => ast::LiteralKind::Percent,
+            Rule::duration => ast::LiteralKind::Duration,
+            Rule::string => ast::LiteralKind::String,
+            Rule::word => ast::LiteralKind::Word,
+            rule => unreachable!("grammar: unexpected literal {rule:?}"),
+        };
+        let text = if kind == ast::LiteralKind::String {
+            unescape(&pair)
+        } else {
+            pair.as_str().to_string()
+        };
+        ast::Literal { kind, text, span }
+    }
+}
+
+/// The content of a `string` pair with escapes resolved.
+fn unescape(pair: &P<'_>) -> String {
+    let raw = pair.as_str();
+    let inner = raw
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(raw);
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}

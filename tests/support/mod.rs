@@ -1,0 +1,7 @@
+//! Helpers shared by the integration tests. A test file uses them with `mod support;`.
+
+// Each test file is its own crate and uses only some of these helpers; the rest would be reported as
+// dead code in that crate.
+#![allow(dead_code)]
+
+pub mod crd;
