@@ -39,6 +39,7 @@ pub fn check(files: &[ast::File]) -> (ir::Program, Vec<Diagnostic>) {
             }
         }
     }
+    checker.resource_names();
     let program = ir::Program {
         services: checker.services,
     };
@@ -88,6 +89,42 @@ impl Checker {
         }
         self.name_rule(&first.node, first.span, "namespace name", names::dns_label);
         Some(first.node.clone())
+    }
+
+    /// E0103 when two services would emit objects of the same kind and name in one namespace:
+    /// the second would silently replace the first in the cluster.
+    fn resource_names(&mut self) {
+        let mut seen: HashMap<(String, &str, String), usize> = HashMap::new();
+        for (index, service) in self.services.iter().enumerate() {
+            let mut emitted = Vec::new();
+            if !service.subsets.is_empty() || !service.policy.is_empty() {
+                emitted.push(("DestinationRule", "policy", &service.policy_name));
+            }
+            if !service.routes.is_empty() {
+                emitted.push(("VirtualService", "routes", &service.routes_name));
+            }
+            for (kind, what, name) in emitted {
+                let key = (service.namespace.clone(), kind, name.clone());
+                let Some(&first) = seen.get(&key) else {
+                    seen.insert(key, index);
+                    continue;
+                };
+                let other = &self.services[first];
+                self.sink.push(
+                    Diagnostic::new(
+                        Code::E0103,
+                        format!(
+                            "services `{}` and `{}` both emit {kind} `{name}` in namespace `{}`",
+                            other.name, service.name, service.namespace
+                        ),
+                        service.span,
+                        format!("this service's {kind} is named `{name}`"),
+                        format!("give one of them another name with `{what} named NAME`"),
+                    )
+                    .with_secondary(other.span, "the other service"),
+                );
+            }
+        }
     }
 
     /// Reports E0205 when `check` rejects `name`.

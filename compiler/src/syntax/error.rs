@@ -37,6 +37,7 @@ fn rule_name(rule: Rule) -> String {
         Rule::match_op => "`=`, `prefix` or `regex`",
         Rule::string_match => "`=`, `prefix` or `regex` and a string",
         Rule::route_clause => "a route clause",
+        Rule::header_dir => "`request` or `response`",
         _ => return debug.replace('_', " "),
     };
     name.to_string()
@@ -107,7 +108,7 @@ pub(super) fn syntax_error(file: FileId, text: &str, err: &pest::error::Error<Ru
             } else {
                 format!("expected {}, found {found}", one_of(expected))
             };
-            (label, help_for(positives))
+            (label, help_for(positives, &found))
         }
         ErrorVariant::CustomError { message } => (
             message.clone(),
@@ -117,9 +118,19 @@ pub(super) fn syntax_error(file: FileId, text: &str, err: &pest::error::Error<Ru
     Diagnostic::new(Code::E0001, "syntax error", span, label, help)
 }
 
-/// A help line fitted to what the parser expected.
-fn help_for(positives: &[Rule]) -> String {
+/// A help line fitted to what the parser expected: a did-you-mean when the unexpected word is
+/// close to an expected keyword, otherwise a hint about what goes here.
+fn help_for(positives: &[Rule], found: &str) -> String {
     let has = |rule: Rule| positives.contains(&rule);
+    let keywords: Vec<String> = positives
+        .iter()
+        .filter_map(|rule| format!("{rule:?}").strip_prefix("kw_").map(str::to_string))
+        .collect();
+    let word = found.trim_matches('`');
+    if let Some(near) = crate::diagnostics::did_you_mean(word, keywords.iter().map(String::as_str))
+    {
+        return format!("did you mean `{near}`?");
+    }
     if has(Rule::kw_namespace) || has(Rule::kw_service) || has(Rule::kw_route) {
         "a file holds `namespace NAME`, `service NAME { ... }` and `route SERVICE ...` declarations"
             .into()

@@ -1,0 +1,254 @@
+//! End-to-end runs of the `meshc` binary: output streams, exit statuses, `-o DIR`, `explain`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use support::mesh::repo_root;
+
+fn meshc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_meshc"))
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+        .expect("meshc runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A fresh, empty scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("meshc-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write fixture");
+    path.to_string_lossy().into_owned()
+}
+
+const BROKEN: &str = "namespace team1
+service research-agent {
+  subset v1 (version = v1)
+}
+route research-agnet -> v1 100%
+route research-agent -> v3 100% timeout 5
+route research-agent retry 3 on 5xx, rest
+";
+
+#[test]
+fn build_prints_the_manifest_and_exits_0() {
+    let output = meshc(&["build", "examples/seed/05-vs-retries.mesh"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        stdout(&output).starts_with("apiVersion: networking.istio.io/v1\nkind: VirtualService\n")
+    );
+    assert_eq!(stderr(&output), "");
+}
+
+#[test]
+fn warnings_go_to_stderr_and_deny_warnings_fails() {
+    let output = meshc(&[
+        "build",
+        "--color",
+        "never",
+        "examples/seed/21-dr-lb-least-conn.mesh",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stderr(&output).contains("warning[W0001]"));
+    assert!(stdout(&output).contains("LEAST_REQUEST"));
+
+    let denied = meshc(&[
+        "build",
+        "--deny-warnings",
+        "examples/seed/21-dr-lb-least-conn.mesh",
+    ]);
+    assert_eq!(denied.status.code(), Some(1));
+    assert_eq!(
+        stdout(&denied),
+        "",
+        "nothing is emitted when warnings are denied"
+    );
+}
+
+#[test]
+fn every_error_is_reported_at_its_line_and_exit_is_1() {
+    let dir = scratch("errors");
+    let file = write(&dir, "broken.mesh", BROKEN);
+    let output = meshc(&["check", "--message-format", "json", &file]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output), "");
+    let found: Vec<(String, u64)> = stderr(&output)
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value =
+                serde_json::from_str(line).expect("one JSON object per line");
+            for field in [
+                "severity",
+                "message",
+                "file",
+                "column",
+                "end_line",
+                "end_column",
+                "labels",
+                "help",
+            ] {
+                assert!(value.get(field).is_some(), "missing {field} in {line}");
+            }
+            (
+                value["code"].as_str().unwrap().to_string(),
+                value["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [("E0101", 5), ("E0102", 6), ("E0201", 6), ("E0203", 7)];
+    let expected: Vec<(String, u64)> = expected.iter().map(|(c, l)| (c.to_string(), *l)).collect();
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn human_diagnostics_point_at_the_source() {
+    let dir = scratch("human");
+    let file = write(&dir, "broken.mesh", BROKEN);
+    let output = meshc(&["build", "--color", "never", &file]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stderr(&output);
+    assert!(
+        text.contains("error[E0101]: unknown service `research-agnet`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("help: did you mean `research-agent`?"),
+        "{text}"
+    );
+    assert!(text.contains("help: did you mean `reset`?"), "{text}");
+    assert!(text.contains("broken.mesh:5:7"), "{text}");
+}
+
+#[test]
+fn out_dir_gets_one_file_per_manifest() {
+    let dir = scratch("out");
+    let out = dir.join("manifests");
+    let output = meshc(&[
+        "build",
+        "examples/agents-platform.mesh",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    let mut files: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "team1.destinationrule.code-agent.yaml",
+            "team1.destinationrule.orchestrator-agent.yaml",
+            "team1.destinationrule.research-agent.yaml",
+            "team1.virtualservice.code-agent.yaml",
+            "team1.virtualservice.orchestrator-agent.yaml",
+            "team1.virtualservice.research-agent.yaml",
+        ]
+    );
+    let text = std::fs::read_to_string(out.join("team1.virtualservice.code-agent.yaml")).unwrap();
+    assert!(text.starts_with("apiVersion: networking.istio.io/v1\nkind: VirtualService\n"));
+    // Nothing is left behind beside the output directory.
+    let siblings = std::fs::read_dir(&dir).unwrap().count();
+    assert_eq!(siblings, 1);
+}
+
+#[test]
+fn out_dir_is_not_touched_when_there_are_errors() {
+    let dir = scratch("atomic");
+    let broken = write(&dir, "broken.mesh", BROKEN);
+    let good = "examples/seed/05-vs-retries.mesh";
+    let out = dir.join("manifests");
+    let output = meshc(&["build", good, &broken, "-o", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        !out.exists(),
+        "a failed build must not create the output directory"
+    );
+    let entries: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(entries.len(), 1, "only the input file remains");
+}
+
+#[test]
+fn directories_are_searched_for_mesh_files() {
+    let dir = scratch("dir");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    write(
+        &dir,
+        "services.mesh",
+        "namespace team1\nservice web {\n  subset v1 (version = v1)\n}\n",
+    );
+    write(
+        &dir.join("sub"),
+        "routes.mesh",
+        "namespace team1\nroute web -> v1 100% timeout 5s\n",
+    );
+    write(&dir, "notes.txt", "not a mesh file");
+    let output = meshc(&["build", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("kind: DestinationRule") && text.contains("kind: VirtualService"),
+        "{text}"
+    );
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    let missing = meshc(&["build", "does/not/exist.mesh"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("cannot read `does/not/exist.mesh`"));
+    assert_eq!(meshc(&["build"]).status.code(), Some(2));
+    assert_eq!(
+        meshc(&["build", "--message-format", "xml", "x.mesh"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(meshc(&["frobnicate"]).status.code(), Some(2));
+    let dir = scratch("empty");
+    assert_eq!(
+        meshc(&["build", dir.to_str().unwrap()]).status.code(),
+        Some(2)
+    );
+    let binary = dir.join("binary.mesh");
+    std::fs::write(&binary, [0xff, 0xfe, 0x00]).unwrap();
+    let output = meshc(&["build", binary.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("is not UTF-8"));
+}
+
+#[test]
+fn explain_lists_every_code_and_prints_pages() {
+    let list = meshc(&["explain"]);
+    assert_eq!(list.status.code(), Some(0));
+    let lines: Vec<String> = stdout(&list).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), meshc::Code::ALL.len());
+    for (line, code) in lines.iter().zip(meshc::Code::ALL) {
+        assert_eq!(line, &format!("{} {}", code.as_str(), code.summary()));
+    }
+    let page = meshc(&["explain", "E0102"]);
+    assert_eq!(page.status.code(), Some(0));
+    assert_eq!(stdout(&page), meshc::Code::E0102.explanation());
+    assert!(stdout(&page).starts_with("# E0102"));
+    let lower = meshc(&["explain", "e0102"]);
+    assert_eq!(stdout(&lower), stdout(&page));
+    assert_eq!(meshc(&["explain", "E9999"]).status.code(), Some(2));
+}

@@ -1,0 +1,138 @@
+//! Every example compiles; its output is snapshotted, valid against the upstream CRDs, reads
+//! back as written, and is the same on every run.
+
+mod support;
+
+use support::{crd, mesh};
+
+/// Source, diagnostics and YAML of one example, in one snapshot.
+fn render(path: &str) -> String {
+    let (sources, compilation) = mesh::compile_file(path);
+    assert!(!compilation.has_errors(), "{path} has errors");
+    let diagnostics = meshc::diagnostics::render::human_string(&sources, &compilation.diagnostics);
+    let yaml = meshc::emit::yaml::stream(&compilation.manifests);
+    format!(
+        "----- SOURCE\n{}\n----- DIAGNOSTICS\n{diagnostics}\n----- YAML\n{yaml}",
+        mesh::read(path)
+    )
+}
+
+#[test]
+fn examples_snapshots() {
+    let examples = mesh::mesh_files("examples");
+    assert!(
+        examples.len() >= 20,
+        "expected the 19 seed examples and the platform, found {examples:?}"
+    );
+    for path in examples {
+        let name = path
+            .trim_start_matches("examples/")
+            .trim_end_matches(".mesh")
+            .replace('/', "__");
+        insta::with_settings!({ snapshot_path => "../tests/snapshots", prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(format!("example__{name}"), render(&path));
+        });
+    }
+}
+
+#[test]
+fn every_emitted_manifest_is_valid_against_its_crd() {
+    let mut checked = 0;
+    for path in mesh::mesh_files("examples") {
+        let (_, compilation) = mesh::compile_file(&path);
+        for manifest in mesh::manifests_as_data(&compilation) {
+            if let Err(errors) = crd::validate(&manifest) {
+                panic!(
+                    "{path}: {} is invalid:\n{}",
+                    manifest["metadata"]["name"],
+                    errors.join("\n")
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "only {checked} manifests checked");
+}
+
+#[test]
+fn output_is_byte_identical_across_runs() {
+    for path in mesh::mesh_files("examples") {
+        let first = render(&path);
+        for _ in 0..3 {
+            assert_eq!(render(&path), first, "{path} changed between runs");
+        }
+    }
+}
+
+#[test]
+fn the_guide_one_liner_compiles_as_written() {
+    let src = "namespace team1
+service research {
+  subset v1 (version = v1)
+  subset v2 (version = v2)
+}
+route research -> v1 90%, v2 10% retry 3 timeout 15s
+";
+    let (_, compilation) = mesh::compile_text("one-liner.mesh", src);
+    assert!(
+        compilation.diagnostics.is_empty(),
+        "{:?}",
+        compilation.diagnostics
+    );
+    let documents = mesh::manifests_as_data(&compilation);
+    let rule = &documents[1]["spec"]["http"][0];
+    assert_eq!(rule["route"][0]["destination"]["subset"], "v1");
+    assert_eq!(rule["route"][0]["weight"], 90);
+    assert_eq!(rule["route"][1]["destination"]["subset"], "v2");
+    assert_eq!(rule["route"][1]["weight"], 10);
+    assert_eq!(rule["retries"]["attempts"], 3);
+    assert_eq!(rule["timeout"], "15s");
+}
+
+#[test]
+fn yaml_1_1_ambiguous_strings_are_quoted() {
+    // Each value would be read as a bool, a number, a null or a time by a YAML 1.1 reader such
+    // as Kubernetes' if it were written bare.
+    let hazards = [
+        "on",
+        "off",
+        "yes",
+        "no",
+        "y",
+        "n",
+        "NO",
+        "True",
+        "~",
+        "null",
+        "12:30",
+        "1e3",
+        "0x1F",
+        "010",
+        "2024-01-01",
+        ".5",
+    ];
+    let mut src = String::from("namespace team1\nservice web { }\nroute web\n");
+    for (index, value) in hazards.iter().enumerate() {
+        src.push_str(&format!("  request set x-h{index} = \"{value}\"\n"));
+    }
+    let (_, compilation) = mesh::compile_text("quoting.mesh", &src);
+    assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
+    let yaml = meshc::emit::yaml::stream(&compilation.manifests);
+    for (index, value) in hazards.iter().enumerate() {
+        let line = yaml
+            .lines()
+            .find(|line| line.trim_start().starts_with(&format!("x-h{index}:")))
+            .unwrap_or_else(|| panic!("no line for {value}:\n{yaml}"));
+        let written = line.split_once(": ").expect("key: value").1;
+        assert!(
+            written == format!("\"{value}\"") || written == format!("'{value}'"),
+            "`{value}` is written unquoted as `{written}`"
+        );
+    }
+    // And the whole document reads back with every value a string.
+    let documents = mesh::manifests_as_data(&compilation);
+    let set = &documents[0]["spec"]["http"][0]["headers"]["request"]["set"];
+    for (index, value) in hazards.iter().enumerate() {
+        assert_eq!(set[format!("x-h{index}")], *value);
+    }
+}

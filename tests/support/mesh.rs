@@ -1,0 +1,78 @@
+//! Compiling repository files from tests, and reading emitted YAML back as data.
+
+use std::path::{Path, PathBuf};
+
+use meshc::{Compilation, SourceMap};
+
+/// The repository root (the parent of the `compiler` crate).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Reads a repository file given by its path from the root.
+pub fn read(relative: &str) -> String {
+    let path = repo_root().join(relative);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// Compiles one source text registered under `name`.
+pub fn compile_text(name: &str, text: &str) -> (SourceMap, Compilation) {
+    let mut sources = SourceMap::new();
+    sources.add(name, text);
+    let compilation = meshc::compile(&sources);
+    (sources, compilation)
+}
+
+/// Compiles one repository file, registered under its path from the root.
+pub fn compile_file(relative: &str) -> (SourceMap, Compilation) {
+    compile_text(relative, &read(relative))
+}
+
+/// Every `.mesh` file under a repository directory, as paths from the root, sorted.
+pub fn mesh_files(relative_dir: &str) -> Vec<String> {
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+            .map(|entry| entry.expect("directory entry").path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else if path.extension().is_some_and(|ext| ext == "mesh") {
+                let relative = path.strip_prefix(root).expect("under the root");
+                out.push(relative.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let root = repo_root();
+    let mut out = Vec::new();
+    walk(&root.join(relative_dir), &root, &mut out);
+    out
+}
+
+/// Parses a (multi-document) YAML text into JSON values, one per document.
+pub fn parse_yaml_documents(yaml: &str) -> Vec<serde_json::Value> {
+    serde_saphyr::from_multiple::<serde_json::Value>(yaml)
+        .unwrap_or_else(|e| panic!("emitted YAML does not parse: {e}\n{yaml}"))
+}
+
+/// The manifests of a compilation as data, read back from the YAML meshc writes. Asserts that
+/// every document reads back exactly as the value that was serialised.
+pub fn manifests_as_data(compilation: &Compilation) -> Vec<serde_json::Value> {
+    let yaml = meshc::emit::yaml::stream(&compilation.manifests);
+    let documents = parse_yaml_documents(&yaml);
+    assert_eq!(
+        documents.len(),
+        compilation.manifests.len(),
+        "one YAML document per manifest"
+    );
+    for (document, manifest) in documents.iter().zip(&compilation.manifests) {
+        let expected = serde_json::to_value(manifest).expect("manifest serialises to JSON");
+        assert_eq!(
+            document, &expected,
+            "YAML does not read back as written:\n{yaml}"
+        );
+    }
+    documents
+}
