@@ -136,3 +136,32 @@ fn yaml_1_1_ambiguous_strings_are_quoted() {
         assert_eq!(set[format!("x-h{index}")], *value);
     }
 }
+
+/// The first fenced block of `language` in a Markdown text.
+fn fenced_block<'a>(markdown: &'a str, language: &str) -> &'a str {
+    let start = markdown
+        .find(&format!("```{language}\n"))
+        .expect("block present")
+        + language.len()
+        + 4;
+    let end = start + markdown[start..].find("```").expect("block closed");
+    &markdown[start..end]
+}
+
+#[test]
+fn the_readme_shows_real_output() {
+    let readme = mesh::read("README.md");
+    let (_, compilation) = mesh::compile_text("app.mesh", fenced_block(&readme, "mesh"));
+    assert!(compilation.diagnostics.is_empty());
+    assert_eq!(
+        meshc::emit::yaml::stream(&compilation.manifests),
+        fenced_block(&readme, "yaml")
+    );
+    let typo = fenced_block(&readme, "mesh").replace("v2 10%", "v3 10%");
+    let (sources, compilation) = mesh::compile_text("app.mesh", &typo);
+    let rendered = meshc::diagnostics::render::human_string(&sources, &compilation.diagnostics);
+    assert_eq!(
+        rendered.trim_end(),
+        fenced_block(&readme, "text").trim_end()
+    );
+}
