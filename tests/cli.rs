@@ -252,3 +252,24 @@ fn explain_lists_every_code_and_prints_pages() {
     assert_eq!(stdout(&lower), stdout(&page));
     assert_eq!(meshc(&["explain", "E9999"]).status.code(), Some(2));
 }
+
+#[test]
+fn a_syntax_error_in_one_file_does_not_cascade_into_others() {
+    let mut sources = meshc::SourceMap::new();
+    sources.add(
+        "services.mesh",
+        "namespace team1\nservice web {\n  subset v1 (version v1)\n}\n",
+    );
+    sources.add(
+        "routes.mesh",
+        "namespace team1\nroute web -> v1 100% timeout 5\n",
+    );
+    let compilation = meshc::compile(&sources);
+    let codes: Vec<&str> = compilation
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect();
+    // The syntax error, and the real mistake in the other file; no "unknown service `web`".
+    assert_eq!(codes, ["E0001", "E0201"]);
+}

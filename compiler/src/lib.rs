@@ -60,7 +60,8 @@ pub fn compile(sources: &SourceMap) -> Compilation {
             Err(diagnostic) => diagnostics.push(*diagnostic),
         }
     }
-    let (program, check_diagnostics) = check::check(&files);
+    let incomplete = !diagnostics.is_empty();
+    let (program, check_diagnostics) = check::check(&files, incomplete);
     diagnostics.extend(check_diagnostics);
     diagnostics::sort(&mut diagnostics);
     let manifests = if diagnostics.iter().any(Diagnostic::is_error) {

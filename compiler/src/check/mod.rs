@@ -22,8 +22,14 @@ use crate::source::Span;
 pub(crate) use values::Sink;
 
 /// Checks parsed files (in the order given) and lowers them to the IR.
-pub fn check(files: &[ast::File]) -> (ir::Program, Vec<Diagnostic>) {
-    let mut checker = Checker::default();
+///
+/// `incomplete` says that some file of the compilation could not be parsed: its services are
+/// unknown, so a route naming an unknown service is not reported (it may be declared there).
+pub fn check(files: &[ast::File], incomplete: bool) -> (ir::Program, Vec<Diagnostic>) {
+    let mut checker = Checker {
+        incomplete,
+        ..Checker::default()
+    };
     let namespaces: Vec<Option<String>> = files.iter().map(|f| checker.namespace(f)).collect();
     for (file, namespace) in files.iter().zip(&namespaces) {
         for item in &file.items {
@@ -54,6 +60,8 @@ pub(crate) struct Checker {
     pub(crate) services: Vec<ir::Service>,
     /// (namespace, name) → index into `services`.
     by_name: HashMap<(String, String), usize>,
+    /// Some file failed to parse, so unknown services are not reported.
+    incomplete: bool,
     /// Span of each declared subset: (service index, subset name) → span.
     pub(crate) subset_spans: HashMap<(usize, String), Span>,
 }
@@ -322,6 +330,9 @@ impl Checker {
             .get(&(namespace.to_string(), name.node.clone()))
         {
             return Some(index);
+        }
+        if self.incomplete {
+            return None;
         }
         let candidates: Vec<&str> = self
             .services
