@@ -1,0 +1,326 @@
+//! The book's examples compile as they say they do.
+//!
+//! Every fenced block of every `book/src/**/*.md` whose info string starts with `mesh` is
+//! compiled on its own, as one file:
+//!
+//! - ```` ```mesh ```` must compile without errors (warnings are allowed);
+//! - ```` ```mesh,error=E0101 ```` must fail, and every error must have that code;
+//! - ```` ```mesh,warning=W0001 ```` must compile without errors and warn with that code;
+//! - ```` ```mesh,ignore ```` is not compiled (for fragments).
+//!
+//! Every failure is reported at once, with the file and line of its block.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use meshc::diagnostics::render;
+use meshc::{Code, SourceMap};
+
+/// The repository root (the crate is `compiler/`).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the crate lives in a workspace")
+        .to_path_buf()
+}
+
+/// What a `mesh` block must do.
+#[derive(Debug, Clone, PartialEq)]
+enum Expect {
+    /// Compile without errors.
+    Compile,
+    /// Fail with errors of this code only.
+    Error(Code),
+    /// Compile, with a warning of this code.
+    Warning(Code),
+    /// Not compiled.
+    Ignore,
+}
+
+/// One fenced `mesh` block.
+struct Block {
+    /// `book/src/...md`.
+    file: String,
+    /// `book/src/...md:LINE`, the line of the opening fence.
+    location: String,
+    /// The line of the opening fence, 1-based.
+    line: usize,
+    expect: Expect,
+    text: String,
+}
+
+/// Every `.md` file under `dir`, recursively, sorted.
+fn markdown_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let entries = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read directory {}: {e}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("readable directory entry").path();
+        if path.is_dir() {
+            markdown_files(&path, out);
+        } else if path.extension().is_some_and(|ext| ext == "md") {
+            out.push(path);
+        }
+    }
+    out.sort();
+}
+
+/// Reads a block's info string. `Ok(None)`: not a `mesh` block. `Err`: a `mesh` block whose
+/// attributes make no sense.
+fn parse_info(info: &str) -> Result<Option<Expect>, String> {
+    let mut words = info
+        .split([',', ' ', '\t'])
+        .map(str::trim)
+        .filter(|w| !w.is_empty());
+    if words.next() != Some("mesh") {
+        return Ok(None);
+    }
+    let mut expect = Expect::Compile;
+    for word in words {
+        let next = match word.split_once('=') {
+            None if word == "ignore" => Expect::Ignore,
+            Some(("error", code)) => match Code::parse(code) {
+                Some(code) if !code.is_warning() => Expect::Error(code),
+                _ => return Err(format!("`{code}` is not an error code of meshc")),
+            },
+            Some(("warning", code)) => match Code::parse(code) {
+                Some(code) if code.is_warning() => Expect::Warning(code),
+                _ => return Err(format!("`{code}` is not a warning code of meshc")),
+            },
+            _ => {
+                return Err(format!(
+                    "unknown attribute `{word}` (expected `error=CODE`, `warning=CODE` or `ignore`)"
+                ))
+            }
+        };
+        if expect != Expect::Compile {
+            return Err(format!(
+                "`{info}` gives more than one of `error=`, `warning=` and `ignore`"
+            ));
+        }
+        expect = next;
+    }
+    Ok(Some(expect))
+}
+
+/// The opening fence of a code block: (fence character, fence length, info string).
+fn opening_fence(line: &str) -> Option<(char, usize, &str)> {
+    let trimmed = line.trim_start();
+    let fence = trimmed.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let length = trimmed.chars().take_while(|c| *c == fence).count();
+    if length < 3 {
+        return None;
+    }
+    let info = trimmed[length..].trim();
+    // A backtick fence's info string cannot contain a backtick (that is inline code).
+    if fence == '`' && info.contains('`') {
+        return None;
+    }
+    Some((fence, length, info))
+}
+
+/// Whether `line` closes a block opened with `length` times `fence`.
+fn closes(line: &str, fence: char, length: usize) -> bool {
+    let trimmed = line.trim();
+    trimmed.chars().take_while(|c| *c == fence).count() >= length
+        && trimmed.chars().all(|c| c == fence)
+}
+
+/// The `mesh` blocks of one Markdown file, and the problems found while reading it.
+fn mesh_blocks(name: &str, markdown: &str) -> (Vec<Block>, Vec<String>) {
+    let mut blocks = Vec::new();
+    let mut problems = Vec::new();
+    let mut lines = markdown.lines().enumerate();
+    while let Some((index, line)) = lines.next() {
+        let Some((fence, length, info)) = opening_fence(line) else {
+            continue;
+        };
+        let location = format!("{name}:{}", index + 1);
+        let indent = line.len() - line.trim_start().len();
+        let mut text = String::new();
+        let mut closed = false;
+        for (_, line) in lines.by_ref() {
+            if closes(line, fence, length) {
+                closed = true;
+                break;
+            }
+            // Content is indented like its fence (inside list items, say).
+            let strip = line.len() - line.trim_start().len();
+            text.push_str(&line[strip.min(indent)..]);
+            text.push('\n');
+        }
+        let expect = parse_info(info);
+        if !closed {
+            problems.push(format!(
+                "{location}: this code block is never closed (a line of `{}` is missing)",
+                fence.to_string().repeat(length)
+            ));
+            continue;
+        }
+        match expect {
+            Ok(None) => {}
+            Ok(Some(expect)) => blocks.push(Block {
+                file: name.to_string(),
+                location,
+                line: index + 1,
+                expect,
+                text,
+            }),
+            Err(problem) => problems.push(format!("{location}: `{info}`: {problem}")),
+        }
+    }
+    (blocks, problems)
+}
+
+/// Every `mesh` block of the book, and the problems found while reading the book.
+fn book_blocks() -> (Vec<Block>, Vec<String>) {
+    let root = root();
+    let mut files = Vec::new();
+    markdown_files(&root.join("book/src"), &mut files);
+    let mut blocks = Vec::new();
+    let mut problems = Vec::new();
+    for file in files {
+        let name = file
+            .strip_prefix(&root)
+            .unwrap_or(&file)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let markdown = match std::fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(e) => {
+                problems.push(format!("{name}: cannot read: {e}"));
+                continue;
+            }
+        };
+        let (file_blocks, file_problems) = mesh_blocks(&name, &markdown);
+        blocks.extend(file_blocks);
+        problems.extend(file_problems);
+    }
+    (blocks, problems)
+}
+
+/// Compiles one block; `Some(problem)` when it does not do what its info string says.
+fn check_block(block: &Block) -> Option<String> {
+    if block.expect == Expect::Ignore {
+        return None;
+    }
+    // Blank lines in front of the block keep the line numbers of the Markdown file, so that a
+    // diagnostic points at the right line of the book.
+    let mut sources = SourceMap::new();
+    sources.add(
+        block.file.as_str(),
+        format!("{}{}", "\n".repeat(block.line), block.text),
+    );
+    let compilation = meshc::compile(&sources);
+    let errors: Vec<Code> = compilation
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code)
+        .collect();
+    let has = |code: Code| compilation.diagnostics.iter().any(|d| d.code == code);
+    let problem = match block.expect {
+        Expect::Ignore => return None,
+        Expect::Compile if errors.is_empty() => return None,
+        Expect::Compile => "expected to compile without errors".to_string(),
+        Expect::Error(code) if !errors.is_empty() && errors.iter().all(|e| *e == code) => {
+            return None
+        }
+        Expect::Error(code) => format!("expected errors {} and no others", code.as_str()),
+        Expect::Warning(code) if errors.is_empty() && has(code) => return None,
+        Expect::Warning(code) => format!(
+            "expected to compile without errors, with warning {}",
+            code.as_str()
+        ),
+    };
+    let codes: Vec<&str> = compilation
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect();
+    let mut report = format!("{}: {problem}, got {codes:?}", block.location);
+    let rendered = render::human_string(&sources, &compilation.diagnostics);
+    if !rendered.is_empty() {
+        let _ = write!(report, "\n{}", rendered.trim_end());
+    }
+    Some(report)
+}
+
+#[test]
+fn mesh_blocks_compile_as_marked() {
+    let (blocks, mut problems) = book_blocks();
+    assert!(
+        !blocks.is_empty(),
+        "no ```mesh blocks found in book/src: is the book there?"
+    );
+    problems.extend(blocks.iter().filter_map(check_block));
+    assert!(
+        problems.is_empty(),
+        "{} of {} mesh blocks in the book are wrong:\n\n{}\n",
+        problems.len(),
+        blocks.len(),
+        problems.join("\n\n")
+    );
+}
+
+/// Each error page shows its own code going wrong, and a corrected program.
+#[test]
+fn every_error_page_has_an_example_and_a_fix() {
+    let (blocks, _) = book_blocks();
+    let mut problems = Vec::new();
+    for code in Code::ALL {
+        let page = format!("book/src/errors/{}.md:", code.as_str());
+        let on_page: Vec<&Block> = blocks
+            .iter()
+            .filter(|b| b.location.starts_with(&page))
+            .collect();
+        let wrong = if code.is_warning() {
+            Expect::Warning(*code)
+        } else {
+            Expect::Error(*code)
+        };
+        if !on_page.iter().any(|b| b.expect == wrong) {
+            let attribute = if code.is_warning() {
+                "warning"
+            } else {
+                "error"
+            };
+            problems.push(format!(
+                "{page} has no ```mesh,{attribute}={} example",
+                code.as_str()
+            ));
+        }
+        if !on_page.iter().any(|b| b.expect == Expect::Compile) {
+            problems.push(format!("{page} has no corrected ```mesh program"));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
+}
+
+#[test]
+fn reads_fences_and_info_strings() {
+    let markdown = "text\n\n```mesh\nnamespace a\n```\n\n- item\n\n  ````mesh,error=E0101\n  x\n  ```\n  y\n  ````\n\n```rust\nfn main() {}\n```\n\n~~~mesh,ignore\nz\n~~~\n\n```mesh,bogus\n```\n\n```mesh\nunclosed\n";
+    let (blocks, problems) = mesh_blocks("t.md", markdown);
+    let summary: Vec<(&str, Expect, &str)> = blocks
+        .iter()
+        .map(|b| (b.location.as_str(), b.expect.clone(), b.text.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("t.md:3", Expect::Compile, "namespace a\n"),
+            ("t.md:9", Expect::Error(Code::E0101), "x\n```\ny\n"),
+            ("t.md:19", Expect::Ignore, "z\n"),
+        ]
+    );
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].starts_with("t.md:23:"), "{problems:?}");
+    assert!(problems[1].starts_with("t.md:26:"), "{problems:?}");
+    assert_eq!(
+        parse_info("mesh, warning=W0001"),
+        Ok(Some(Expect::Warning(Code::W0001)))
+    );
+    assert!(parse_info("mesh,error=W0001").is_err());
+    assert!(parse_info("mesh,error=E0101,ignore").is_err());
+    assert_eq!(parse_info("meshc"), Ok(None));
+    assert_eq!(parse_info(""), Ok(None));
+}

@@ -1,0 +1,283 @@
+//! Diagnostics: one failing program per file in `tests/fixtures/err/`, each snapshotted as
+//! rendered for a terminal (`tests/snapshots/diagnostics__fixtures@*.snap`).
+//!
+//! A fixture is named `CODE_what.mesh`: compiling it must report `CODE` (and, for an error code,
+//! emit nothing). `multiple_errors.mesh` holds several mistakes at once. A tidy test keeps codes,
+//! fixtures, book pages and the book's SUMMARY.md in step.
+//!
+//! To accept changed snapshots, read every `tests/snapshots/*.snap.new`, then run
+//! `INSTA_UPDATE=always cargo test --test diagnostics`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use meshc::diagnostics::render;
+use meshc::{Code, Compilation, SourceMap};
+
+/// The repository root (the crate is `compiler/`).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the crate lives in a workspace")
+        .to_path_buf()
+}
+
+fn fixture_dir() -> PathBuf {
+    root().join("tests/fixtures/err")
+}
+
+/// The fixture holding several mistakes; its name starts with no code.
+const MULTIPLE: &str = "multiple_errors.mesh";
+
+/// The names (not paths) of the files in `dir` that end with `.{ext}`, sorted.
+fn file_names(dir: &Path, ext: &str) -> Vec<String> {
+    let entries = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read directory {}: {e}", dir.display()));
+    let mut names: Vec<String> = entries
+        .map(|entry| entry.expect("readable directory entry").file_name())
+        .map(|name| name.to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(&format!(".{ext}")))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Compiles one file registered under `name`.
+fn compile(name: &str, text: &str) -> (SourceMap, Compilation) {
+    let mut sources = SourceMap::new();
+    sources.add(name, text);
+    let compilation = meshc::compile(&sources);
+    (sources, compilation)
+}
+
+/// The code a fixture name announces: `E0101_unknown_service.mesh` → `E0101`.
+fn announced_code(name: &str) -> Option<&str> {
+    let (prefix, _) = name.split_once('_')?;
+    let looks_like_code = prefix.len() == 5
+        && prefix.starts_with(|c: char| c.is_ascii_uppercase())
+        && prefix[1..].chars().all(|c| c.is_ascii_digit());
+    looks_like_code.then_some(prefix)
+}
+
+/// The problems with one fixture's compilation, beyond its snapshot.
+fn fixture_problems(name: &str, sources: &SourceMap, compilation: &Compilation) -> Vec<String> {
+    let mut problems = Vec::new();
+    let codes: Vec<&str> = compilation
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect();
+    if name == MULTIPLE {
+        let lines: Vec<usize> = compilation
+            .diagnostics
+            .iter()
+            .map(|d| {
+                sources
+                    .line_col(d.primary.span.file, d.primary.span.start)
+                    .0
+            })
+            .collect();
+        let distinct_lines: BTreeSet<usize> = lines.iter().copied().collect();
+        let distinct_codes: BTreeSet<&str> = codes.iter().copied().collect();
+        if distinct_lines.len() < 5 || distinct_codes.len() < 3 {
+            problems.push(format!(
+                "{name}: expected mistakes on at least 5 lines with at least 3 codes, got codes {codes:?} on lines {lines:?}"
+            ));
+        }
+        if !lines.windows(2).all(|w| w[0] <= w[1]) {
+            problems.push(format!("{name}: diagnostics not sorted by line: {lines:?}"));
+        }
+        if !compilation.manifests.is_empty() {
+            problems.push(format!("{name}: manifests were emitted despite errors"));
+        }
+        return problems;
+    }
+    let Some(announced) = announced_code(name) else {
+        problems.push(format!(
+            "{name}: a fixture's name starts with its code, e.g. `E0101_unknown_service.mesh`"
+        ));
+        return problems;
+    };
+    let Some(code) = Code::parse(announced).filter(|c| c.as_str() == announced) else {
+        problems.push(format!("{name}: `{announced}` is not a meshc code"));
+        return problems;
+    };
+    if !codes.contains(&code.as_str()) {
+        problems.push(format!(
+            "{name}: expected a diagnostic {announced}, got {codes:?}"
+        ));
+    }
+    if code.is_warning() {
+        if compilation.has_errors() {
+            problems.push(format!(
+                "{name}: a warning fixture must compile without errors, got {codes:?}"
+            ));
+        } else if compilation.manifests.is_empty() {
+            problems.push(format!(
+                "{name}: a warning fixture must still emit manifests"
+            ));
+        }
+    } else if !compilation.manifests.is_empty() {
+        problems.push(format!(
+            "{name}: {announced} is an error, yet manifests were emitted"
+        ));
+    }
+    problems
+}
+
+/// Every fixture: the snapshot of its source and rendered diagnostics, and the code its name
+/// announces.
+#[test]
+fn fixtures() {
+    let mut problems = Vec::new();
+    insta::glob!("fixtures/err", "*.mesh", |path| {
+        let name = path
+            .file_name()
+            .expect("a fixture has a file name")
+            .to_string_lossy()
+            .into_owned();
+        let text = std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let (sources, compilation) = compile(&name, &text);
+        problems.extend(fixture_problems(&name, &sources, &compilation));
+        let rendered = render::human_string(&sources, &compilation.diagnostics);
+        let snapshot = format!("----- SOURCE\n{text}\n----- DIAGNOSTICS\n{rendered}");
+        insta::assert_snapshot!(snapshot);
+    });
+    assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
+}
+
+/// Codes, fixtures, book pages and SUMMARY.md entries stay in step.
+#[test]
+fn every_code_has_a_fixture_a_page_and_a_summary_entry() {
+    let known: BTreeSet<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+    let fixtures = file_names(&fixture_dir(), "mesh");
+    let errors_dir = root().join("book/src/errors");
+    let pages = file_names(&errors_dir, "md");
+    let summary = std::fs::read_to_string(root().join("book/src/SUMMARY.md"))
+        .expect("book/src/SUMMARY.md exists");
+    let index = std::fs::read_to_string(errors_dir.join("index.md"))
+        .expect("book/src/errors/index.md exists");
+    let mut problems = Vec::new();
+
+    for code in &known {
+        if !fixtures.iter().any(|f| f.starts_with(&format!("{code}_"))) {
+            problems.push(format!(
+                "{code} has no fixture tests/fixtures/err/{code}_*.mesh"
+            ));
+        }
+        match std::fs::read_to_string(errors_dir.join(format!("{code}.md"))) {
+            Err(_) => problems.push(format!("{code} has no page book/src/errors/{code}.md")),
+            Ok(page) => {
+                let summary = Code::parse(code).map_or("", Code::summary);
+                let title = format!("# {code}: {summary}");
+                if page.lines().next() != Some(title.as_str()) {
+                    problems.push(format!(
+                        "book/src/errors/{code}.md must start with the line `{title}`"
+                    ));
+                }
+            }
+        }
+        if !summary.contains(&format!("(errors/{code}.md)")) {
+            problems.push(format!(
+                "{code} has no entry `(errors/{code}.md)` in book/src/SUMMARY.md"
+            ));
+        }
+        if !index.contains(&format!("({code}.md)")) {
+            problems.push(format!(
+                "{code} has no link `({code}.md)` in book/src/errors/index.md"
+            ));
+        }
+    }
+
+    for fixture in &fixtures {
+        match announced_code(fixture) {
+            Some(code) if !known.contains(code) => problems.push(format!(
+                "tests/fixtures/err/{fixture} is for `{code}`, which is not in Code::ALL"
+            )),
+            None if fixture != MULTIPLE => problems.push(format!(
+                "tests/fixtures/err/{fixture} does not start with a code (`E0101_what.mesh`)"
+            )),
+            _ => {}
+        }
+    }
+    for page in &pages {
+        let stem = page.trim_end_matches(".md");
+        if stem != "index" && !known.contains(stem) {
+            problems.push(format!(
+                "book/src/errors/{page} is not the page of a code in Code::ALL"
+            ));
+        }
+    }
+    let link = regex::Regex::new(r"\(errors/([^)/]+)\.md\)").expect("valid regex");
+    for captures in link.captures_iter(&summary) {
+        let stem = &captures[1];
+        if stem != "index" && !known.contains(stem) {
+            problems.push(format!(
+                "book/src/SUMMARY.md links errors/{stem}.md, which is not a code in Code::ALL"
+            ));
+        }
+    }
+
+    // Snapshots whose fixture is gone.
+    let snapshots = file_names(&root().join("tests/snapshots"), "snap");
+    for snapshot in snapshots {
+        let Some(fixture) = snapshot
+            .strip_prefix("diagnostics__fixtures@")
+            .and_then(|rest| rest.strip_suffix(".snap"))
+        else {
+            continue;
+        };
+        if !fixtures.iter().any(|f| f == fixture) {
+            problems.push(format!(
+                "tests/snapshots/{snapshot} has no fixture tests/fixtures/err/{fixture}: delete it"
+            ));
+        }
+    }
+
+    assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
+}
+
+/// `render::json_line` carries everything an editor needs, in 1-based lines and columns.
+#[test]
+fn json_line_for_an_unknown_subset() {
+    let name = "E0102_unknown_subset.mesh";
+    let text = std::fs::read_to_string(fixture_dir().join(name)).expect("fixture exists");
+    let (sources, compilation) = compile(name, &text);
+    assert_eq!(compilation.diagnostics.len(), 1, "{compilation:#?}");
+    let line = render::json_line(&sources, &compilation.diagnostics[0]);
+    assert!(!line.contains('\n'), "one line of JSON: {line}");
+    let json: serde_json::Value = serde_json::from_str(&line).expect("valid JSON");
+
+    // The route is line 9: `route research-agent -> v1 90%, v3 10%`, `v3` at columns 33..35.
+    assert_eq!(json["code"], "E0102");
+    assert_eq!(json["severity"], "error");
+    assert_eq!(
+        json["message"],
+        "unknown subset `v3` of service `research-agent`"
+    );
+    assert_eq!(json["file"], name);
+    assert_eq!(json["line"], 9);
+    assert_eq!(json["column"], 33);
+    assert_eq!(json["end_line"], 9);
+    assert_eq!(json["end_column"], 35);
+    let labels = json["labels"].as_array().expect("labels is an array");
+    assert_eq!(labels.len(), 2, "{labels:?}");
+    assert_eq!(labels[0]["primary"], true);
+    assert_eq!(labels[0]["line"], 9);
+    assert_eq!(labels[0]["column"], 33);
+    assert_eq!(labels[0]["message"], "no such subset or service");
+    // The secondary label points at the service's name on line 4.
+    assert_eq!(labels[1]["primary"], false);
+    assert_eq!(labels[1]["file"], name);
+    assert_eq!(labels[1]["line"], 4);
+    assert_eq!(labels[1]["column"], 9);
+    assert_eq!(labels[1]["message"], "service declared here");
+    assert_eq!(json["help"], "did you mean `v1`?");
+    let notes = json["notes"].as_array().expect("notes is an array");
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0].as_str().is_some_and(|n| n.contains("IST0101")),
+        "{notes:?}"
+    );
+}
