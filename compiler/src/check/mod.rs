@@ -151,7 +151,14 @@ impl Checker {
                     format!("invalid {what} `{name}`"),
                     span,
                     format!("{what} {reason}"),
-                    format!("rename it: Kubernetes and Istio reject this {what}"),
+                    if what.starts_with("header")
+                        || what.ends_with("parameter name")
+                        || what.starts_with("cookie")
+                    {
+                        format!("Istio rejects this {what}: change it as the label says")
+                    } else {
+                        format!("rename it: Kubernetes and Istio reject this {what}")
+                    },
                 ));
                 false
             }

@@ -86,13 +86,13 @@ pub(crate) fn label_key(key: &str) -> Result<(), String> {
         None => (None, key),
     };
     if let Some(prefix) = prefix {
-        dns_subdomain(prefix).map_err(|reason| format!("prefix `{prefix}` {reason}"))?;
+        dns_subdomain(prefix).map_err(|reason| format!("has a prefix `{prefix}` that {reason}"))?;
     }
     label_value(name).and_then(|()| {
         if name.is_empty() {
-            Err("the name part cannot be empty".into())
+            Err("must have a name after the `/`".into())
         } else if name.len() > 63 {
-            Err("the name part must be at most 63 characters long".into())
+            Err("must have a name part of at most 63 characters".into())
         } else {
             Ok(())
         }

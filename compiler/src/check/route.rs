@@ -2,7 +2,7 @@
 //! and header operations.
 
 use super::{names, Checker, Seen};
-use crate::ast::{self, Clause, LiteralKind};
+use crate::ast::{self, Clause};
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::ir;
 use crate::source::Span;
@@ -231,13 +231,18 @@ impl Checker {
         match (own_subset, other) {
             (true, Some(other)) if other != service => {
                 let service_name = self.services[service].name.clone();
-                self.sink.push(Diagnostic::new(
+                let mut diagnostic = Diagnostic::new(
                     Code::E0104,
                     format!("`{name}` is both a subset of `{service_name}` and a service"),
                     target.span,
                     "ambiguous destination",
                     format!("write `{service_name}.{name}` for the subset, or rename one of them"),
-                ));
+                )
+                .with_secondary(self.services[other].span, "the service");
+                if let Some(subset) = self.subset_spans.get(&(service, name.clone())) {
+                    diagnostic = diagnostic.with_secondary(*subset, "the subset");
+                }
+                self.sink.push(diagnostic);
                 None
             }
             (true, _) => Some((self.services[service].host.clone(), Some(name.clone()))),
@@ -269,8 +274,13 @@ impl Checker {
                 svc.name, subset.node, subset.node
             ),
             None => format!(
-                "`{}` has subsets {}; declare `{}` there to route to it",
+                "`{}` has {} {}; declare `{}` there to route to it",
                 svc.name,
+                if svc.subsets.len() == 1 {
+                    "subset"
+                } else {
+                    "subsets"
+                },
                 svc.subsets
                     .iter()
                     .map(|s| format!("`{}`", s.name))
@@ -308,6 +318,7 @@ impl Checker {
             .iter()
             .filter(|d| d.weight.is_some())
             .count();
+        let mut weights_accepted = 0;
         for dest in &route.destinations {
             let weight = dest
                 .weight
@@ -315,6 +326,7 @@ impl Checker {
                 .and_then(|w| self.sink.percent(w, "a weight", true));
             if let Some(weight) = weight {
                 total += weight;
+                weights_accepted += 1;
             }
             if let Some((host, subset)) = self.resolve_destination(&dest.target, service) {
                 out.push(ir::Destination {
@@ -324,11 +336,8 @@ impl Checker {
                 });
             }
         }
-        let all_valid = route.destinations.iter().all(|d| {
-            d.weight
-                .as_ref()
-                .is_some_and(|w| w.kind == LiteralKind::Percent)
-        });
+        // The total is only meaningful when every weight was accepted.
+        let all_valid = weights_accepted == route.destinations.len();
         let several = route.destinations.len() > 1;
         if several && weighted != route.destinations.len() {
             let missing = route
@@ -461,7 +470,8 @@ impl Checker {
                 };
                 let ok = name_ok(self, name) & value_ok(self, value);
                 if ok {
-                    if target.contains_key(&name.node) {
+                    // Header names are case-insensitive.
+                    if target.keys().any(|k| k.eq_ignore_ascii_case(&name.node)) {
                         self.sink.push(Diagnostic::new(
                             Code::E0304,
                             format!(

@@ -164,10 +164,7 @@ impl Sink {
                 format!("{what} must be a whole percentage, found {}", lit.text),
                 lit.span,
                 "has a fractional part",
-                format!(
-                    "Istio stores {what} as an integer: write `{}%`",
-                    value.round()
-                ),
+                format!("Istio stores {what} as a whole number: use whole percentages"),
             ));
             return None;
         }
@@ -202,18 +199,25 @@ impl Sink {
         what: &str,
         choices: &[(&str, T)],
     ) -> Option<T> {
-        if !self.expect_kind(lit, LiteralKind::Word, what) {
-            return None;
-        }
-        if let Some((_, value)) = choices.iter().find(|(word, _)| *word == lit.text) {
-            return Some(*value);
-        }
         let words: Vec<&str> = choices.iter().map(|(word, _)| *word).collect();
         let listed = words
             .iter()
             .map(|w| format!("`{w}`"))
             .collect::<Vec<_>>()
             .join(", ");
+        if lit.kind != LiteralKind::Word {
+            self.push(Diagnostic::new(
+                Code::E0201,
+                format!("expected a word, found {}", kind_name(lit.kind)),
+                lit.span,
+                format!("{what} takes a word"),
+                format!("{what} is one of {listed}"),
+            ));
+            return None;
+        }
+        if let Some((_, value)) = choices.iter().find(|(word, _)| *word == lit.text) {
+            return Some(*value);
+        }
         let help = match did_you_mean(&lit.text, words.iter().copied()) {
             Some(near) => format!("did you mean `{near}`? {what} is one of {listed}"),
             None => format!("{what} is one of {listed}"),

@@ -6,41 +6,97 @@ use super::grammar::Rule;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 
-/// How a grammar rule is named in "expected ..." messages.
-fn rule_name(rule: Rule) -> String {
+/// How a grammar rule is named in "expected ..." messages: the words or symbols it starts with,
+/// or what kind of thing it is. Every rule has an entry (a unit test checks it), so no rule name
+/// reaches the user.
+fn rule_names(rule: Rule) -> Vec<String> {
     let debug = format!("{rule:?}");
     if let Some(keyword) = debug.strip_prefix("kw_") {
-        return format!("`{keyword}`");
+        return vec![format!("`{keyword}`")];
     }
-    let name = match rule {
-        Rule::EOI => "end of file",
-        Rule::lbrace => "`{`",
-        Rule::rbrace => "`}`",
-        Rule::lparen => "`(`",
-        Rule::rparen => "`)`",
-        Rule::comma => "`,`",
-        Rule::eq => "`=`",
-        Rule::dot => "`.`",
-        Rule::arrow => "`->`",
-        Rule::name | Rule::dest_ref => "a name",
-        Rule::hostname => "a host name",
-        Rule::header_name | Rule::header_word => "a header name",
-        Rule::label_key => "a label key",
-        Rule::label_value | Rule::label_word => "a label value",
-        Rule::literal => "a value",
-        Rule::duration => "a duration",
-        Rule::percent => "a percentage",
-        Rule::float | Rule::int => "a number",
-        Rule::string => "a string",
-        Rule::word => "a word",
-        Rule::retry_condition => "a retry condition",
-        Rule::match_op => "`=`, `prefix` or `regex`",
-        Rule::string_match => "`=`, `prefix` or `regex` and a string",
-        Rule::route_clause => "a route clause",
-        Rule::header_dir => "`request` or `response`",
-        _ => return debug.replace('_', " "),
+    let names: &[&str] = match rule {
+        Rule::EOI => &["end of file"],
+        Rule::lbrace | Rule::subset_body => &["`{`"],
+        Rule::rbrace => &["`}`"],
+        Rule::lparen | Rule::label_set => &["`(`"],
+        Rule::rparen => &["`)`"],
+        Rule::comma => &["`,`"],
+        Rule::eq => &["`=`"],
+        Rule::dot => &["`.`"],
+        Rule::arrow | Rule::destinations => &["`->`"],
+        Rule::name | Rule::dest_ref | Rule::destination => &["a name"],
+        Rule::hostname => &["a host name"],
+        Rule::header_name | Rule::header_word => &["a header name"],
+        Rule::label_key | Rule::label => &["a label key"],
+        Rule::label_value | Rule::label_word => &["a label value"],
+        Rule::literal => &["a value"],
+        Rule::duration => &["a duration"],
+        Rule::percent => &["a percentage"],
+        Rule::float | Rule::int => &["a number"],
+        Rule::string | Rule::string_inner => &["a string"],
+        Rule::word => &["a word"],
+        Rule::retry_condition => &["a retry condition"],
+        Rule::match_op | Rule::string_match => &["`=`", "`prefix`", "`regex`"],
+        Rule::header_dir | Rule::header_clause => &["`request`", "`response`"],
+        Rule::named_what | Rule::named_decl => &["`routes`", "`policy`"],
+        Rule::rewrite_what => &["`uri`", "`authority`"],
+        Rule::error_kind => &["`5xx`", "`gateway`", "`errors`"],
+        Rule::gateway_errors => &["`gateway`"],
+        Rule::file => &["`namespace`", "`service`", "`route`"],
+        Rule::namespace_decl => &["`namespace`"],
+        Rule::service_decl => &["`service`"],
+        Rule::host_decl => &["`host`"],
+        Rule::port_decl => &["`port`"],
+        Rule::subset_decl => &["`subset`"],
+        Rule::pool => &["`pool`"],
+        Rule::max_connections
+        | Rule::max_pending_requests
+        | Rule::max_requests_per_connection
+        | Rule::max_requests
+        | Rule::max_retries => &["`max`"],
+        Rule::connect_timeout => &["`connect`"],
+        Rule::idle_timeout => &["`idle`"],
+        Rule::h2_upgrade => &["`h2`"],
+        Rule::eject => &["`eject`"],
+        Rule::eject_after => &["`after`"],
+        Rule::eject_interval => &["`check`"],
+        Rule::eject_for => &["`for`"],
+        Rule::eject_at_most => &["`at`"],
+        Rule::eject_keep => &["`keep`"],
+        Rule::balance => &["`balance`"],
+        Rule::lb_round_robin => &["`round`"],
+        Rule::lb_least_request | Rule::lb_least_conn => &["`least`"],
+        Rule::lb_random => &["`random`"],
+        Rule::lb_passthrough => &["`passthrough`"],
+        Rule::lb_hash => &["`hash`"],
+        Rule::hash_header | Rule::header_cond => &["`header`"],
+        Rule::hash_cookie => &["`cookie`"],
+        Rule::cookie_ttl => &["`ttl`"],
+        Rule::cookie_path => &["`path`"],
+        Rule::hash_source_ip => &["`source`"],
+        Rule::hash_query | Rule::query_cond => &["`query`"],
+        Rule::route_decl => &["`route`"],
+        Rule::route_match => &["`when`"],
+        Rule::match_alt => &["`header`", "`query`", "`uri`", "`method`"],
+        Rule::uri_cond => &["`uri`"],
+        Rule::method_cond => &["`method`"],
+        Rule::retry_clause => &["`retry`"],
+        Rule::per_try => &["`per`"],
+        Rule::retry_on => &["`on`"],
+        Rule::remote_localities => &["`remote`"],
+        Rule::timeout_clause => &["`timeout`"],
+        Rule::fault_clause => &["`fault`"],
+        Rule::fault_delay => &["`delay`"],
+        Rule::fault_abort => &["`abort`"],
+        Rule::grpc_status => &["`grpc`"],
+        Rule::mirror_clause => &["`mirror`"],
+        Rule::rewrite_clause => &["`rewrite`"],
+        Rule::header_set => &["`set`"],
+        Rule::header_add => &["`add`"],
+        Rule::header_remove => &["`remove`"],
+        _ => &[],
     };
-    name.to_string()
+    names.iter().map(|name| name.to_string()).collect()
 }
 
 /// Joins names as "a, b or c".
@@ -91,6 +147,17 @@ pub(super) fn syntax_error(file: FileId, text: &str, err: &pest::error::Error<Ru
     } else {
         end
     };
+    // At the end of the file there is nothing to underline: point at the last token instead.
+    let (start, end) = match text.trim_end().len() {
+        content_end if start >= content_end && content_end > 0 => {
+            let last = text[..content_end]
+                .chars()
+                .next_back()
+                .map_or(1, char::len_utf8);
+            (content_end - last, content_end)
+        }
+        _ => (start, end),
+    };
     let span = Span {
         file,
         start: start as u32,
@@ -101,9 +168,10 @@ pub(super) fn syntax_error(file: FileId, text: &str, err: &pest::error::Error<Ru
             positives,
             negatives,
         } => {
-            let expected: Vec<String> = positives.iter().copied().map(rule_name).collect();
+            let expected: Vec<String> = positives.iter().copied().flat_map(rule_names).collect();
             let label = if expected.is_empty() {
-                let unexpected: Vec<String> = negatives.iter().copied().map(rule_name).collect();
+                let unexpected: Vec<String> =
+                    negatives.iter().copied().flat_map(rule_names).collect();
                 format!("unexpected {}", one_of(unexpected))
             } else {
                 format!("expected {}, found {found}", one_of(expected))
@@ -141,5 +209,35 @@ fn help_for(positives: &[Rule], found: &str) -> String {
             .into()
     } else {
         "see the language reference in the book (`meshc explain E0001`)".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_has_a_human_name() {
+        // Silent rules (`_{ ... }`) never appear in pest's errors.
+        let silent = [
+            Rule::WHITESPACE,
+            Rule::COMMENT,
+            Rule::item,
+            Rule::service_item,
+            Rule::pool_setting,
+            Rule::eject_setting,
+            Rule::balance_kind,
+            Rule::condition,
+            Rule::route_clause,
+            Rule::number,
+            Rule::duration_unit,
+            Rule::ident_char,
+        ];
+        let unnamed: Vec<Rule> = Rule::all_rules()
+            .iter()
+            .copied()
+            .filter(|rule| !silent.contains(rule) && rule_names(*rule).is_empty())
+            .collect();
+        assert_eq!(unnamed, [], "rules without a human name in `rule_names`");
     }
 }

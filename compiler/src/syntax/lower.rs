@@ -16,12 +16,21 @@ pub(super) struct Lowerer {
 }
 
 impl Lowerer {
+    /// The span of a pair, without trailing whitespace or comments: pest keeps the whitespace
+    /// it skipped before an optional part that turned out to be absent (`v2` in `-> v1 90%, v2`
+    /// followed by a newline), which would stretch labels onto the next line.
     fn span(&self, pair: &P<'_>) -> Span {
         let span = pair.as_span();
+        let mut end = span.end() as u32;
+        if pair.as_str().ends_with(char::is_whitespace) {
+            if let Some(last) = pair.clone().into_inner().last() {
+                end = self.span(&last).end;
+            }
+        }
         Span {
             file: self.file,
             start: span.start() as u32,
-            end: span.end() as u32,
+            end,
         }
     }
 
