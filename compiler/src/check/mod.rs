@@ -330,12 +330,16 @@ impl Checker {
         })
     }
 
+    /// The index of a declared service, if there is one.
+    pub(crate) fn service_index(&self, namespace: &str, name: &str) -> Option<usize> {
+        self.by_name
+            .get(&(namespace.to_string(), name.to_string()))
+            .copied()
+    }
+
     /// Resolves the service a route names, in the route's namespace.
     pub(crate) fn resolve_service(&mut self, name: &ast::Text, namespace: &str) -> Option<usize> {
-        if let Some(&index) = self
-            .by_name
-            .get(&(namespace.to_string(), name.node.clone()))
-        {
+        if let Some(index) = self.service_index(namespace, &name.node) {
             return Some(index);
         }
         if self.incomplete {

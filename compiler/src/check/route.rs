@@ -224,10 +224,7 @@ impl Checker {
             .iter()
             .any(|s| &s.name == name)
             || self.subset_spans.contains_key(&(service, name.clone()));
-        let other = self
-            .services
-            .iter()
-            .position(|s| s.namespace == namespace && &s.name == name);
+        let other = self.service_index(&namespace, name);
         match (own_subset, other) {
             (true, Some(other)) if other != service => {
                 let service_name = self.services[service].name.clone();

@@ -43,22 +43,7 @@ impl Lowerer {
 
     /// The inner pairs that are not keywords or punctuation.
     fn meaningful<'i>(pair: P<'i>) -> impl Iterator<Item = P<'i>> {
-        pair.into_inner().filter(|p| {
-            let rule = p.as_rule();
-            !format!("{rule:?}").starts_with("kw_")
-                && !matches!(
-                    rule,
-                    Rule::lbrace
-                        | Rule::rbrace
-                        | Rule::lparen
-                        | Rule::rparen
-                        | Rule::comma
-                        | Rule::eq
-                        | Rule::dot
-                        | Rule::arrow
-                        | Rule::EOI
-                )
-        })
+        pair.into_inner().filter(|p| !is_token(p.as_rule()))
     }
 
     fn first<'i>(pair: P<'i>) -> P<'i> {
@@ -521,6 +506,33 @@ impl Lowerer {
         };
         ast::Literal { kind, text, span }
     }
+}
+
+/// Whether a rule is a keyword or punctuation: a token that carries no meaning once parsed.
+fn is_token(rule: Rule) -> bool {
+    // Keyword rules are recognised by name once, then looked up by index.
+    static KEYWORDS: std::sync::OnceLock<Vec<bool>> = std::sync::OnceLock::new();
+    let keywords = KEYWORDS.get_or_init(|| {
+        let all = Rule::all_rules();
+        let mut table = vec![false; all.iter().map(|r| *r as usize + 1).max().unwrap_or(0)];
+        for rule in all {
+            table[*rule as usize] = format!("{rule:?}").starts_with("kw_");
+        }
+        table
+    });
+    keywords.get(rule as usize).copied().unwrap_or(false)
+        || matches!(
+            rule,
+            Rule::lbrace
+                | Rule::rbrace
+                | Rule::lparen
+                | Rule::rparen
+                | Rule::comma
+                | Rule::eq
+                | Rule::dot
+                | Rule::arrow
+                | Rule::EOI
+        )
 }
 
 /// The content of a `string` pair with escapes resolved.

@@ -14,13 +14,12 @@ use crate::ast;
 use crate::diagnostics::Diagnostic;
 use crate::source::FileId;
 
-/// The deepest rule nesting pest may enter before it gives up with an error instead of
-/// overflowing the stack.
-const CALL_LIMIT: usize = 5_000_000;
-
 /// Parses one file. Syntax errors stop at the first one (pest does not recover).
+///
+/// No call limit is set: the grammar has no recursive rule, so nesting depth is bounded by the
+/// grammar itself and pest cannot overflow the stack, however large the file (pest's limit
+/// counts every rule call of the whole parse, which would reject large valid files).
 pub fn parse(file: FileId, text: &str) -> Result<ast::File, Box<Diagnostic>> {
-    pest::set_call_limit(std::num::NonZeroUsize::new(CALL_LIMIT));
     match grammar::MeshParser::parse(grammar::Rule::file, text) {
         Ok(mut pairs) => {
             let root = pairs
