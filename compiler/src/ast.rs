@@ -59,7 +59,7 @@ pub enum ServiceItem {
 }
 
 /// Which emitted resource a `named` declaration names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NamedWhat {
     /// The service's routes (an Istio VirtualService).
     Routes,
@@ -187,10 +187,11 @@ pub enum BalanceKind {
     /// `hash header NAME`.
     HashHeader(Text),
     /// `hash cookie NAME ttl D path "/"`.
+    /// Each option is a list: written twice, it is reported (E0304).
     HashCookie {
         name: Text,
-        ttl: Option<Literal>,
-        path: Option<Text>,
+        ttl: Vec<Literal>,
+        path: Vec<Text>,
     },
     /// `hash source ip`.
     HashSourceIp,
@@ -311,11 +312,11 @@ pub struct Retry {
     /// The number of retries (Envoy attempts).
     pub attempts: Literal,
     /// `per try D`.
-    pub per_try: Option<Literal>,
+    pub per_try: Vec<Literal>,
     /// `on c1, c2`: retry conditions as written.
     pub on: Vec<Text>,
     /// `remote localities on|off`.
-    pub remote_localities: Option<Literal>,
+    pub remote_localities: Vec<Literal>,
 }
 
 /// What a `fault abort` returns.

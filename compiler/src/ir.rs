@@ -164,6 +164,8 @@ pub enum Balance {
 /// One rule of a service's routes.
 #[derive(Debug, Clone, Default)]
 pub struct RouteRule {
+    /// Where the rule was written (for diagnostics about rule order).
+    pub span: Span,
     /// Alternatives (any may match), each a conjunction; empty matches everything.
     pub matches: Vec<Match>,
     /// Where traffic goes.

@@ -134,7 +134,9 @@ fn read_sources(paths: &[PathBuf]) -> Result<SourceMap, UsageError> {
         }
     }
     files.sort();
-    files.dedup();
+    // The same file named twice (`a.mesh ./a.mesh`, or a file and its directory) is read once.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|file| seen.insert(std::fs::canonicalize(file).unwrap_or_else(|_| file.clone())));
     let mut sources = SourceMap::new();
     for file in files {
         let bytes = std::fs::read(&file)

@@ -9,7 +9,7 @@ use codespan_reporting::files::{self, SimpleFiles};
 pub type FileId = usize;
 
 /// A byte range in one source file. `end` is the offset of the last byte plus one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
     /// The file the range belongs to.
     pub file: FileId,

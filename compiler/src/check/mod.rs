@@ -46,6 +46,8 @@ pub fn check(files: &[ast::File], incomplete: bool) -> (ir::Program, Vec<Diagnos
         }
     }
     checker.resource_names();
+    checker.unreachable_routes();
+    checker.unused_names();
     let program = ir::Program {
         services: checker.services,
     };
@@ -62,6 +64,8 @@ pub(crate) struct Checker {
     by_name: HashMap<(String, String), usize>,
     /// Some file failed to parse, so unknown services are not reported.
     incomplete: bool,
+    /// Where `routes named` / `policy named` was written, per service index.
+    named_spans: HashMap<(usize, ast::NamedWhat), Span>,
     /// Span of each declared subset: (service index, subset name) → span.
     pub(crate) subset_spans: HashMap<(usize, String), Span>,
 }
@@ -101,9 +105,31 @@ impl Checker {
 
     /// E0103 when two services would emit objects of the same kind and name in one namespace:
     /// the second would silently replace the first in the cluster.
+    ///
+    /// Also E0103 when two services share a host: their routes and policies would be two
+    /// VirtualServices and DestinationRules for one host, and Istio ignores all but one (IST0109).
     fn resource_names(&mut self) {
         let mut seen: HashMap<(String, &str, String), usize> = HashMap::new();
+        let mut hosts: HashMap<&str, usize> = HashMap::new();
         for (index, service) in self.services.iter().enumerate() {
+            if let Some(&first) = hosts.get(service.host.as_str()) {
+                let other = &self.services[first];
+                self.sink.push(
+                    Diagnostic::new(
+                        Code::E0103,
+                        format!(
+                            "services `{}` and `{}` have the same host `{}`",
+                            other.name, service.name, service.host
+                        ),
+                        service.span,
+                        "second service for this host",
+                        "declare the host once, as one service holding all its subsets, policy and routes",
+                    )
+                    .with_secondary(other.span, "first service for this host"),
+                );
+            } else {
+                hosts.insert(&service.host, index);
+            }
             let mut emitted = Vec::new();
             if !service.subsets.is_empty() || !service.policy.is_empty() {
                 emitted.push(("DestinationRule", "policy", &service.policy_name));
@@ -132,6 +158,66 @@ impl Checker {
                     .with_secondary(other.span, "the other service"),
                 );
             }
+        }
+    }
+
+    /// W0002 for every rule after a rule without `when`: the earlier rule takes all traffic
+    /// (Istio's IST0130). Rules are ordered by file path, then by position in the file.
+    fn unreachable_routes(&mut self) {
+        for service in &self.services {
+            let Some(catch_all) = service.routes.iter().position(|r| r.matches.is_empty()) else {
+                continue;
+            };
+            for rule in &service.routes[catch_all + 1..] {
+                self.sink.push(
+                    Diagnostic::new(
+                        Code::W0002,
+                        format!("this route of `{}` can never match", service.name),
+                        rule.span,
+                        "unreachable",
+                        "move it before the route without `when`, or give that route a condition",
+                    )
+                    .with_secondary(
+                        service.routes[catch_all].span,
+                        "this earlier route takes every request",
+                    )
+                    .with_note(
+                        "rules are tried in order: by file path, then by position in the file",
+                    ),
+                );
+            }
+        }
+    }
+
+    /// W0003 for `routes named` / `policy named` on a service that emits no such object.
+    fn unused_names(&mut self) {
+        let mut unused: Vec<(Span, &str, &str)> = Vec::new();
+        for (&(index, what), &span) in &self.named_spans {
+            let service = &self.services[index];
+            match what {
+                ast::NamedWhat::Routes if service.routes.is_empty() => {
+                    unused.push((span, "routes", "it has no `route`"));
+                }
+                ast::NamedWhat::Policy
+                    if service.subsets.is_empty() && service.policy.is_empty() =>
+                {
+                    unused.push((
+                        span,
+                        "policy",
+                        "it has no subset, `pool`, `eject` or `balance`",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        for (span, what, reason) in unused {
+            self.sink.push(Diagnostic::new(
+                Code::W0003,
+                format!("`{what} named` names nothing: this service emits no {what}"),
+                span,
+                format!("nothing is emitted under this name: {reason}"),
+                format!("remove the line, or add the {what} it should name"),
+            ));
         }
     }
 
@@ -234,6 +320,8 @@ impl Checker {
                         )
                     {
                         *slot = name.node.clone();
+                        self.named_spans
+                            .insert((index, what.node), what.span.to(name.span));
                     }
                 }
                 ast::ServiceItem::Subset(subset) => {

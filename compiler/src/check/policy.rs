@@ -233,14 +233,15 @@ impl Checker {
             }
             ast::BalanceKind::HashCookie { name, ttl, path } => {
                 let name = header(self, name, "cookie name")?;
-                let ttl = match ttl {
+                let ttl = match self.sink.single(ttl, "ttl", |l| l.span) {
                     Some(ttl) => Some(self.sink.duration(ttl, "the cookie lifetime")?),
                     None => None,
                 };
+                let path = self.sink.single(path, "path", |p| p.span);
                 ir::Balance::HashCookie {
                     name,
                     ttl,
-                    path: path.as_ref().map(|p| p.node.clone()),
+                    path: path.map(|p| p.node.clone()),
                 }
             }
         })

@@ -66,6 +66,7 @@ impl Checker {
         let Some(namespace) = namespace else { return };
         let service = self.resolve_service(&route.service, namespace);
         let mut rule = ir::RouteRule {
+            span: route.span,
             matches: route
                 .matches
                 .iter()
@@ -110,6 +111,12 @@ impl Checker {
                     }
                 }
                 ast::Condition::Query { name, matcher } => {
+                    self.name_rule(
+                        &name.node,
+                        name.span,
+                        "query parameter name",
+                        names::header_name,
+                    );
                     let matcher = self.string_match(matcher, "query parameter");
                     if out.query.contains_key(&name.node) {
                         self.twice(condition.span, &format!("query {}", name.node), alt.span);
@@ -216,7 +223,9 @@ impl Checker {
         if let Some(subset) = &target.second {
             let other = self.resolve_service(&target.first, &namespace)?;
             let host = self.services[other].host.clone();
-            return self.resolve_subset(subset, other).map(|s| (host, Some(s)));
+            return self
+                .resolve_subset(subset, other, false)
+                .map(|s| (host, Some(s)));
         }
         let name = &target.first.node;
         let own_subset = self.services[service]
@@ -245,25 +254,29 @@ impl Checker {
             (true, _) => Some((self.services[service].host.clone(), Some(name.clone()))),
             (false, Some(other)) => Some((self.services[other].host.clone(), None)),
             (false, None) => {
-                self.resolve_subset(&target.first, service)?;
+                self.resolve_subset(&target.first, service, true)?;
                 None
             }
         }
     }
 
     /// Looks a subset up on a service; reports E0102 with did-you-mean if it is not there.
-    fn resolve_subset(&mut self, subset: &ast::Text, service: usize) -> Option<String> {
+    ///
+    /// With `bare`, the name could also have been a service, so services are suggested too.
+    fn resolve_subset(&mut self, subset: &ast::Text, service: usize, bare: bool) -> Option<String> {
         let svc = &self.services[service];
         if svc.subsets.iter().any(|s| s.name == subset.node) {
             return Some(subset.node.clone());
         }
         let mut candidates: Vec<&str> = svc.subsets.iter().map(|s| s.name.as_str()).collect();
-        candidates.extend(
-            self.services
-                .iter()
-                .filter(|s| s.namespace == svc.namespace)
-                .map(|s| s.name.as_str()),
-        );
+        if bare {
+            candidates.extend(
+                self.services
+                    .iter()
+                    .filter(|s| s.namespace == svc.namespace)
+                    .map(|s| s.name.as_str()),
+            );
+        }
         let help = match did_you_mean(&subset.node, candidates.iter().copied()) {
             Some(near) => format!("did you mean `{near}`?"),
             None if svc.subsets.is_empty() => format!(
@@ -456,6 +469,22 @@ impl Checker {
             true
         };
         let value_ok = |checker: &mut Checker, value: &ast::Text| {
+            if let Some(at) = value.node.find("${") {
+                let end = value.node[at..]
+                    .find('}')
+                    .map_or(value.node.len(), |e| at + e + 1);
+                let template = &value.node[at..end];
+                checker.sink.push(
+                    Diagnostic::new(
+                        Code::W0004,
+                        format!("`{template}` is sent literally"),
+                        value.span,
+                        "not a template: every request gets these exact characters",
+                        "Envoy substitutes `%VARIABLE%` forms: for a per-request ID use `%REQ(x-request-id)%`",
+                    )
+                    .with_note("neither Istio nor Kubernetes expands `${...}` in header values"),
+                );
+            }
             checker.name_rule(&value.node, value.span, "header value", names::header_value)
         };
         match op {
@@ -535,13 +564,13 @@ impl Checker {
             "the number of retries",
             "retries are counted after the first try: `retry 0` turns Istio's default retries off",
         );
-        let per_try_timeout = retry
-            .per_try
-            .as_ref()
+        let per_try_timeout = self
+            .sink
+            .single(&retry.per_try, "per try", |l| l.span)
             .and_then(|t| self.sink.duration(t, "the per-try timeout"));
-        let remote_localities = retry
-            .remote_localities
-            .as_ref()
+        let remote_localities = self
+            .sink
+            .single(&retry.remote_localities, "remote localities", |l| l.span)
             .and_then(|l| self.sink.switch(l, "`remote localities`"));
         let mut on: Vec<String> = Vec::new();
         let mut on_spans: Vec<Span> = Vec::new();
@@ -568,10 +597,10 @@ impl Checker {
         if attempts == Some(0) {
             let extra = retry
                 .per_try
-                .as_ref()
+                .first()
                 .map(|l| l.span)
                 .or(retry.on.first().map(|c| c.span))
-                .or(retry.remote_localities.as_ref().map(|l| l.span));
+                .or(retry.remote_localities.first().map(|l| l.span));
             if let Some(extra) = extra {
                 self.sink.push(
                     Diagnostic::new(
@@ -657,7 +686,7 @@ impl Checker {
             .clauses
             .iter()
             .find_map(|c| match &c.node {
-                Clause::Retry(r) => r.per_try.as_ref().map(|l| l.span),
+                Clause::Retry(r) => r.per_try.first().map(|l| l.span),
                 _ => None,
             })
             .unwrap_or(route.span);

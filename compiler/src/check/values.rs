@@ -46,6 +46,30 @@ impl Sink {
         self.diagnostics.push(diagnostic);
     }
 
+    /// The one value of an option that may be written at most once: the first, after reporting
+    /// E0304 for any repetition.
+    pub(crate) fn single<'a, T>(
+        &mut self,
+        values: &'a [T],
+        what: &str,
+        span: impl Fn(&T) -> crate::source::Span,
+    ) -> Option<&'a T> {
+        let first = values.first()?;
+        for again in &values[1..] {
+            self.push(
+                Diagnostic::new(
+                    Code::E0304,
+                    format!("`{what}` is given twice"),
+                    span(again),
+                    "given again here",
+                    "keep one of the two",
+                )
+                .with_secondary(span(first), "first given here"),
+            );
+        }
+        Some(first)
+    }
+
     /// Checks that `lit` is of `kind`; reports E0201 if not.
     pub(crate) fn expect_kind(&mut self, lit: &Literal, kind: LiteralKind, what: &str) -> bool {
         if lit.kind == kind {
@@ -83,6 +107,13 @@ impl Sink {
             .ok()
             .filter(|n| (min..=max).contains(n));
         if value.is_none() {
+            // `help` explains the lower bound; above the upper bound, say what it is.
+            let too_large = lit.text.parse::<u64>().map_or(true, |n| n > max);
+            let help = if too_large {
+                format!("{what} is at most {max}")
+            } else {
+                help.to_string()
+            };
             self.push(Diagnostic::new(
                 Code::E0202,
                 format!("{what} must be between {min} and {max}, found {}", lit.text),

@@ -61,6 +61,9 @@ codes! {
     E0305 => "empty policy block",
     E0306 => "per-try timeout longer than the route timeout",
     W0001 => "deprecated Istio field",
+    W0002 => "unreachable route",
+    W0003 => "a name for a resource that is not emitted",
+    W0004 => "template syntax sent literally",
 }
 
 impl Code {

@@ -256,12 +256,12 @@ impl Lowerer {
                     Rule::hash_cookie => {
                         let mut inner = Self::meaningful(key);
                         let name = self.name_or_string(inner.next().expect("grammar: cookie name"));
-                        let (mut ttl, mut path) = (None, None);
+                        let (mut ttl, mut path) = (Vec::new(), Vec::new());
                         for option in inner {
                             let value = Self::first(option.clone());
                             match option.as_rule() {
-                                Rule::cookie_ttl => ttl = Some(self.literal(value)),
-                                _ => path = Some(self.name_or_string(value)),
+                                Rule::cookie_ttl => ttl.push(self.literal(value)),
+                                _ => path.push(self.name_or_string(value)),
                             }
                         }
                         ast::BalanceKind::HashCookie { name, ttl, path }
@@ -392,17 +392,19 @@ impl Lowerer {
                 let attempts = self.literal(next());
                 let mut retry = ast::Retry {
                     attempts,
-                    per_try: None,
+                    per_try: Vec::new(),
                     on: Vec::new(),
-                    remote_localities: None,
+                    remote_localities: Vec::new(),
                 };
                 for option in inner {
                     match option.as_rule() {
-                        Rule::per_try => retry.per_try = Some(self.literal(Self::first(option))),
+                        Rule::per_try => retry.per_try.push(self.literal(Self::first(option))),
                         Rule::retry_on => retry
                             .on
                             .extend(Self::meaningful(option).map(|c| self.text(&c))),
-                        _ => retry.remote_localities = Some(self.literal(Self::first(option))),
+                        _ => retry
+                            .remote_localities
+                            .push(self.literal(Self::first(option))),
                     }
                 }
                 ast::Clause::Retry(retry)
