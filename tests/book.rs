@@ -8,6 +8,11 @@
 //! - ```` ```mesh,warning=W0001 ```` must compile without errors and warn with that code;
 //! - ```` ```mesh,ignore ```` is not compiled (for fragments).
 //!
+//! A ```` ```yaml ```` block that follows a compiled `mesh` block (with no other `mesh` block in
+//! between) shows its output: each document in it must be, byte for byte, one of the documents
+//! meshc emits for that program (a block may leave documents out), so the book cannot go stale.
+//! ```` ```yaml,fragment ```` marks an excerpt that is not compared.
+//!
 //! Every failure is reported at once, with the file and line of its block.
 
 use std::fmt::Write as _;
@@ -47,6 +52,8 @@ struct Block {
     line: usize,
     expect: Expect,
     text: String,
+    /// The `yaml` blocks that show this block's output: (location, text).
+    outputs: Vec<(String, String)>,
 }
 
 /// Every `.md` file under `dir`, recursively, sorted.
@@ -148,6 +155,16 @@ fn mesh_blocks(name: &str, markdown: &str) -> (Vec<Block>, Vec<String>) {
             text.push_str(&line[strip.min(indent)..]);
             text.push('\n');
         }
+        if info.split([',', ' ']).next() == Some("yaml") && closed && !info.contains("fragment") {
+            // The output of the latest mesh block, if that one is compiled.
+            if let Some(last) = blocks
+                .last_mut()
+                .filter(|b: &&mut Block| matches!(b.expect, Expect::Compile | Expect::Warning(_)))
+            {
+                last.outputs.push((location, text));
+            }
+            continue;
+        }
         let expect = parse_info(info);
         if !closed {
             problems.push(format!(
@@ -164,6 +181,7 @@ fn mesh_blocks(name: &str, markdown: &str) -> (Vec<Block>, Vec<String>) {
                 line: index + 1,
                 expect,
                 text,
+                outputs: Vec::new(),
             }),
             Err(problem) => problems.push(format!("{location}: `{info}`: {problem}")),
         }
@@ -260,6 +278,33 @@ fn mesh_blocks_compile_as_marked() {
         blocks.len(),
         problems.join("\n\n")
     );
+}
+
+/// The YAML shown after a program is what meshc emits for it.
+#[test]
+fn yaml_blocks_are_real_output() {
+    let (blocks, _) = book_blocks();
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for block in blocks.iter().filter(|b| !b.outputs.is_empty()) {
+        let mut sources = SourceMap::new();
+        sources.add(block.file.as_str(), block.text.as_str());
+        let compilation = meshc::compile(&sources);
+        let yaml = meshc::emit::yaml::stream(&compilation.manifests);
+        let emitted: Vec<&str> = yaml.split("\n---\n").map(str::trim_end).collect();
+        for (location, shown) in &block.outputs {
+            compared += 1;
+            let documents = shown.split("\n---\n").map(str::trim_end);
+            if !documents.clone().all(|d| emitted.contains(&d)) || shown.trim().is_empty() {
+                problems.push(format!(
+                    "{location}: this YAML is not the output of the program at {}; meshc emits:\n{yaml}",
+                    block.location
+                ));
+            }
+        }
+    }
+    assert!(compared > 0, "no YAML output blocks found in the book");
+    assert!(problems.is_empty(), "\n{}\n", problems.join("\n\n"));
 }
 
 /// Each error page shows its own code going wrong, and a corrected program.

@@ -111,7 +111,13 @@ fn every_error_is_reported_at_its_line_and_exit_is_1() {
             )
         })
         .collect();
-    let expected = [("E0101", 5), ("E0102", 6), ("E0201", 6), ("W0002", 7), ("E0203", 7)];
+    let expected = [
+        ("E0101", 5),
+        ("E0102", 6),
+        ("E0201", 6),
+        ("W0002", 7),
+        ("E0203", 7),
+    ];
     let expected: Vec<(String, u64)> = expected.iter().map(|(c, l)| (c.to_string(), *l)).collect();
     assert_eq!(found, expected);
 }
