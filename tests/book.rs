@@ -369,3 +369,19 @@ fn reads_fences_and_info_strings() {
     assert_eq!(parse_info("meshc"), Ok(None));
     assert_eq!(parse_info(""), Ok(None));
 }
+
+/// The target matrix in the book is the one the compiler uses.
+#[test]
+fn the_target_matrix_is_generated_from_the_code() {
+    let path = root().join("book/src/reference/targets.md");
+    let page = std::fs::read_to_string(&path).expect("book/src/reference/targets.md exists");
+    let start = page.find("<!-- matrix:start -->\n").expect("start marker")
+        + "<!-- matrix:start -->\n".len();
+    let end = page.find("<!-- matrix:end -->").expect("end marker");
+    assert_eq!(
+        page[start..end].trim_end(),
+        meshc::target::matrix_markdown().trim_end(),
+        "regenerate the table in {} from meshc::target::matrix_markdown()",
+        path.display()
+    );
+}

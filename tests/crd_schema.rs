@@ -94,7 +94,8 @@ fn a_kind_without_an_embedded_crd_is_an_error() {
     assert_eq!(
         errors(&seed("09-")),
         ["apiVersion: no embedded CRD for kind \"Deployment\" in apiVersion \"apps/v1\" (known: \
-          networking.istio.io VirtualService and DestinationRule, gateway.networking.k8s.io HTTPRoute)"]
+          networking.istio.io VirtualService and DestinationRule, gateway.networking.k8s.io HTTPRoute and \
+          ReferenceGrant)"]
     );
     let mut manifest = seed("05-");
     set(&mut manifest, "/kind", json!("VirtualServic"));
@@ -356,11 +357,15 @@ fn unknown_httproute_filter_type_is_rejected() {
         "/spec/rules/0/filters/0/type",
         json!("Rewrite"),
     );
+    // The CEL rules are evaluated too (the API server would skip them after an enum error).
     assert_eq!(
         errors(&manifest),
-        ["spec.rules[0].filters[0].type: unsupported value \"Rewrite\"; supported values: \
-          \"RequestHeaderModifier\", \"ResponseHeaderModifier\", \"RequestMirror\", \"RequestRedirect\", \
-          \"URLRewrite\", \"ExtensionRef\", \"CORS\""]
+        [
+            "spec.rules[0].filters[0].type: unsupported value \"Rewrite\"; supported values: \
+             \"RequestHeaderModifier\", \"ResponseHeaderModifier\", \"RequestMirror\", \"RequestRedirect\", \
+             \"URLRewrite\", \"ExtensionRef\", \"CORS\"",
+            "spec.rules[0].filters[0]: filter.urlRewrite must be nil if the filter.type is not URLRewrite",
+        ]
     );
 }
 

@@ -25,6 +25,8 @@ pub struct File {
 pub enum Item {
     /// `service NAME { ... }`.
     Service(Service),
+    /// `ingress NAME { ... }`.
+    Ingress(Ingress),
     /// `route NAME ...`.
     Route(Route),
 }
@@ -38,6 +40,36 @@ pub struct Service {
     pub items: Vec<ServiceItem>,
     /// The whole declaration.
     pub span: Span,
+}
+
+/// `ingress NAME { ... }`: routes for traffic entering through Gateways.
+#[derive(Debug, Clone)]
+pub struct Ingress {
+    /// The ingress name (the HTTPRoute's default name).
+    pub name: Text,
+    /// The declarations inside the braces, in source order.
+    pub items: Vec<IngressItem>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// One declaration inside an ingress block.
+#[derive(Debug, Clone)]
+pub enum IngressItem {
+    /// `gateway NAME [in NAMESPACE] [section LISTENER]`.
+    Gateway {
+        name: Text,
+        namespace: Option<Text>,
+        section: Option<Text>,
+        span: Span,
+    },
+    /// `hostname NAME`.
+    Hostname(Text),
+    /// `routes named NAME` (or, meaninglessly, `policy named NAME`).
+    Named {
+        what: Spanned<NamedWhat>,
+        name: Text,
+    },
 }
 
 /// One declaration inside a service block.
@@ -267,10 +299,12 @@ pub struct Destination {
     pub span: Span,
 }
 
-/// `v2`, `billing` or `billing.v2`.
+/// `v2`, `billing`, `billing.v2` or `team2/billing`.
 #[derive(Debug, Clone)]
 pub struct DestRef {
-    /// The first name.
+    /// The namespace before a `/`, if any.
+    pub namespace: Option<Text>,
+    /// The first name (after the namespace).
     pub first: Text,
     /// The subset after the dot, if any.
     pub second: Option<Text>,
@@ -294,11 +328,15 @@ pub enum Clause {
     },
     /// `mirror DEST P`.
     Mirror { target: DestRef, percent: Literal },
-    /// `rewrite uri "..."` / `rewrite authority "..."`.
+    /// `rewrite prefix|path|authority "..."`.
     Rewrite {
         what: Spanned<RewriteWhat>,
         value: Text,
     },
+    /// `backend timeout D`.
+    BackendTimeout(Literal),
+    /// `redirect ...`.
+    Redirect(Vec<Spanned<RedirectPart>>),
     /// `request ...` / `response ...` header operations.
     Headers {
         dir: Spanned<HeaderDir>,
@@ -331,10 +369,29 @@ pub enum AbortStatus {
 /// What a `rewrite` rewrites.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RewriteWhat {
-    /// The path.
-    Uri,
+    /// The part of the path a `uri prefix` condition matched.
+    Prefix,
+    /// The whole path.
+    Path,
     /// The Host/:authority header.
     Authority,
+}
+
+/// One part of a `redirect`.
+#[derive(Debug, Clone)]
+pub enum RedirectPart {
+    /// `scheme http|https`.
+    Scheme(Literal),
+    /// `host NAME`.
+    Host(Text),
+    /// `port N`.
+    Port(Literal),
+    /// `path "/x"`: the whole path.
+    Path(Text),
+    /// `prefix "/x"`: the matched prefix.
+    Prefix(Text),
+    /// `status N`.
+    Status(Literal),
 }
 
 /// Whether header operations apply to requests or responses.

@@ -13,6 +13,51 @@ use crate::source::Span;
 pub struct Program {
     /// Services, in the order of their files and then of their declarations.
     pub services: Vec<Service>,
+    /// Ingresses, in the same order.
+    pub ingresses: Vec<Ingress>,
+}
+
+/// Routes for traffic entering through Gateways (a Gateway API HTTPRoute).
+#[derive(Debug, Clone)]
+pub struct Ingress {
+    /// The namespace of its file.
+    pub namespace: String,
+    /// The ingress name.
+    pub name: String,
+    /// Name of the emitted HTTPRoute.
+    pub routes_name: String,
+    /// The Gateways the routes attach to.
+    pub gateways: Vec<GatewayRef>,
+    /// Host names the routes answer for (empty: every host of the Gateway).
+    pub hostnames: Vec<String>,
+    /// Route rules in source order.
+    pub routes: Vec<RouteRule>,
+    /// Where the ingress was declared.
+    pub span: Span,
+}
+
+/// A Gateway an ingress attaches to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayRef {
+    /// Gateway name.
+    pub name: String,
+    /// Its namespace, when not the ingress's own.
+    pub namespace: Option<String>,
+    /// The listener (`sectionName`), if one is chosen.
+    pub section: Option<String>,
+}
+
+/// A Kubernetes Service a route sends traffic to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceRef {
+    /// Service name.
+    pub name: String,
+    /// Service namespace.
+    pub namespace: String,
+    /// Its host.
+    pub host: String,
+    /// Its port, if declared.
+    pub port: Option<u16>,
 }
 
 /// A length of time, in whole milliseconds (≥ 1 ms: the checker rejects less).
@@ -20,6 +65,33 @@ pub struct Program {
 pub struct Duration {
     /// Milliseconds.
     pub millis: u64,
+}
+
+impl Duration {
+    /// Gateway API's duration syntax (GEP-2257): `1h30m`, `1s500ms`, `0s`; units in
+    /// descending order, each at most 99999. `None` when it does not fit (over 99999 hours).
+    pub fn gep2257(self) -> Option<String> {
+        let hours = self.millis / 3_600_000;
+        if hours > 99_999 {
+            return None;
+        }
+        let parts = [
+            (hours, "h"),
+            (self.millis / 60_000 % 60, "m"),
+            (self.millis / 1000 % 60, "s"),
+            (self.millis % 1000, "ms"),
+        ];
+        let text: String = parts
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, unit)| format!("{n}{unit}"))
+            .collect();
+        Some(if text.is_empty() {
+            "0s".to_string()
+        } else {
+            text
+        })
+    }
 }
 
 impl std::fmt::Display for Duration {
@@ -174,6 +246,10 @@ pub struct RouteRule {
     pub retry: Option<Retry>,
     /// Whole-request timeout.
     pub timeout: Option<Duration>,
+    /// Timeout of each call to a backend.
+    pub backend_timeout: Option<Duration>,
+    /// A redirect instead of destinations.
+    pub redirect: Option<Redirect>,
     /// Fault injection.
     pub fault: Fault,
     /// Mirroring.
@@ -213,8 +289,8 @@ pub enum StringMatch {
 /// A destination and its weight.
 #[derive(Debug, Clone)]
 pub struct Destination {
-    /// Host of the destination service.
-    pub host: String,
+    /// The destination service.
+    pub service: ServiceRef,
     /// Subset, if any.
     pub subset: Option<String>,
     /// Weight, if written (the checker makes percentages total 100).
@@ -256,7 +332,7 @@ pub enum AbortStatus {
 #[derive(Debug, Clone)]
 pub struct Mirror {
     /// Where copies go.
-    pub host: String,
+    pub service: ServiceRef,
     /// Subset, if any.
     pub subset: Option<String>,
     /// Percentage of requests mirrored.
@@ -266,10 +342,34 @@ pub struct Mirror {
 /// Request rewrites.
 #[derive(Debug, Clone, Default)]
 pub struct Rewrite {
-    /// New path (or prefix).
-    pub uri: Option<String>,
+    /// New path, or new prefix in place of the matched one.
+    pub path: Option<PathRewrite>,
     /// New Host/:authority.
     pub authority: Option<String>,
+}
+
+/// How a path is rewritten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathRewrite {
+    /// The whole path is replaced.
+    Full(String),
+    /// The prefix that a `uri prefix` condition matched is replaced.
+    Prefix(String),
+}
+
+/// A redirect answered instead of routing.
+#[derive(Debug, Clone, Default)]
+pub struct Redirect {
+    /// `http` or `https`.
+    pub scheme: Option<String>,
+    /// New host name.
+    pub host: Option<String>,
+    /// New port.
+    pub port: Option<u16>,
+    /// New path.
+    pub path: Option<PathRewrite>,
+    /// Status code (301, 302, 303, 307, 308).
+    pub status: Option<u16>,
 }
 
 /// Header operations, each list in source order.

@@ -26,6 +26,7 @@ pub mod emit;
 pub mod ir;
 pub mod source;
 pub mod syntax;
+pub mod target;
 
 pub use diagnostics::{Code, Diagnostic, Severity};
 pub use emit::Manifest;
@@ -52,6 +53,11 @@ impl Compilation {
 /// A file with a syntax error contributes that one error and is left out of checking, so the
 /// other files are still checked and every mistake in them reported.
 pub fn compile(sources: &SourceMap) -> Compilation {
+    compile_with(sources, target::Options::default())
+}
+
+/// Like [`compile`], for the target and Gateway API channel in `options`.
+pub fn compile_with(sources: &SourceMap, options: target::Options) -> Compilation {
     let mut diagnostics = Vec::new();
     let mut files = Vec::new();
     for id in sources.ids() {
@@ -61,13 +67,13 @@ pub fn compile(sources: &SourceMap) -> Compilation {
         }
     }
     let incomplete = !diagnostics.is_empty();
-    let (program, check_diagnostics) = check::check(&files, incomplete);
+    let (program, check_diagnostics) = check::check(&files, incomplete, options);
     diagnostics.extend(check_diagnostics);
     diagnostics::sort(&mut diagnostics);
     let manifests = if diagnostics.iter().any(Diagnostic::is_error) {
         Vec::new()
     } else {
-        emit::emit(&program)
+        emit::emit(&program, options)
     };
     Compilation {
         diagnostics,

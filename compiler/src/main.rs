@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
 
 use meshc::diagnostics::render;
+use meshc::target::{Channel, Options, Target};
 use meshc::{Code, Compilation, SourceMap};
 
 /// Compile .mesh traffic policy to Istio manifests.
@@ -57,6 +58,41 @@ struct Input {
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// What service routes compile to (ingress routes are always HTTPRoutes).
+    #[arg(long, value_enum, default_value_t = TargetArg::Istio)]
+    target: TargetArg,
+    /// Which Gateway API channel's HTTPRoute fields may be used.
+    #[arg(long, value_enum, default_value_t = ChannelArg::Standard)]
+    gateway_channel: ChannelArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TargetArg {
+    /// VirtualService and DestinationRule.
+    Istio,
+    /// GAMMA HTTPRoutes.
+    GatewayApi,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ChannelArg {
+    Standard,
+    Experimental,
+}
+
+impl Input {
+    fn options(&self) -> Options {
+        Options {
+            target: match self.target {
+                TargetArg::Istio => Target::Istio,
+                TargetArg::GatewayApi => Target::GatewayApi,
+            },
+            channel: match self.gateway_channel {
+                ChannelArg::Standard => Channel::Standard,
+                ChannelArg::Experimental => Channel::Experimental,
+            },
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -94,9 +130,12 @@ fn main() -> ExitCode {
 /// `meshc build` (with `Some(out_dir)`) and `meshc check` (with `None`).
 fn compile(input: &Input, build: Option<Option<PathBuf>>) -> Result<ExitCode, UsageError> {
     let sources = read_sources(&input.paths)?;
-    let compilation = meshc::compile(&sources);
+    let compilation = meshc::compile_with(&sources, input.options());
     report(&sources, &compilation, input)?;
-    let warnings = compilation.diagnostics.iter().any(|d| !d.is_error());
+    let warnings = compilation
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == meshc::Severity::Warning);
     if compilation.has_errors() || (input.deny_warnings && warnings) {
         return Ok(ExitCode::from(1));
     }

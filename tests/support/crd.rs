@@ -10,21 +10,39 @@
 //! Each error is one string, `<JSON path>: <what is wrong>`, e.g. `spec.http[0].retries.attemps: unknown
 //! field`; map entries are written `headers[x-user-type]`. All errors are reported, sorted.
 //!
+//! Kinds: Istio `VirtualService` and `DestinationRule`; Gateway API `HTTPRoute` (standard or experimental
+//! channel, see [`Channel`]) and `ReferenceGrant`; every served version of each.
+//!
+//! Like the API server, the `default`s of the schema are filled in first (recursively, also inside list
+//! items, map values and the defaults themselves), then the result is validated.
+//!
 //! Checked: top-level fields, `metadata` (name, namespace, labels, annotations), and for `spec`: `type`,
 //! `x-kubernetes-int-or-string`, `nullable`, `x-kubernetes-preserve-unknown-fields`, `properties`,
 //! `additionalProperties`, unknown fields (allowed under `x-kubernetes-preserve-unknown-fields`, where
-//! declared fields are still checked), `required` (a missing field with a `default` counts as present,
-//! because the API server fills it in first), `enum`, `pattern`, `minimum`/`maximum` (+ exclusive),
+//! declared fields are still checked), `required`, `enum`, `pattern`, `minimum`/`maximum` (+ exclusive),
 //! `minLength`/`maxLength` (in characters), `minItems`/`maxItems`, `minProperties`/`maxProperties`, the ranges
-//! of `format: int32 | uint32 | int64`, `oneOf`/`anyOf`/`allOf`/`not` with JSON-schema semantics, and
-//! `x-kubernetes-list-type: set | map` uniqueness.
+//! of `format: int32 | uint32 | int64`, `oneOf`/`anyOf`/`allOf`/`not` with JSON-schema semantics,
+//! `x-kubernetes-list-type: set | map` uniqueness, and the CEL rules (`x-kubernetes-validations`).
 //!
-//! Not checked: CEL rules (`x-kubernetes-validations`) are not evaluated, with one exception: Istio's duration
-//! rule `duration(self) >= duration('1ms')`, recognised by its text, is checked by parsing the string as a Go
-//! duration. The independent tool `shared/tools/k8s-validate`, run by hand, evaluates all CEL rules. Other
-//! `format`s (`date-time`, `byte`, `double`, ...) are ignored. `pattern` is run with the `regex` crate, which
-//! is not ECMA-262: a pattern it cannot compile is reported as an error, never ignored. A schema keyword this
-//! file does not know is reported as an error too, so nothing is skipped silently. `status` is not validated.
+//! CEL rules: there is no CEL interpreter here. Each rule text of the embedded CRDs is recognised by its
+//! exact text and evaluated by a hand-written Rust function ([`CEL_RULES`]), with `self` bound to the
+//! (defaulted) value at the schema node that declares the rule, after that value passed its type check. A
+//! failed rule reads `<path>: <the rule's message>`, the CRD's `message` verbatim (Istio's duration rule
+//! `duration(self) >= duration('1ms')` adds why, e.g. `...: "0s" is less than 1ms`). A rule that would stop
+//! with a CEL runtime error (a field it reads is missing or of the wrong type) is reported only when the value
+//! has no other error, since those already explain it. A rule text listed in [`NOT_EVALUATED`] is skipped
+//! (the table says why; it is empty at the moment); any other rule text — e.g. one a CRD update brings — is
+//! an error, `unknown CEL rule at <path>: <rule>`, so a new rule is never ignored silently. So are the keys of
+//! a rule other than `rule` and `message` (`messageExpression`, `fieldPath`, `reason`, ...). Unlike the API
+//! server, the rules are evaluated even when the manifest has other errors (the API server skips them all
+//! after a type, required, enum or too-long/too-many error), so a manifest may get more errors here.
+//! [`embedded_cel_rules`] lists the rules of the embedded CRDs and how each is handled.
+//!
+//! Not checked: other `format`s (`date-time`, `byte`, `double`, ...) are ignored. `pattern` is run with the
+//! `regex` crate, which is not ECMA-262: a pattern it cannot compile is reported as an error, never ignored.
+//! A schema keyword this file does not know is reported as an error too, so nothing is skipped silently.
+//! `status` is not validated. The independent tool `shared/tools/k8s-validate`, run by hand, evaluates the
+//! CEL rules with a real CEL interpreter.
 
 use serde_json::{Map, Value};
 use std::sync::OnceLock;
@@ -42,6 +60,9 @@ const HTTP_ROUTE_STANDARD: &str =
     include_str!("../data/crds/gateway-api/standard/gateway.networking.k8s.io_httproutes.yaml");
 const HTTP_ROUTE_EXPERIMENTAL: &str =
     include_str!("../data/crds/gateway-api/experimental/gateway.networking.k8s.io_httproutes.yaml");
+const REFERENCE_GRANT: &str = include_str!(
+    "../data/crds/gateway-api/standard/gateway.networking.k8s.io_referencegrants.yaml"
+);
 
 /// Schema keywords that are checked below, or deliberately ignored (`description`, `default`, `example`,
 /// `title`, `x-kubernetes-map-type`). Any other keyword is reported instead of being skipped.
@@ -67,6 +88,23 @@ pub fn validate(manifest: &Value) -> Result<(), Vec<String>> {
 
 /// Like [`validate`], with the Gateway API channel whose HTTPRoute CRD is "installed".
 pub fn validate_with_channel(manifest: &Value, channel: Channel) -> Result<(), Vec<String>> {
+    let crds = parsed_crds()
+        .iter()
+        .filter(|(crd_channel, _)| crd_channel.is_none_or(|c| c == channel))
+        .map(|(_, crd)| crd.as_ref());
+    validate_against(manifest, crds)
+}
+
+/// Like [`validate`], against `crd` (a parsed CustomResourceDefinition) instead of the embedded CRDs.
+pub fn validate_with_crd(manifest: &Value, crd: &Value) -> Result<(), Vec<String>> {
+    validate_against(manifest, [Ok(crd)])
+}
+
+/// Validates `manifest` against the first of `crds` whose group/kind match its apiVersion/kind.
+fn validate_against<'a>(
+    manifest: &Value,
+    crds: impl IntoIterator<Item = Result<&'a Value, &'a String>>,
+) -> Result<(), Vec<String>> {
     let Some(object) = manifest.as_object() else {
         return Err(vec![format!(
             "(root): expected object, got {}",
@@ -88,7 +126,7 @@ pub fn validate_with_channel(manifest: &Value, channel: Channel) -> Result<(), V
         }
         return Err(errors);
     };
-    let root_schema = match find_schema(api_version, kind, channel) {
+    let root_schema = match find_schema(api_version, kind, crds) {
         Ok(schema) => schema,
         Err(message) => return Err(vec![message]),
     };
@@ -98,7 +136,11 @@ pub fn validate_with_channel(manifest: &Value, channel: Channel) -> Result<(), V
             "apiVersion" | "kind" | "status" => {}
             "metadata" => check_metadata(value, &mut errors),
             "spec" => match root_schema.pointer("/properties/spec") {
-                Some(spec_schema) => check_value(spec_schema, value, "spec", true, &mut errors),
+                Some(spec_schema) => {
+                    let mut spec = value.clone();
+                    apply_defaults(spec_schema, &mut spec);
+                    check_value(spec_schema, &spec, "spec", true, &mut errors);
+                }
                 None => errors.push("spec: the CRD does not define spec".to_string()),
             },
             _ => errors.push(format!("{key}: unknown field")),
@@ -111,6 +153,11 @@ pub fn validate_with_channel(manifest: &Value, channel: Channel) -> Result<(), V
         if !object.contains_key(name) {
             errors.push(format!("{name}: required field is missing"));
         }
+    }
+    // No embedded CRD has rules on the whole object; should one get some, they must not go unnoticed.
+    if let Some(root_schema) = root_schema.as_object() {
+        let has_errors = !errors.is_empty();
+        check_rules(root_schema, manifest, "(root)", has_errors, &mut errors);
     }
     if errors.is_empty() {
         return Ok(());
@@ -131,20 +178,21 @@ fn parsed_crds() -> &'static [ParsedCrd] {
             (None, parse(DESTINATION_RULE)),
             (Some(Channel::Standard), parse(HTTP_ROUTE_STANDARD)),
             (Some(Channel::Experimental), parse(HTTP_ROUTE_EXPERIMENTAL)),
+            (None, parse(REFERENCE_GRANT)),
         ]
     })
 }
 
-/// Finds the `openAPIV3Schema` for `apiVersion` (`group/version`) and `kind`.
-fn find_schema(api_version: &str, kind: &str, channel: Channel) -> Result<&'static Value, String> {
+/// Finds the `openAPIV3Schema` for `apiVersion` (`group/version`) and `kind` in the first of `crds` with that
+/// group and kind.
+fn find_schema<'a>(
+    api_version: &str,
+    kind: &str,
+    crds: impl IntoIterator<Item = Result<&'a Value, &'a String>>,
+) -> Result<&'a Value, String> {
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    for (crd_channel, crd) in parsed_crds() {
-        if crd_channel.is_some_and(|c| c != channel) {
-            continue;
-        }
-        let crd = crd
-            .as_ref()
-            .map_err(|e| format!("an embedded CRD is not valid YAML: {e}"))?;
+    for crd in crds {
+        let crd = crd.map_err(|e| format!("an embedded CRD is not valid YAML: {e}"))?;
         let crd_group = crd.pointer("/spec/group").and_then(Value::as_str);
         let crd_kind = crd.pointer("/spec/names/kind").and_then(Value::as_str);
         if crd_group != Some(group) || crd_kind != Some(kind) {
@@ -172,8 +220,48 @@ fn find_schema(api_version: &str, kind: &str, channel: Channel) -> Result<&'stat
     }
     Err(format!(
         "apiVersion: no embedded CRD for kind {kind:?} in apiVersion {api_version:?} (known: \
-         networking.istio.io VirtualService and DestinationRule, gateway.networking.k8s.io HTTPRoute)"
+         networking.istio.io VirtualService and DestinationRule, gateway.networking.k8s.io HTTPRoute and \
+         ReferenceGrant)"
     ))
+}
+
+/// Fills in the `default` of every absent property of `value`, recursively (in list items, map values and
+/// the filled-in defaults too), as the API server does before it validates. Only `properties`, `items` and
+/// `additionalProperties` count: the API server does not default from `oneOf`/`anyOf`/`allOf`/`not`. A
+/// property that is present, even as `null`, is left alone (a `null` is reported where it is not allowed).
+fn apply_defaults(schema: &Value, value: &mut Value) {
+    match value {
+        Value::Object(fields) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            for (name, property) in properties.into_iter().flatten() {
+                match fields.get_mut(name) {
+                    Some(field) => apply_defaults(property, field),
+                    None => {
+                        if let Some(default) = property.get("default") {
+                            let mut default = default.clone();
+                            apply_defaults(property, &mut default);
+                            fields.insert(name.clone(), default);
+                        }
+                    }
+                }
+            }
+            if let Some(additional @ Value::Object(_)) = schema.get("additionalProperties") {
+                for (name, field) in fields.iter_mut() {
+                    if !properties.is_some_and(|p| p.contains_key(name)) {
+                        apply_defaults(additional, field);
+                    }
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for item in items {
+                    apply_defaults(item_schema, item);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Checks `metadata`: `name` (required, DNS-1123 subdomain), `namespace` (DNS-1123 label), `labels` and
@@ -252,6 +340,7 @@ fn check_value(
     let Some(schema) = schema.as_object() else {
         return;
     };
+    let errors_before = errors.len();
     for keyword in schema.keys() {
         if !KNOWN_KEYWORDS
             .split_whitespace()
@@ -306,9 +395,11 @@ fn check_value(
         Value::Bool(_) | Value::Null => {}
     }
     check_combinators(schema, value, path, errors);
+    let value_has_errors = errors.len() > errors_before;
+    check_rules(schema, value, path, value_has_errors, errors);
 }
 
-/// `minLength`, `maxLength`, `pattern` and Istio's duration rule.
+/// `minLength`, `maxLength` and `pattern`.
 fn check_string(schema: &Map<String, Value>, text: &str, path: &str, errors: &mut Vec<String>) {
     let length = text.chars().count();
     check_size(
@@ -327,32 +418,6 @@ fn check_string(schema: &Map<String, Value>, text: &str, path: &str, errors: &mu
             )),
             Err(e) => errors.push(format!(
                 "{path}: cannot check pattern {pattern:?}: the regex crate rejects it: {e}"
-            )),
-        }
-    }
-    let rules = schema
-        .get("x-kubernetes-validations")
-        .and_then(Value::as_array);
-    for rule in rules.into_iter().flatten() {
-        let Some(minimum) = rule
-            .get("rule")
-            .and_then(Value::as_str)
-            .and_then(duration_rule_minimum)
-        else {
-            continue; // Any other CEL rule is not evaluated.
-        };
-        let message = rule
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or("invalid duration");
-        match parse_go_duration(text) {
-            Ok(nanos) if nanos >= minimum.1 => {}
-            Ok(_) => errors.push(format!(
-                "{path}: {message}: {text:?} is less than {}",
-                minimum.0
-            )),
-            Err(why) => errors.push(format!(
-                "{path}: {message}: {text:?} is not a Go duration ({why})"
             )),
         }
     }
@@ -384,15 +449,6 @@ fn check_size(
             ));
         }
     }
-}
-
-/// For the CEL rule `duration(self) >= duration('<min>')`: `<min>` and its length in nanoseconds.
-fn duration_rule_minimum(rule: &str) -> Option<(&str, i128)> {
-    let min = rule
-        .trim()
-        .strip_prefix("duration(self) >= duration('")?
-        .strip_suffix("')")?;
-    Some((min, parse_go_duration(min).ok()?))
 }
 
 /// `minimum`, `maximum`, their exclusive forms (booleans in OpenAPI v3.0), and `format` ranges.
@@ -477,19 +533,13 @@ fn check_array(
         return;
     }
     let map_keys = string_list(schema.get("x-kubernetes-list-map-keys"));
-    // The identity of an item: the whole item in a set; in a map, the values of the map keys (or their
-    // defaults, which the API server fills in first).
+    // The identity of an item: the whole item in a set; in a map, the values of the map keys (defaults
+    // filled in, as the API server does first).
     let identity = |item: &Value| -> Value {
         if list_type == Some("set") {
             return item.clone();
         }
-        let key_value = |key: &&str| match item.get(*key) {
-            Some(value) => value.clone(),
-            None => (schema.get("items"))
-                .and_then(|s| s.pointer(&format!("/properties/{key}/default")))
-                .cloned()
-                .unwrap_or(Value::Null),
-        };
+        let key_value = |key: &&str| item.get(*key).cloned().unwrap_or(Value::Null);
         Value::Array(map_keys.iter().map(key_value).collect())
     };
     let identities: Vec<Value> = items.iter().map(identity).collect();
@@ -521,10 +571,7 @@ fn check_object(
     check_size(schema, limits, fields.len(), "fields", path, errors);
     let properties = schema.get("properties").and_then(Value::as_object);
     for name in string_list(schema.get("required")) {
-        let has_default = properties
-            .and_then(|p| p.get(name))
-            .is_some_and(|p| p.get("default").is_some());
-        if !fields.contains_key(name) && !has_default {
+        if !fields.contains_key(name) {
             errors.push(format!("{}: required field is missing", join(path, name)));
         }
     }
@@ -632,6 +679,852 @@ fn describe_schema(schema: &Value) -> String {
         parts.push(part);
     }
     parts.join(", ")
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// CEL rules (`x-kubernetes-validations`)
+
+/// Why a hand-written CEL rule rejects `self`.
+enum Reject {
+    /// The rule is false: reported as `<path>: <message>`.
+    False,
+    /// The rule is false, and this says why: reported as `<path>: <message>: <why>`.
+    Because(String),
+    /// CEL would stop with this runtime error (a field the rule reads is not set, or has the wrong type).
+    /// The API server rejects the object then too; reported as `<path>: <message>: cannot evaluate the
+    /// rule: <error>` unless the value has other errors, which explain it.
+    Error(String),
+}
+
+/// A CEL rule written in Rust: `Ok(())` when the rule holds for `self`, the value at the schema node that
+/// declares the rule (defaults filled in).
+type Rule = fn(&Value) -> Result<(), Reject>;
+
+/// The CEL rules of the embedded CRDs that are evaluated, by their exact `rule` text. The message is the
+/// CRD's: one rule text may carry different messages at different nodes. The comment above each group of
+/// rules says where they are declared (`[]`: each list item, `{}`: each map value).
+const CEL_RULES: &[(&str, Rule)] = &[
+    // Istio VirtualService and DestinationRule: every duration field.
+    (
+        r#"duration(self) >= duration('1ms')"#,
+        istio_duration_at_least_1ms,
+    ),
+    // Istio DestinationRule spec.workloadSelector.matchLabels, and its values ({}).
+    (r#"self.all(key, !key.contains("*"))"#, |labels| {
+        holds(map_keys(labels)?.all(|key| !key.contains('*')))
+    }),
+    (r#"self.all(key, key.size() != 0)"#, |labels| {
+        holds(map_keys(labels)?.all(|key| !key.is_empty()))
+    }),
+    (r#"!self.contains("*")"#, |value| {
+        holds(!string(value)?.contains('*'))
+    }),
+    // HTTPRoute spec.parentRefs (standard channel, then experimental channel).
+    (
+        r#"self.all(p1, self.all(p2, p1.group == p2.group && p1.kind == p2.kind && p1.name == p2.name && (((!has(p1.__namespace__) || p1.__namespace__ == '') && (!has(p2.__namespace__) || p2.__namespace__ == '')) || (has(p1.__namespace__) && has(p2.__namespace__) && p1.__namespace__ == p2.__namespace__ )) ? ((!has(p1.sectionName) || p1.sectionName == '') == (!has(p2.sectionName) || p2.sectionName == '')) : true))"#,
+        |refs| parent_refs_all_or_none_set(refs, &["sectionName"]),
+    ),
+    (
+        r#"self.all(p1, self.exists_one(p2, p1.group == p2.group && p1.kind == p2.kind && p1.name == p2.name && (((!has(p1.__namespace__) || p1.__namespace__ == '') && (!has(p2.__namespace__) || p2.__namespace__ == '')) || (has(p1.__namespace__) && has(p2.__namespace__) && p1.__namespace__ == p2.__namespace__ )) && (((!has(p1.sectionName) || p1.sectionName == '') && (!has(p2.sectionName) || p2.sectionName == '')) || (has(p1.sectionName) && has(p2.sectionName) && p1.sectionName == p2.sectionName))))"#,
+        |refs| parent_refs_unique(refs, &["sectionName"]),
+    ),
+    (
+        r#"self.all(p1, self.all(p2, p1.group == p2.group && p1.kind == p2.kind && p1.name == p2.name && (((!has(p1.__namespace__) || p1.__namespace__ == '') && (!has(p2.__namespace__) || p2.__namespace__ == '')) || (has(p1.__namespace__) && has(p2.__namespace__) && p1.__namespace__ == p2.__namespace__)) ? ((!has(p1.sectionName) || p1.sectionName == '') == (!has(p2.sectionName) || p2.sectionName == '') && (!has(p1.port) || p1.port == 0) == (!has(p2.port) || p2.port == 0)): true))"#,
+        |refs| parent_refs_all_or_none_set(refs, &["sectionName", "port"]),
+    ),
+    (
+        r#"self.all(p1, self.exists_one(p2, p1.group == p2.group && p1.kind == p2.kind && p1.name == p2.name && (((!has(p1.__namespace__) || p1.__namespace__ == '') && (!has(p2.__namespace__) || p2.__namespace__ == '')) || (has(p1.__namespace__) && has(p2.__namespace__) && p1.__namespace__ == p2.__namespace__ )) && (((!has(p1.sectionName) || p1.sectionName == '') && (!has(p2.sectionName) || p2.sectionName == '')) || ( has(p1.sectionName) && has(p2.sectionName) && p1.sectionName == p2.sectionName)) && (((!has(p1.port) || p1.port == 0) && (!has(p2.port) || p2.port == 0)) || (has(p1.port) && has(p2.port) && p1.port == p2.port))))"#,
+        |refs| parent_refs_unique(refs, &["sectionName", "port"]),
+    ),
+    // HTTPRoute spec.rules.
+    (
+        r#"(self.size() > 0 ? self[0].matches.size() : 0) + (self.size() > 1 ? self[1].matches.size() : 0) + (self.size() > 2 ? self[2].matches.size() : 0) + (self.size() > 3 ? self[3].matches.size() : 0) + (self.size() > 4 ? self[4].matches.size() : 0) + (self.size() > 5 ? self[5].matches.size() : 0) + (self.size() > 6 ? self[6].matches.size() : 0) + (self.size() > 7 ? self[7].matches.size() : 0) + (self.size() > 8 ? self[8].matches.size() : 0) + (self.size() > 9 ? self[9].matches.size() : 0) + (self.size() > 10 ? self[10].matches.size() : 0) + (self.size() > 11 ? self[11].matches.size() : 0) + (self.size() > 12 ? self[12].matches.size() : 0) + (self.size() > 13 ? self[13].matches.size() : 0) + (self.size() > 14 ? self[14].matches.size() : 0) + (self.size() > 15 ? self[15].matches.size() : 0) <= 128"#,
+        rules_have_at_most_128_matches,
+    ),
+    (
+        r#"self.all(l1, !has(l1.name) || self.exists_one(l2, has(l2.name) && l1.name == l2.name))"#,
+        rule_names_unique,
+    ),
+    // HTTPRoute spec.rules[].
+    (
+        r#"(has(self.backendRefs) && size(self.backendRefs) > 0) ? (!has(self.filters) || self.filters.all(f, !has(f.requestRedirect))): true"#,
+        redirect_without_backend_refs,
+    ),
+    (
+        r#"(has(self.filters) && self.filters.exists_one(f, has(f.requestRedirect) && has(f.requestRedirect.path) && f.requestRedirect.path.type == 'ReplacePrefixMatch' && has(f.requestRedirect.path.replacePrefixMatch))) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true"#,
+        |rule| prefix_replacement_needs_one_prefix_match(rule, "requestRedirect"),
+    ),
+    (
+        r#"(has(self.filters) && self.filters.exists_one(f, has(f.urlRewrite) && has(f.urlRewrite.path) && f.urlRewrite.path.type == 'ReplacePrefixMatch' && has(f.urlRewrite.path.replacePrefixMatch))) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true"#,
+        |rule| prefix_replacement_needs_one_prefix_match(rule, "urlRewrite"),
+    ),
+    (
+        r#"(has(self.backendRefs) && self.backendRefs.exists_one(b, (has(b.filters) && b.filters.exists_one(f, has(f.requestRedirect) && has(f.requestRedirect.path) && f.requestRedirect.path.type == 'ReplacePrefixMatch' && has(f.requestRedirect.path.replacePrefixMatch))) )) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true"#,
+        |rule| backend_prefix_replacement_needs_one_prefix_match(rule, "requestRedirect"),
+    ),
+    (
+        r#"(has(self.backendRefs) && self.backendRefs.exists_one(b, (has(b.filters) && b.filters.exists_one(f, has(f.urlRewrite) && has(f.urlRewrite.path) && f.urlRewrite.path.type == 'ReplacePrefixMatch' && has(f.urlRewrite.path.replacePrefixMatch))) )) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true"#,
+        |rule| backend_prefix_replacement_needs_one_prefix_match(rule, "urlRewrite"),
+    ),
+    // HTTPRoute spec.rules[].matches[].path.
+    (
+        r#"(self.type in ['Exact','PathPrefix']) ? self.value.startsWith('/') : true"#,
+        |path| exact_or_prefix_path_value(path, |value| value.starts_with('/')),
+    ),
+    (
+        r#"(self.type in ['Exact','PathPrefix']) ? !self.value.contains('//') : true"#,
+        |path| exact_or_prefix_path_value(path, |value| !value.contains("//")),
+    ),
+    (
+        r#"(self.type in ['Exact','PathPrefix']) ? !self.value.contains('/./') : true"#,
+        |path| exact_or_prefix_path_value(path, |value| !value.contains("/./")),
+    ),
+    (
+        r#"(self.type in ['Exact','PathPrefix']) ? !self.value.contains('/../') : true"#,
+        |path| exact_or_prefix_path_value(path, |value| !value.contains("/../")),
+    ),
+    (
+        r#"(self.type in ['Exact','PathPrefix']) ? !self.value.contains('%2f') : true"#,
+        |path| exact_or_prefix_path_value(path, |value| !value.contains("%2f")),
+    ),
+    (
+        r#"(self.type in ['Exact','PathPrefix']) ? !self.value.contains('%2F') : true"#,
+        |path| exact_or_prefix_path_value(path, |value| !value.contains("%2F")),
+    ),
+    (
+        r#"(self.type in ['Exact','PathPrefix']) ? !self.value.contains('#') : true"#,
+        |path| exact_or_prefix_path_value(path, |value| !value.contains('#')),
+    ),
+    (
+        r#"(self.type in ['Exact','PathPrefix']) ? !self.value.endsWith('/..') : true"#,
+        |path| exact_or_prefix_path_value(path, |value| !value.ends_with("/..")),
+    ),
+    (
+        r#"(self.type in ['Exact','PathPrefix']) ? !self.value.endsWith('/.') : true"#,
+        |path| exact_or_prefix_path_value(path, |value| !value.ends_with("/.")),
+    ),
+    (
+        r#"self.type in ['Exact','PathPrefix'] || self.type == 'RegularExpression'"#,
+        |path| {
+            let path_type = string_field(path, "type")?;
+            holds(matches!(
+                path_type,
+                "Exact" | "PathPrefix" | "RegularExpression"
+            ))
+        },
+    ),
+    (
+        r#"(self.type in ['Exact','PathPrefix']) ? self.value.matches(r"""^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$""") : true"#,
+        |path| exact_or_prefix_path_value(path, is_path_of_valid_characters),
+    ),
+    // HTTPRoute spec.rules[].timeouts.
+    (
+        r#"!(has(self.request) && has(self.backendRequest) && duration(self.request) != duration('0s') && duration(self.backendRequest) > duration(self.request))"#,
+        backend_request_within_request,
+    ),
+    // HTTPRoute spec.rules[].backendRefs[], and the backendRef of every RequestMirror and ExternalAuth
+    // filter.
+    (
+        r#"(size(self.group) == 0 && self.kind == 'Service') ? has(self.port) : true"#,
+        |reference| {
+            let service = string_field(reference, "group")?.is_empty()
+                && string_field(reference, "kind")? == "Service";
+            holds(!service || has(reference, "port"))
+        },
+    ),
+    // HTTPRoute spec.rules[].filters and spec.rules[].backendRefs[].filters.
+    (
+        r#"!(self.exists(f, f.type == 'RequestRedirect') && self.exists(f, f.type == 'URLRewrite'))"#,
+        |filters| {
+            let filters = list(filters)?;
+            let redirects = count_filters(filters, "RequestRedirect")?;
+            holds(redirects == 0 || count_filters(filters, "URLRewrite")? == 0)
+        },
+    ),
+    (
+        r#"self.filter(f, f.type == 'CORS').size() <= 1"#,
+        |filters| holds(count_filters(list(filters)?, "CORS")? <= 1),
+    ),
+    (
+        r#"self.filter(f, f.type == 'RequestHeaderModifier').size() <= 1"#,
+        |filters| holds(count_filters(list(filters)?, "RequestHeaderModifier")? <= 1),
+    ),
+    (
+        r#"self.filter(f, f.type == 'ResponseHeaderModifier').size() <= 1"#,
+        |filters| holds(count_filters(list(filters)?, "ResponseHeaderModifier")? <= 1),
+    ),
+    (
+        r#"self.filter(f, f.type == 'RequestRedirect').size() <= 1"#,
+        |filters| holds(count_filters(list(filters)?, "RequestRedirect")? <= 1),
+    ),
+    (
+        r#"self.filter(f, f.type == 'URLRewrite').size() <= 1"#,
+        |filters| holds(count_filters(list(filters)?, "URLRewrite")? <= 1),
+    ),
+    // HTTPRoute spec.rules[].filters[] and spec.rules[].backendRefs[].filters[]: the field of each filter
+    // type is set exactly for that type.
+    (r#"!(has(self.cors) && self.type != 'CORS')"#, |filter| {
+        field_only_for(filter, "cors", "type", "CORS")
+    }),
+    (r#"!(!has(self.cors) && self.type == 'CORS')"#, |filter| {
+        field_required_for(filter, "cors", "type", "CORS")
+    }),
+    (
+        r#"!(has(self.requestHeaderModifier) && self.type != 'RequestHeaderModifier')"#,
+        |filter| {
+            field_only_for(
+                filter,
+                "requestHeaderModifier",
+                "type",
+                "RequestHeaderModifier",
+            )
+        },
+    ),
+    (
+        r#"!(!has(self.requestHeaderModifier) && self.type == 'RequestHeaderModifier')"#,
+        |filter| {
+            field_required_for(
+                filter,
+                "requestHeaderModifier",
+                "type",
+                "RequestHeaderModifier",
+            )
+        },
+    ),
+    (
+        r#"!(has(self.responseHeaderModifier) && self.type != 'ResponseHeaderModifier')"#,
+        |filter| {
+            field_only_for(
+                filter,
+                "responseHeaderModifier",
+                "type",
+                "ResponseHeaderModifier",
+            )
+        },
+    ),
+    (
+        r#"!(!has(self.responseHeaderModifier) && self.type == 'ResponseHeaderModifier')"#,
+        |filter| {
+            field_required_for(
+                filter,
+                "responseHeaderModifier",
+                "type",
+                "ResponseHeaderModifier",
+            )
+        },
+    ),
+    (
+        r#"!(has(self.requestMirror) && self.type != 'RequestMirror')"#,
+        |filter| field_only_for(filter, "requestMirror", "type", "RequestMirror"),
+    ),
+    (
+        r#"!(!has(self.requestMirror) && self.type == 'RequestMirror')"#,
+        |filter| field_required_for(filter, "requestMirror", "type", "RequestMirror"),
+    ),
+    (
+        r#"!(has(self.requestRedirect) && self.type != 'RequestRedirect')"#,
+        |filter| field_only_for(filter, "requestRedirect", "type", "RequestRedirect"),
+    ),
+    (
+        r#"!(!has(self.requestRedirect) && self.type == 'RequestRedirect')"#,
+        |filter| field_required_for(filter, "requestRedirect", "type", "RequestRedirect"),
+    ),
+    (
+        r#"!(has(self.urlRewrite) && self.type != 'URLRewrite')"#,
+        |filter| field_only_for(filter, "urlRewrite", "type", "URLRewrite"),
+    ),
+    (
+        r#"!(!has(self.urlRewrite) && self.type == 'URLRewrite')"#,
+        |filter| field_required_for(filter, "urlRewrite", "type", "URLRewrite"),
+    ),
+    (
+        r#"!(has(self.extensionRef) && self.type != 'ExtensionRef')"#,
+        |filter| field_only_for(filter, "extensionRef", "type", "ExtensionRef"),
+    ),
+    (
+        r#"!(!has(self.extensionRef) && self.type == 'ExtensionRef')"#,
+        |filter| field_required_for(filter, "extensionRef", "type", "ExtensionRef"),
+    ),
+    (
+        r#"!(has(self.externalAuth) && self.type != 'ExternalAuth')"#,
+        |filter| field_only_for(filter, "externalAuth", "type", "ExternalAuth"),
+    ),
+    (
+        r#"!(!has(self.externalAuth) && self.type == 'ExternalAuth')"#,
+        |filter| field_required_for(filter, "externalAuth", "type", "ExternalAuth"),
+    ),
+    // The payloads of the filters, under spec.rules[].filters[] and spec.rules[].backendRefs[].filters[]:
+    // cors.allowHeaders, cors.allowMethods and cors.allowOrigins (one text, three messages);
+    (r#"!('*' in self && self.size() > 1)"#, |values| {
+        let values = list(values)?;
+        holds(!(values.iter().any(|v| v.as_str() == Some("*")) && values.len() > 1))
+    }),
+    // requestMirror and requestMirror.fraction;
+    (r#"!(has(self.percent) && has(self.fraction))"#, |mirror| {
+        holds(!(has(mirror, "percent") && has(mirror, "fraction")))
+    }),
+    (r#"self.numerator <= self.denominator"#, |fraction| {
+        holds(integer_field(fraction, "numerator")? <= integer_field(fraction, "denominator")?)
+    }),
+    // requestRedirect.path and urlRewrite.path;
+    (
+        r#"self.type == 'ReplaceFullPath' ? has(self.replaceFullPath) : true"#,
+        |path| field_required_for(path, "replaceFullPath", "type", "ReplaceFullPath"),
+    ),
+    (
+        r#"has(self.replaceFullPath) ? self.type == 'ReplaceFullPath' : true"#,
+        |path| field_only_for(path, "replaceFullPath", "type", "ReplaceFullPath"),
+    ),
+    (
+        r#"self.type == 'ReplacePrefixMatch' ? has(self.replacePrefixMatch) : true"#,
+        |path| field_required_for(path, "replacePrefixMatch", "type", "ReplacePrefixMatch"),
+    ),
+    (
+        r#"has(self.replacePrefixMatch) ? self.type == 'ReplacePrefixMatch' : true"#,
+        |path| field_only_for(path, "replacePrefixMatch", "type", "ReplacePrefixMatch"),
+    ),
+    // externalAuth (experimental channel).
+    (
+        r#"self.protocol == 'GRPC' ? has(self.grpc) : true"#,
+        |auth| field_required_for(auth, "grpc", "protocol", "GRPC"),
+    ),
+    (
+        r#"has(self.grpc) ? self.protocol == 'GRPC' : true"#,
+        |auth| field_only_for(auth, "grpc", "protocol", "GRPC"),
+    ),
+    (
+        r#"self.protocol == 'HTTP' ? has(self.http) : true"#,
+        |auth| field_required_for(auth, "http", "protocol", "HTTP"),
+    ),
+    (
+        r#"has(self.http) ? self.protocol == 'HTTP' : true"#,
+        |auth| field_only_for(auth, "http", "protocol", "HTTP"),
+    ),
+    // HTTPRoute spec.rules[].sessionPersistence (experimental channel).
+    (
+        r#"!has(self.cookieConfig) || !has(self.cookieConfig.lifetimeType) || self.cookieConfig.lifetimeType != 'Permanent' || has(self.absoluteTimeout)"#,
+        |persistence| {
+            if !has(persistence, "cookieConfig") {
+                return Ok(());
+            }
+            let cookie = field(persistence, "cookieConfig")?;
+            holds(
+                !has(cookie, "lifetimeType")
+                    || string_field(cookie, "lifetimeType")? != "Permanent"
+                    || has(persistence, "absoluteTimeout"),
+            )
+        },
+    ),
+    (
+        r#"!has(self.cookieConfig) || self.type == 'Cookie'"#,
+        |persistence| {
+            holds(
+                !has(persistence, "cookieConfig") || string_field(persistence, "type")? == "Cookie",
+            )
+        },
+    ),
+];
+
+/// CEL rules of the embedded CRDs that are deliberately not evaluated: the exact `rule` text and why. A rule
+/// text that is neither here nor in `CEL_RULES` is an error (`unknown CEL rule at <path>: <rule>`). Every
+/// rule of the embedded CRDs is evaluated at the moment, so this is empty; a rule that cannot be evaluated
+/// by hand (or only applies to fields `meshc` never emits) would be listed here, with the reason.
+const NOT_EVALUATED: &[(&str, &str)] = &[];
+
+/// How [`validate`] handles a CEL rule, by its text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CelHandling {
+    /// Evaluated by a Rust function of this file.
+    Evaluated,
+    /// Listed as not evaluated, for this reason.
+    NotEvaluated(&'static str),
+    /// Neither: a manifest that reaches the rule is rejected with `unknown CEL rule at <path>: <rule>`.
+    Unknown,
+}
+
+/// A CEL rule declared in an embedded CRD.
+#[derive(Clone, Debug)]
+pub struct EmbeddedCelRule {
+    /// The CRD's name, e.g. `httproutes.gateway.networking.k8s.io`, and `(experimental)` for the Gateway
+    /// API experimental channel's copy.
+    pub crd: String,
+    /// The version (`v1`, ...) whose schema declares the rule.
+    pub version: String,
+    /// Where in that schema: `spec.rules[].filters`, `[]` for list items, `{}` for map values, `<oneOf 0>`
+    /// etc. for combinator branches.
+    pub path: String,
+    pub rule: String,
+    pub message: String,
+    pub handling: CelHandling,
+}
+
+/// How [`validate`] handles the CEL rule `text`.
+pub fn cel_handling(text: &str) -> CelHandling {
+    if rule_function(text).is_some() {
+        return CelHandling::Evaluated;
+    }
+    match NOT_EVALUATED.iter().find(|(rule, _)| *rule == text) {
+        Some((_, reason)) => CelHandling::NotEvaluated(reason),
+        None => CelHandling::Unknown,
+    }
+}
+
+/// Every CEL rule of every served version of every embedded CRD (both Gateway API channels); an error when an
+/// embedded CRD does not parse.
+pub fn embedded_cel_rules() -> Result<Vec<EmbeddedCelRule>, String> {
+    let mut found = Vec::new();
+    for (channel, crd) in parsed_crds() {
+        let crd = crd
+            .as_ref()
+            .map_err(|e| format!("an embedded CRD is not valid YAML: {e}"))?;
+        let mut name = (crd.pointer("/metadata/name").and_then(Value::as_str))
+            .unwrap_or("?")
+            .to_string();
+        if *channel == Some(Channel::Experimental) {
+            name.push_str(" (experimental)");
+        }
+        let versions = crd.pointer("/spec/versions").and_then(Value::as_array);
+        for version in versions.into_iter().flatten() {
+            let version_name = version.get("name").and_then(Value::as_str).unwrap_or("?");
+            let Some(schema) = version.pointer("/schema/openAPIV3Schema") else {
+                continue;
+            };
+            let mut rules = Vec::new();
+            collect_cel_rules(schema, "(root)", &mut rules);
+            for (path, rule, message) in rules {
+                found.push(EmbeddedCelRule {
+                    crd: name.clone(),
+                    version: version_name.to_string(),
+                    path,
+                    handling: cel_handling(&rule),
+                    rule,
+                    message,
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// What is wrong with the tables `CEL_RULES` and `NOT_EVALUATED`: a rule text listed twice, or in both, or
+/// in no embedded CRD (left over from an older CRD). Empty when all is well.
+pub fn cel_table_problems() -> Result<Vec<String>, String> {
+    let embedded = embedded_cel_rules()?;
+    let mut problems = Vec::new();
+    let texts = (CEL_RULES.iter().map(|(text, _)| *text))
+        .chain(NOT_EVALUATED.iter().map(|(text, _)| *text));
+    let mut seen = Vec::new();
+    for text in texts {
+        if seen.contains(&text) {
+            problems.push(format!("listed twice: {text}"));
+        }
+        seen.push(text);
+        if !embedded.iter().any(|rule| rule.rule == text) {
+            problems.push(format!("in no embedded CRD: {text}"));
+        }
+    }
+    Ok(problems)
+}
+
+/// The rules under `schema`, as (path, rule, message); `path` is the path of `schema`.
+fn collect_cel_rules(schema: &Value, path: &str, found: &mut Vec<(String, String, String)>) {
+    let Some(schema) = schema.as_object() else {
+        return;
+    };
+    let rules = schema
+        .get("x-kubernetes-validations")
+        .and_then(Value::as_array);
+    for rule in rules.into_iter().flatten() {
+        let text = |key: &str| {
+            rule.get(key)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        found.push((path.to_string(), text("rule"), text("message")));
+    }
+    let properties = schema.get("properties").and_then(Value::as_object);
+    for (name, property) in properties.into_iter().flatten() {
+        let property_path = match path {
+            "(root)" => name.clone(),
+            _ => join(path, name),
+        };
+        collect_cel_rules(property, &property_path, found);
+    }
+    if let Some(items) = schema.get("items") {
+        collect_cel_rules(items, &format!("{path}[]"), found);
+    }
+    if let Some(additional) = schema.get("additionalProperties") {
+        collect_cel_rules(additional, &format!("{path}{{}}"), found);
+    }
+    for combinator in ["allOf", "anyOf", "oneOf"] {
+        let branches = schema.get(combinator).and_then(Value::as_array);
+        for (index, branch) in branches.into_iter().flatten().enumerate() {
+            collect_cel_rules(branch, &format!("{path}<{combinator} {index}>"), found);
+        }
+    }
+    if let Some(branch) = schema.get("not") {
+        collect_cel_rules(branch, &format!("{path}<not>"), found);
+    }
+}
+
+/// The function that evaluates the CEL rule `text`, if there is one.
+fn rule_function(text: &str) -> Option<Rule> {
+    CEL_RULES
+        .iter()
+        .find(|(rule, _)| *rule == text)
+        .map(|(_, function)| *function)
+}
+
+/// Evaluates the CEL rules (`x-kubernetes-validations`) of one schema node with `self` = `value`.
+/// `value_has_errors`: the schema checks found errors in `value` (then a CEL runtime error is not reported).
+fn check_rules(
+    schema: &Map<String, Value>,
+    value: &Value,
+    path: &str,
+    value_has_errors: bool,
+    errors: &mut Vec<String>,
+) {
+    let Some(rules) = schema.get("x-kubernetes-validations") else {
+        return;
+    };
+    let Some(rules) = rules.as_array() else {
+        errors.push(format!("{path}: x-kubernetes-validations is not a list"));
+        return;
+    };
+    for rule in rules {
+        let Some(text) = rule.get("rule").and_then(Value::as_str) else {
+            errors.push(format!(
+                "{path}: an x-kubernetes-validations entry has no rule text"
+            ));
+            continue;
+        };
+        let keys = rule.as_object().into_iter().flat_map(Map::keys);
+        let other_keys: Vec<&String> = keys
+            .filter(|k| !matches!(k.as_str(), "rule" | "message"))
+            .collect();
+        if !other_keys.is_empty() {
+            errors.push(format!(
+                "{path}: x-kubernetes-validations keys {other_keys:?} are not supported by this validator \
+                 (rule {text})"
+            ));
+            continue;
+        }
+        // The API server's message for a rule without one.
+        let message = match rule.get("message").and_then(Value::as_str) {
+            Some(message) => message.to_string(),
+            None => format!("failed rule: {text}"),
+        };
+        let Some(function) = rule_function(text) else {
+            if cel_handling(text) == CelHandling::Unknown {
+                errors.push(format!("unknown CEL rule at {path}: {text}"));
+            }
+            continue;
+        };
+        match function(value) {
+            Ok(()) => {}
+            Err(Reject::False) => errors.push(format!("{path}: {message}")),
+            Err(Reject::Because(why)) => errors.push(format!("{path}: {message}: {why}")),
+            Err(Reject::Error(_)) if value_has_errors => {}
+            Err(Reject::Error(error)) => errors.push(format!(
+                "{path}: {message}: cannot evaluate the rule: {error}"
+            )),
+        }
+    }
+}
+
+/// `Ok(())` if `condition` holds, else the rule is false.
+fn holds(condition: bool) -> Result<(), Reject> {
+    if condition {
+        Ok(())
+    } else {
+        Err(Reject::False)
+    }
+}
+
+/// CEL `has(object.name)`. A `null` counts as not set: the API server drops it before the rules run.
+fn has(object: &Value, name: &str) -> bool {
+    object.get(name).is_some_and(|value| !value.is_null())
+}
+
+/// CEL `object.name`: a runtime error when the field is not set.
+fn field<'a>(object: &'a Value, name: &str) -> Result<&'a Value, Reject> {
+    match object.get(name) {
+        Some(value) if !value.is_null() => Ok(value),
+        _ => Err(Reject::Error(format!("no such key: {name}"))),
+    }
+}
+
+/// `value` as a CEL string.
+fn string(value: &Value) -> Result<&str, Reject> {
+    (value.as_str())
+        .ok_or_else(|| Reject::Error(format!("expected a string, got {}", describe(value))))
+}
+
+/// `value` as a CEL list.
+fn list(value: &Value) -> Result<&[Value], Reject> {
+    (value.as_array().map(Vec::as_slice))
+        .ok_or_else(|| Reject::Error(format!("expected a list, got {}", describe(value))))
+}
+
+/// The keys of `value` as a CEL map.
+fn map_keys(value: &Value) -> Result<impl Iterator<Item = &String>, Reject> {
+    (value.as_object().map(Map::keys))
+        .ok_or_else(|| Reject::Error(format!("expected a map, got {}", describe(value))))
+}
+
+/// CEL `object.name`, a string.
+fn string_field<'a>(object: &'a Value, name: &str) -> Result<&'a str, Reject> {
+    string(field(object, name)?)
+}
+
+/// CEL `object.name`, a list.
+fn list_field<'a>(object: &'a Value, name: &str) -> Result<&'a [Value], Reject> {
+    list(field(object, name)?)
+}
+
+/// CEL `object.name`, an integer.
+fn integer_field(object: &Value, name: &str) -> Result<i128, Reject> {
+    let value = field(object, name)?;
+    let integer = (value.as_i64().map(i128::from))
+        .or(value.as_u64().map(i128::from))
+        .or(value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0)
+            .map(|f| f as i128));
+    integer.ok_or_else(|| {
+        Reject::Error(format!(
+            "{name}: expected an integer, got {}",
+            describe(value)
+        ))
+    })
+}
+
+/// How many of `items` `predicate` holds for (CEL `items.filter(x, p).size()`; `exists` is `> 0`,
+/// `exists_one` is `== 1`).
+fn count(
+    items: &[Value],
+    predicate: impl Fn(&Value) -> Result<bool, Reject>,
+) -> Result<usize, Reject> {
+    let mut found = 0;
+    for item in items {
+        if predicate(item)? {
+            found += 1;
+        }
+    }
+    Ok(found)
+}
+
+/// CEL `items.all(x, predicate(x))`.
+fn all(
+    items: &[Value],
+    predicate: impl Fn(&Value) -> Result<bool, Reject>,
+) -> Result<bool, Reject> {
+    for item in items {
+        if !predicate(item)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Istio: `duration(self) >= duration('1ms')`, the string parsed as a Go duration.
+fn istio_duration_at_least_1ms(value: &Value) -> Result<(), Reject> {
+    let text = string(value)?;
+    match parse_go_duration(text) {
+        Ok(nanos) if nanos >= 1_000_000 => Ok(()),
+        Ok(_) => Err(Reject::Because(format!("{text:?} is less than 1ms"))),
+        Err(why) => Err(Reject::Because(format!(
+            "{text:?} is not a Go duration ({why})"
+        ))),
+    }
+}
+
+/// `!has(p.<name>) || p.<name> == ''` (or `== 0` for the port): the field is not set, or set to its zero.
+fn unset(parent_ref: &Value, name: &str) -> bool {
+    match parent_ref.get(name) {
+        None | Some(Value::Null) => true,
+        Some(Value::String(text)) => text.is_empty(),
+        Some(other) => other.as_f64() == Some(0.0),
+    }
+}
+
+/// `(unset(p1.<name>) && unset(p2.<name>)) || (has(p1.<name>) && has(p2.<name>) && p1.<name> == p2.<name>)`.
+fn same_optional(p1: &Value, p2: &Value, name: &str) -> bool {
+    let both_set = match (field(p1, name), field(p2, name)) {
+        (Ok(a), Ok(b)) => same_value(a, b),
+        _ => false,
+    };
+    (unset(p1, name) && unset(p2, name)) || both_set
+}
+
+/// HTTPRoute parentRefs: `p1` and `p2` refer to the same parent (group, kind, name and namespace; an unset
+/// namespace is the same as `''`).
+fn same_parent(p1: &Value, p2: &Value) -> Result<bool, Reject> {
+    Ok(string_field(p1, "group")? == string_field(p2, "group")?
+        && string_field(p1, "kind")? == string_field(p2, "kind")?
+        && string_field(p1, "name")? == string_field(p2, "name")?
+        && same_optional(p1, p2, "namespace"))
+}
+
+/// HTTPRoute parentRefs: of two references to the same parent, either both or neither set each of `fields`
+/// (`sectionName`; on the experimental channel also `port`).
+fn parent_refs_all_or_none_set(refs: &Value, fields: &[&str]) -> Result<(), Reject> {
+    let refs = list(refs)?;
+    holds(all(refs, |p1| {
+        all(refs, |p2| {
+            let agree = fields.iter().all(|name| unset(p1, name) == unset(p2, name));
+            Ok(!same_parent(p1, p2)? || agree)
+        })
+    })?)
+}
+
+/// HTTPRoute parentRefs: no two references to the same parent have the same `fields` (each reference
+/// matches exactly one: itself).
+fn parent_refs_unique(refs: &Value, fields: &[&str]) -> Result<(), Reject> {
+    let refs = list(refs)?;
+    holds(all(refs, |p1| {
+        let same = |p2: &Value| {
+            Ok(same_parent(p1, p2)? && fields.iter().all(|name| same_optional(p1, p2, name)))
+        };
+        Ok(count(refs, same)? == 1)
+    })?)
+}
+
+/// HTTPRoute spec.rules: at most 128 matches in the first 16 rules (more rules are an error of their own).
+fn rules_have_at_most_128_matches(rules: &Value) -> Result<(), Reject> {
+    let mut total = 0;
+    for rule in list(rules)?.iter().take(16) {
+        total += list_field(rule, "matches")?.len();
+    }
+    holds(total <= 128)
+}
+
+/// HTTPRoute spec.rules (experimental channel): a rule name is used once at most.
+fn rule_names_unique(rules: &Value) -> Result<(), Reject> {
+    let rules = list(rules)?;
+    holds(all(rules, |l1| {
+        if !has(l1, "name") {
+            return Ok(true);
+        }
+        let name = field(l1, "name")?;
+        let same = |l2: &Value| Ok(has(l2, "name") && same_value(name, field(l2, "name")?));
+        Ok(count(rules, same)? == 1)
+    })?)
+}
+
+/// HTTPRoute spec.rules[]: a rule with backendRefs has no RequestRedirect filter.
+fn redirect_without_backend_refs(rule: &Value) -> Result<(), Reject> {
+    if !has(rule, "backendRefs") || list_field(rule, "backendRefs")?.is_empty() {
+        return Ok(());
+    }
+    if !has(rule, "filters") {
+        return Ok(());
+    }
+    let filters = list_field(rule, "filters")?;
+    holds(filters.iter().all(|filter| !has(filter, "requestRedirect")))
+}
+
+/// The filter has a `<payload>` (requestRedirect or urlRewrite) whose path replaces the prefix match:
+/// `has(f.<payload>) && has(f.<payload>.path) && f.<payload>.path.type == 'ReplacePrefixMatch' &&
+/// has(f.<payload>.path.replacePrefixMatch)`.
+fn replaces_prefix_match(filter: &Value, payload: &str) -> Result<bool, Reject> {
+    if !has(filter, payload) || !has(field(filter, payload)?, "path") {
+        return Ok(false);
+    }
+    let path = field(field(filter, payload)?, "path")?;
+    Ok(string_field(path, "type")? == "ReplacePrefixMatch" && has(path, "replacePrefixMatch"))
+}
+
+/// The rule has exactly one match, and its path is a PathPrefix match: `!(size(self.matches) != 1 ||
+/// !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix')`.
+fn has_one_prefix_match(rule: &Value) -> Result<bool, Reject> {
+    let matches = list_field(rule, "matches")?;
+    if matches.len() != 1 || !has(&matches[0], "path") {
+        return Ok(false);
+    }
+    Ok(string_field(field(&matches[0], "path")?, "type")? == "PathPrefix")
+}
+
+/// HTTPRoute spec.rules[]: when exactly one of the rule's filters replaces the prefix match (with a
+/// `<payload>`, requestRedirect or urlRewrite), the rule has exactly one match, a PathPrefix one.
+fn prefix_replacement_needs_one_prefix_match(rule: &Value, payload: &str) -> Result<(), Reject> {
+    let replacing = has(rule, "filters")
+        && count(list_field(rule, "filters")?, |f| {
+            replaces_prefix_match(f, payload)
+        })? == 1;
+    holds(!replacing || has_one_prefix_match(rule)?)
+}
+
+/// HTTPRoute spec.rules[]: when exactly one backendRef has exactly one filter that replaces the prefix match
+/// (with a `<payload>`), the rule has exactly one match, a PathPrefix one.
+fn backend_prefix_replacement_needs_one_prefix_match(
+    rule: &Value,
+    payload: &str,
+) -> Result<(), Reject> {
+    let backend_replaces = |backend: &Value| {
+        Ok(has(backend, "filters")
+            && count(list_field(backend, "filters")?, |f| {
+                replaces_prefix_match(f, payload)
+            })? == 1)
+    };
+    let replacing =
+        has(rule, "backendRefs") && count(list_field(rule, "backendRefs")?, backend_replaces)? == 1;
+    holds(!replacing || has_one_prefix_match(rule)?)
+}
+
+/// HTTPRoute spec.rules[].matches[].path: `(self.type in ['Exact','PathPrefix']) ? check(self.value) :
+/// true`.
+fn exact_or_prefix_path_value(path: &Value, check: fn(&str) -> bool) -> Result<(), Reject> {
+    if !matches!(string_field(path, "type")?, "Exact" | "PathPrefix") {
+        return Ok(());
+    }
+    holds(check(string_field(path, "value")?))
+}
+
+/// `value.matches(r"""^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$""")`: path characters of RFC
+/// 3986 and percent-encodings only.
+fn is_path_of_valid_characters(value: &str) -> bool {
+    static PATH: OnceLock<regex::Regex> = OnceLock::new();
+    let path = PATH.get_or_init(|| {
+        regex::Regex::new(r"^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$")
+            .expect("a valid regex")
+    });
+    path.is_match(value)
+}
+
+/// HTTPRoute spec.rules[].timeouts: backendRequest is not longer than request, unless request is `0s` (no
+/// timeout). Both are GEP-2257 durations (their `pattern` is checked by the schema); CEL `duration()` parses
+/// them as Go durations.
+fn backend_request_within_request(timeouts: &Value) -> Result<(), Reject> {
+    if !has(timeouts, "request") || !has(timeouts, "backendRequest") {
+        return Ok(());
+    }
+    let duration = |name: &str| {
+        let text = string_field(timeouts, name)?;
+        parse_go_duration(text).map_err(|why| Reject::Error(format!("duration({text:?}): {why}")))
+    };
+    let request = duration("request")?;
+    holds(request == 0 || duration("backendRequest")? <= request)
+}
+
+/// HTTPRoute filters: how many of `filters` have type `filter_type` (`f.type == '<filter_type>'`).
+fn count_filters(filters: &[Value], filter_type: &str) -> Result<usize, Reject> {
+    count(filters, |filter| {
+        Ok(string_field(filter, "type")? == filter_type)
+    })
+}
+
+/// `!(has(self.<name>) && self.<key> != '<value>')`, or `has(self.<name>) ? self.<key> == '<value>' : true`:
+/// `<name>` is set only when `<key>` is `<value>`.
+fn field_only_for(object: &Value, name: &str, key: &str, value: &str) -> Result<(), Reject> {
+    holds(!has(object, name) || string_field(object, key)? == value)
+}
+
+/// `!(!has(self.<name>) && self.<key> == '<value>')`, or `self.<key> == '<value>' ? has(self.<name>) :
+/// true`: `<name>` is set when `<key>` is `<value>`.
+fn field_required_for(object: &Value, name: &str, key: &str, value: &str) -> Result<(), Reject> {
+    holds(has(object, name) || string_field(object, key)? != value)
 }
 
 /// Parses a Go duration (`time.ParseDuration`: `10s`, `1m30s`, `1.5h`, `-2ms`, `0`) into nanoseconds.

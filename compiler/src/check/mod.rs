@@ -4,9 +4,11 @@
 //! mistakes gets all of them. The IR is only meaningful (and only emitted) when no error was
 //! reported.
 //!
-//! Two passes: `declare` collects every service of every file (so a route may refer to a
-//! service declared later or in another file), then `routes` resolves and checks every route.
+//! Two passes: `declare` collects every service and ingress of every file (so a route may refer
+//! to one declared later or in another file), then `route` resolves and checks every route,
+//! against the output its owner compiles to (see [`crate::target`]).
 
+mod ingress;
 mod names;
 mod policy;
 mod route;
@@ -18,6 +20,11 @@ use crate::ast;
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::ir;
 use crate::source::Span;
+use crate::target::{Concept, Options, Output, Target};
+
+/// Gateway API's limits on one HTTPRoute.
+const MAX_RULES: usize = 16;
+const MAX_TOTAL_MATCHES: usize = 128;
 
 pub(crate) use values::Sink;
 
@@ -25,16 +32,25 @@ pub(crate) use values::Sink;
 ///
 /// `incomplete` says that some file of the compilation could not be parsed: its services are
 /// unknown, so a route naming an unknown service is not reported (it may be declared there).
-pub fn check(files: &[ast::File], incomplete: bool) -> (ir::Program, Vec<Diagnostic>) {
+pub fn check(
+    files: &[ast::File],
+    incomplete: bool,
+    options: Options,
+) -> (ir::Program, Vec<Diagnostic>) {
     let mut checker = Checker {
         incomplete,
+        options,
         ..Checker::default()
     };
     let namespaces: Vec<Option<String>> = files.iter().map(|f| checker.namespace(f)).collect();
     for (file, namespace) in files.iter().zip(&namespaces) {
         for item in &file.items {
-            if let ast::Item::Service(service) = item {
-                checker.declare(service, namespace.as_deref());
+            match item {
+                ast::Item::Service(service) => checker.declare(service, namespace.as_deref()),
+                ast::Item::Ingress(ingress) => {
+                    checker.declare_ingress(ingress, namespace.as_deref())
+                }
+                ast::Item::Route(_) => {}
             }
         }
     }
@@ -48,8 +64,10 @@ pub fn check(files: &[ast::File], incomplete: bool) -> (ir::Program, Vec<Diagnos
     checker.resource_names();
     checker.unreachable_routes();
     checker.unused_names();
+    checker.route_limits();
     let program = ir::Program {
         services: checker.services,
+        ingresses: checker.ingresses,
     };
     (program, checker.sink.diagnostics)
 }
@@ -58,10 +76,21 @@ pub fn check(files: &[ast::File], incomplete: bool) -> (ir::Program, Vec<Diagnos
 #[derive(Default)]
 pub(crate) struct Checker {
     pub(crate) sink: Sink,
+    /// The target and channel.
+    pub(crate) options: Options,
     /// Services in declaration order.
     pub(crate) services: Vec<ir::Service>,
     /// (namespace, name) → index into `services`.
     by_name: HashMap<(String, String), usize>,
+    /// Ingresses in declaration order.
+    pub(crate) ingresses: Vec<ir::Ingress>,
+    /// (namespace, name) → index into `ingresses`.
+    pub(crate) ingress_by_name: HashMap<(String, String), usize>,
+    /// Where `routes named` / `policy named` was written in an ingress, per ingress index.
+    pub(crate) ingress_named_spans: HashMap<(usize, ast::NamedWhat), Span>,
+    /// (route namespace, backend namespace, service) of HTTPRoute backends in another
+    /// namespace that were already noted (N0001).
+    pub(crate) granted: std::collections::HashSet<(String, String, String)>,
     /// Some file failed to parse, so unknown services are not reported.
     incomplete: bool,
     /// Where `routes named` / `policy named` was written, per service index.
@@ -109,8 +138,22 @@ impl Checker {
     /// Also E0103 when two services share a host: their routes and policies would be two
     /// VirtualServices and DestinationRules for one host, and Istio ignores all but one (IST0109).
     fn resource_names(&mut self) {
-        let mut seen: HashMap<(String, &str, String), usize> = HashMap::new();
+        // (namespace, kind, name) → (owner's name, owner's span) of the first object.
+        let mut seen: HashMap<(String, &str, String), (String, Span)> = HashMap::new();
         let mut hosts: HashMap<&str, usize> = HashMap::new();
+        let mut objects: Vec<(&str, &str, &str, &str, Span, &str)> = Vec::new();
+        for ingress in &self.ingresses {
+            if !ingress.routes.is_empty() {
+                objects.push((
+                    "HTTPRoute",
+                    "routes",
+                    &ingress.routes_name,
+                    &ingress.namespace,
+                    ingress.span,
+                    &ingress.name,
+                ));
+            }
+        }
         for (index, service) in self.services.iter().enumerate() {
             if let Some(&first) = hosts.get(service.host.as_str()) {
                 let other = &self.services[first];
@@ -130,34 +173,123 @@ impl Checker {
             } else {
                 hosts.insert(&service.host, index);
             }
-            let mut emitted = Vec::new();
-            if !service.subsets.is_empty() || !service.policy.is_empty() {
-                emitted.push(("DestinationRule", "policy", &service.policy_name));
+            let istio = self.options.target == Target::Istio;
+            if istio && (!service.subsets.is_empty() || !service.policy.is_empty()) {
+                objects.push((
+                    "DestinationRule",
+                    "policy",
+                    &service.policy_name,
+                    &service.namespace,
+                    service.span,
+                    &service.name,
+                ));
             }
             if !service.routes.is_empty() {
-                emitted.push(("VirtualService", "routes", &service.routes_name));
+                let kind = if istio { "VirtualService" } else { "HTTPRoute" };
+                objects.push((
+                    kind,
+                    "routes",
+                    &service.routes_name,
+                    &service.namespace,
+                    service.span,
+                    &service.name,
+                ));
             }
-            for (kind, what, name) in emitted {
-                let key = (service.namespace.clone(), kind, name.clone());
-                let Some(&first) = seen.get(&key) else {
-                    seen.insert(key, index);
-                    continue;
-                };
-                let other = &self.services[first];
-                self.sink.push(
-                    Diagnostic::new(
-                        Code::E0103,
-                        format!(
-                            "services `{}` and `{}` both emit {kind} `{name}` in namespace `{}`",
-                            other.name, service.name, service.namespace
-                        ),
-                        service.span,
-                        format!("this service's {kind} is named `{name}`"),
-                        format!("give one of them another name with `{what} named NAME`"),
-                    )
-                    .with_secondary(other.span, "the other service"),
-                );
+        }
+        // Ingresses were listed first; report clashes in source order of the second owner.
+        objects.sort_by_key(|object| object.4);
+        for (kind, what, name, namespace, span, owner) in objects {
+            let key = (namespace.to_string(), kind, name.to_string());
+            let Some((first_owner, first_span)) = seen.get(&key) else {
+                seen.insert(key, (owner.to_string(), span));
+                continue;
+            };
+            self.sink.push(
+                Diagnostic::new(
+                    Code::E0103,
+                    format!(
+                        "`{first_owner}` and `{owner}` both emit {kind} `{name}` in namespace `{namespace}`"
+                    ),
+                    span,
+                    format!("this one's {kind} is named `{name}`"),
+                    format!("give one of them another name with `{what} named NAME`"),
+                )
+                .with_secondary(*first_span, "the other one"),
+            );
+        }
+    }
+
+    /// The output a service's routes compile to under the chosen target.
+    pub(crate) fn service_output(&self) -> Output {
+        match self.options.target {
+            Target::Istio => Output::Istio,
+            Target::GatewayApi => Output::http_route(self.options.channel),
+        }
+    }
+
+    /// `true` when `output` can express `concept`; otherwise reports E0401 at `span`.
+    pub(crate) fn supported(&mut self, concept: Concept, output: Output, span: Span) -> bool {
+        let Err(alternative) = output.supports(concept) else {
+            return true;
+        };
+        self.sink.push(
+            Diagnostic::new(
+                Code::E0401,
+                format!(
+                    "{} cannot be expressed in {}",
+                    concept.name(),
+                    output.name()
+                ),
+                span,
+                "not supported by this target",
+                alternative,
+            )
+            .with_note(self.output_note(output)),
+        );
+        false
+    }
+
+    /// Why this construct compiles to `output`.
+    fn output_note(&self, output: Output) -> String {
+        let target = match self.options.target {
+            Target::Istio => "istio",
+            Target::GatewayApi => "gateway-api",
+        };
+        match output {
+            Output::Istio => "service routes compile to Istio with `--target istio`".to_string(),
+            _ => format!(
+                "ingress routes always compile to HTTPRoutes, and service routes do with `--target gateway-api` (this compilation: `--target {target}`)"
+            ),
+        }
+    }
+
+    /// E0402: the rule limits of one HTTPRoute (16 rules, 128 alternatives in all).
+    fn route_limits(&mut self) {
+        let mut routes: Vec<&[ir::RouteRule]> =
+            self.ingresses.iter().map(|i| i.routes.as_slice()).collect();
+        if self.options.target == Target::GatewayApi {
+            routes.extend(self.services.iter().map(|s| s.routes.as_slice()));
+        }
+        let mut over: Vec<(Span, &str, usize)> = Vec::new();
+        for rules in routes {
+            if let Some(rule) = rules.get(MAX_RULES) {
+                over.push((rule.span, "routes for one HTTPRoute", MAX_RULES));
             }
+            let mut total = 0;
+            for rule in rules {
+                total += rule.matches.len().max(1);
+                if total > MAX_TOTAL_MATCHES {
+                    over.push((
+                        rule.span,
+                        "alternatives across the routes of one HTTPRoute",
+                        MAX_TOTAL_MATCHES,
+                    ));
+                    break;
+                }
+            }
+        }
+        for (span, what, max) in over {
+            self.limit(span, what, max);
         }
     }
 
@@ -257,18 +389,20 @@ impl Checker {
         self.name_rule(&name.node, name.span, "service name", names::dns_label);
         let namespace = namespace.unwrap_or("default").to_string();
         let key = (namespace.clone(), name.node.clone());
-        if let Some(&first) = self.by_name.get(&key) {
-            let first_span = self.services[first].span;
+        let earlier = self.by_name.get(&key).map(|&i| self.services[i].span);
+        let earlier = earlier.or_else(|| {
+            self.ingress_by_name
+                .get(&key)
+                .map(|&i| self.ingresses[i].span)
+        });
+        if let Some(first_span) = earlier {
             self.sink.push(
                 Diagnostic::new(
                     Code::E0103,
-                    format!(
-                        "service `{}` is defined twice in namespace `{namespace}`",
-                        name.node
-                    ),
+                    format!("`{}` is defined twice in namespace `{namespace}`", name.node),
                     name.span,
                     "defined again here",
-                    "merge the two declarations into one `service` block",
+                    "services and ingresses of a namespace share one set of names: merge the two declarations, or rename one",
                 )
                 .with_secondary(first_span, "first defined here"),
             );
@@ -325,11 +459,22 @@ impl Checker {
                     }
                 }
                 ast::ServiceItem::Subset(subset) => {
+                    let output = self.service_output();
+                    self.supported(Concept::Subsets, output, subset.name.span);
                     if let Some(ir_subset) = self.subset(subset, index, &ir_service.subsets) {
                         ir_service.subsets.push(ir_subset);
                     }
                 }
-                ast::ServiceItem::Policy(policy) => policy_items.push(policy),
+                ast::ServiceItem::Policy(policy) => {
+                    let (concept, span) = match policy {
+                        ast::PolicyItem::Pool(block) => (Concept::ConnectionPool, block.keyword),
+                        ast::PolicyItem::Eject(block) => (Concept::OutlierDetection, block.keyword),
+                        ast::PolicyItem::Balance(balance) => (Concept::LoadBalancing, balance.span),
+                    };
+                    let output = self.service_output();
+                    self.supported(concept, output, span);
+                    policy_items.push(policy);
+                }
             }
         }
         ir_service.policy = self.policy(policy_items);

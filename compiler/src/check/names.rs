@@ -78,6 +78,47 @@ pub(crate) fn host(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A Gateway API hostname: lower-case DNS labels, optionally `*.` in front, at most 253.
+pub(crate) fn gateway_hostname(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 253 {
+        return Err(format!(
+            "must be 1 to 253 characters long, not {}",
+            name.len()
+        ));
+    }
+    let rest = name.strip_prefix("*.").unwrap_or(name);
+    if rest.contains('*') {
+        return Err("may only have a wildcard as its first label (`*.example.com`)".into());
+    }
+    rest.split('.').try_for_each(dns_label)
+}
+
+/// A path Gateway API accepts in an `Exact` or `PathPrefix` match: absolute, without `//`,
+/// `/./`, `/../`, `%2f`, `#`, not ending in `/.` or `/..`, of URL path characters only.
+pub(crate) fn gateway_path(path: &str) -> Result<(), String> {
+    if !path.starts_with('/') {
+        return Err("must start with `/`".into());
+    }
+    if path.len() > 1024 {
+        return Err("must be at most 1024 characters long".into());
+    }
+    for bad in ["//", "/./", "/../", "%2f", "%2F", "#"] {
+        if path.contains(bad) {
+            return Err(format!("must not contain `{bad}`"));
+        }
+    }
+    if path.ends_with("/..") || path.ends_with("/.") {
+        return Err("must not end with `/.` or `/..`".into());
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "-/._~!$&'()*+,;=:@%".contains(c);
+    if let Some(bad) = path.chars().find(|c| !allowed(*c)) {
+        return Err(format!(
+            "must not contain `{bad}` (write it percent-encoded)"
+        ));
+    }
+    Ok(())
+}
+
 /// A label key: optional DNS prefix and `/`, then a name of alphanumerics, `-`, `_`, `.`
 /// (at most 63, alphanumeric at both ends).
 pub(crate) fn label_key(key: &str) -> Result<(), String> {

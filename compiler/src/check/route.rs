@@ -5,7 +5,8 @@ use super::{names, Checker, Seen};
 use crate::ast::{self, Clause};
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::ir;
-use crate::source::Span;
+use crate::source::{Span, Spanned};
+use crate::target::{Concept, Output};
 
 /// Envoy's retry policies that Istio accepts in `retryOn` (HTTP and gRPC), exactly 16.
 pub const RETRY_POLICIES: [&str; 16] = [
@@ -60,45 +61,114 @@ const METHODS: [&str; 9] = [
     "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE",
 ];
 
+/// Gateway API's limits on one HTTPRoute rule.
+const MAX_MATCHES: usize = 64;
+const MAX_CONDITIONS: usize = 16;
+const MAX_BACKENDS: usize = 16;
+const MAX_HEADER_OPERATIONS: usize = 16;
+
+/// What a route is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Owner {
+    /// A service (index into `Checker::services`).
+    Service(usize),
+    /// An ingress (index into `Checker::ingresses`).
+    Ingress(usize),
+}
+
+/// What checking one route needs to know.
+struct RouteCtx {
+    /// The service or ingress, if it resolved.
+    owner: Option<Owner>,
+    /// The route's namespace.
+    namespace: String,
+    /// What the route compiles to.
+    output: Output,
+}
+
+/// Where the clauses that interact with each other were written.
+#[derive(Default)]
+struct ClauseSpans {
+    retry: Option<Span>,
+    timeout: Option<Span>,
+    backend_timeout: Option<Span>,
+    fault: Option<Span>,
+    mirror: Option<Span>,
+    rewrite: Option<Span>,
+    prefix_rewrite: Option<Span>,
+    full_path_rewrite: Option<Span>,
+    redirect: Option<Span>,
+}
+
 impl Checker {
-    /// Checks one route rule and appends it to its service.
+    /// Checks one route rule and appends it to its service or ingress.
     pub(crate) fn route(&mut self, route: &ast::Route, namespace: Option<&str>) {
         let Some(namespace) = namespace else { return };
-        let service = self.resolve_service(&route.service, namespace);
+        let owner = self.resolve_owner(&route.service, namespace);
+        let output = match owner {
+            Some(Owner::Ingress(_)) => Output::http_route(self.options.channel),
+            _ => self.service_output(),
+        };
+        let ctx = RouteCtx {
+            owner,
+            namespace: namespace.to_string(),
+            output,
+        };
         let mut rule = ir::RouteRule {
             span: route.span,
             matches: route
                 .matches
                 .iter()
-                .map(|alt| self.match_alt(alt))
+                .map(|alt| self.match_alt(alt, output))
                 .collect(),
             ..ir::RouteRule::default()
         };
-        if let Some(service) = service {
-            rule.destinations = self.destinations(route, service);
+        if output != Output::Istio && route.matches.len() > MAX_MATCHES {
+            self.limit(
+                route.matches[MAX_MATCHES].span,
+                "alternatives (`or`) in a route",
+                MAX_MATCHES,
+            );
         }
         let mut seen = Seen::default();
-        let mut timeout_span = None;
+        let mut spans = ClauseSpans::default();
         for clause in &route.clauses {
             self.clause(
                 &clause.node,
                 clause.span,
-                service,
+                &ctx,
                 &mut rule,
                 &mut seen,
-                &mut timeout_span,
+                &mut spans,
             );
         }
-        self.per_try_within_timeout(route, &rule, timeout_span);
-        if let Some(service) = service {
-            self.services[service].routes.push(rule);
+        rule.destinations = self.destinations(route, &ctx, spans.redirect.is_some());
+        self.per_try_within_timeout(route, &rule, &spans);
+        self.actions_agree(route, &ctx, &rule, &spans);
+        match owner {
+            Some(Owner::Service(service)) => self.services[service].routes.push(rule),
+            Some(Owner::Ingress(ingress)) => self.ingresses[ingress].routes.push(rule),
+            None => {}
         }
     }
 
-    fn match_alt(&mut self, alt: &ast::MatchAlt) -> ir::Match {
+    /// Resolves the service or ingress a route is for.
+    fn resolve_owner(&mut self, name: &ast::Text, namespace: &str) -> Option<Owner> {
+        let key = (namespace.to_string(), name.node.clone());
+        if let Some(&ingress) = self.ingress_by_name.get(&key) {
+            return Some(Owner::Ingress(ingress));
+        }
+        self.resolve_service(name, namespace).map(Owner::Service)
+    }
+
+    fn match_alt(&mut self, alt: &ast::MatchAlt, output: Output) -> ir::Match {
         let mut out = ir::Match::default();
         let mut seen = Seen::default();
+        let gateway = output != Output::Istio;
         for condition in &alt.conditions {
+            if gateway {
+                self.gateway_condition(&condition.node, condition.span, output);
+            }
             match &condition.node {
                 ast::Condition::Header { name, matcher } => {
                     self.name_rule(&name.node, name.span, "header name", names::header_name);
@@ -136,7 +206,61 @@ impl Checker {
                 }
             }
         }
+        if gateway {
+            for (count, what) in [
+                (out.headers.len(), "header conditions"),
+                (out.query.len(), "query conditions"),
+            ] {
+                if count > MAX_CONDITIONS {
+                    self.limit(
+                        alt.span,
+                        &format!("{what} in one alternative"),
+                        MAX_CONDITIONS,
+                    );
+                }
+            }
+        }
         out
+    }
+
+    /// What an HTTPRoute cannot match: prefixes on headers and query parameters, method
+    /// patterns, invalid paths, empty values.
+    fn gateway_condition(&mut self, condition: &ast::Condition, span: Span, output: Output) {
+        let (matcher, is_uri) = match condition {
+            ast::Condition::Header { matcher, .. } | ast::Condition::Query { matcher, .. } => {
+                if matcher.op == ast::MatchOp::Prefix {
+                    self.supported(Concept::PrefixMatch, output, span);
+                }
+                (matcher, false)
+            }
+            ast::Condition::Method(matcher) => {
+                if matcher.op != ast::MatchOp::Exact {
+                    self.supported(Concept::MethodPattern, output, span);
+                }
+                (matcher, false)
+            }
+            ast::Condition::Uri(matcher) => (matcher, true),
+        };
+        let value = &matcher.value;
+        if is_uri && matcher.op != ast::MatchOp::Regex {
+            if let Err(reason) = names::gateway_path(&value.node) {
+                self.sink.push(Diagnostic::new(
+                    Code::E0207,
+                    format!("invalid path `{}`", value.node),
+                    value.span,
+                    format!("a path {reason}"),
+                    "Gateway API rejects this path: write it as the request carries it, percent-encoded",
+                ));
+            }
+        } else if !is_uri && matcher.op == ast::MatchOp::Exact && value.node.is_empty() {
+            self.sink.push(Diagnostic::new(
+                Code::E0202,
+                "an empty value cannot be matched in an HTTPRoute",
+                value.span,
+                "empty",
+                "Gateway API values are at least one character: remove the condition, or use `regex \"^$\"`",
+            ));
+        }
     }
 
     /// Reports a condition given twice in one alternative.
@@ -212,52 +336,139 @@ impl Checker {
         self.string_match(matcher, "method")
     }
 
-    /// Resolves a destination name: a subset of the route's service, another service, or
-    /// `service.subset`. Returns (host, subset).
+    /// Resolves a destination: a subset of the route's own service, a service (of the route's
+    /// namespace, or of another with `ns/`), or `service.subset`. Checks what the route's
+    /// output needs of it: no subsets in HTTPRoutes, a port for HTTPRoute backends, and a
+    /// ReferenceGrant (noted) for a backend in another namespace.
     fn resolve_destination(
         &mut self,
         target: &ast::DestRef,
-        service: usize,
-    ) -> Option<(String, Option<String>)> {
-        let namespace = self.services[service].namespace.clone();
-        if let Some(subset) = &target.second {
-            let other = self.resolve_service(&target.first, &namespace)?;
-            let host = self.services[other].host.clone();
-            return self
-                .resolve_subset(subset, other, false)
-                .map(|s| (host, Some(s)));
-        }
-        let name = &target.first.node;
-        let own_subset = self.services[service]
-            .subsets
-            .iter()
-            .any(|s| &s.name == name)
-            || self.subset_spans.contains_key(&(service, name.clone()));
-        let other = self.service_index(&namespace, name);
-        match (own_subset, other) {
-            (true, Some(other)) if other != service => {
-                let service_name = self.services[service].name.clone();
-                let mut diagnostic = Diagnostic::new(
-                    Code::E0104,
-                    format!("`{name}` is both a subset of `{service_name}` and a service"),
-                    target.span,
-                    "ambiguous destination",
-                    format!("write `{service_name}.{name}` for the subset, or rename one of them"),
-                )
-                .with_secondary(self.services[other].span, "the service");
-                if let Some(subset) = self.subset_spans.get(&(service, name.clone())) {
-                    diagnostic = diagnostic.with_secondary(*subset, "the subset");
+        ctx: &RouteCtx,
+    ) -> Option<(ir::ServiceRef, Option<String>)> {
+        let namespace = target
+            .namespace
+            .as_ref()
+            .map_or(ctx.namespace.clone(), |n| n.node.clone());
+        let own = match ctx.owner {
+            Some(Owner::Service(service)) if namespace == ctx.namespace => Some(service),
+            _ => None,
+        };
+        let (service, subset) = if let Some(subset) = &target.second {
+            let service = self.resolve_service(&target.first, &namespace)?;
+            if !self.supported(Concept::Subsets, ctx.output, subset.span) {
+                return None;
+            }
+            (service, Some(self.resolve_subset(subset, service, false)?))
+        } else {
+            let name = &target.first.node;
+            let own_subset = own.filter(|&service| {
+                self.services[service]
+                    .subsets
+                    .iter()
+                    .any(|s| &s.name == name)
+                    || self.subset_spans.contains_key(&(service, name.clone()))
+            });
+            let other = self.service_index(&namespace, name);
+            match (own_subset, other) {
+                (Some(service), Some(other)) if other != service => {
+                    self.ambiguous(target, service, other);
+                    return None;
                 }
-                self.sink.push(diagnostic);
-                None
+                (Some(service), _) => {
+                    if !self.supported(Concept::Subsets, ctx.output, target.span) {
+                        return None;
+                    }
+                    (service, Some(name.clone()))
+                }
+                (None, Some(other)) => (other, None),
+                (None, None) => {
+                    // Neither: report it as what it most likely is.
+                    match own {
+                        Some(service) => {
+                            self.resolve_subset(&target.first, service, true);
+                        }
+                        None => {
+                            self.resolve_service(&target.first, &namespace);
+                        }
+                    }
+                    return None;
+                }
             }
-            (true, _) => Some((self.services[service].host.clone(), Some(name.clone()))),
-            (false, Some(other)) => Some((self.services[other].host.clone(), None)),
-            (false, None) => {
-                self.resolve_subset(&target.first, service, true)?;
-                None
-            }
+        };
+        let svc = &self.services[service];
+        let service_ref = ir::ServiceRef {
+            name: svc.name.clone(),
+            namespace: svc.namespace.clone(),
+            host: svc.host.clone(),
+            port: svc.port,
+        };
+        if ctx.output != Output::Istio {
+            self.backend(target, &service_ref, service, ctx)?;
         }
+        Some((service_ref, subset))
+    }
+
+    /// What an HTTPRoute backend needs: a port (E0405), and a ReferenceGrant when it is in
+    /// another namespace (N0001, once per route namespace and service).
+    fn backend(
+        &mut self,
+        target: &ast::DestRef,
+        backend: &ir::ServiceRef,
+        service: usize,
+        ctx: &RouteCtx,
+    ) -> Option<()> {
+        if backend.port.is_none() {
+            self.sink.push(
+                Diagnostic::new(
+                    Code::E0405,
+                    format!("service `{}` has no port", backend.name),
+                    target.span,
+                    "an HTTPRoute backend needs the service's port",
+                    format!(
+                        "declare it in the service: `port 8080` in `service {}`",
+                        backend.name
+                    ),
+                )
+                .with_secondary(self.services[service].span, "service declared here"),
+            );
+            return None;
+        }
+        let key = (
+            ctx.namespace.clone(),
+            backend.namespace.clone(),
+            backend.name.clone(),
+        );
+        if backend.namespace != ctx.namespace && self.granted.insert(key) {
+            self.sink.push(Diagnostic::new(
+                Code::N0001,
+                format!(
+                    "a ReferenceGrant in namespace `{}` lets HTTPRoutes of `{}` reach `{}`",
+                    backend.namespace, ctx.namespace, backend.name
+                ),
+                target.span,
+                "a backend in another namespace",
+                "nothing to do: meshc emits the ReferenceGrant with the routes; apply them together",
+            ));
+        }
+        Some(())
+    }
+
+    /// E0104: a bare name that is both a subset of the route's service and another service.
+    fn ambiguous(&mut self, target: &ast::DestRef, service: usize, other: usize) {
+        let name = &target.first.node;
+        let service_name = self.services[service].name.clone();
+        let mut diagnostic = Diagnostic::new(
+            Code::E0104,
+            format!("`{name}` is both a subset of `{service_name}` and a service"),
+            target.span,
+            "ambiguous destination",
+            format!("write `{service_name}.{name}` for the subset, or rename one of them"),
+        )
+        .with_secondary(self.services[other].span, "the service");
+        if let Some(subset) = self.subset_spans.get(&(service, name.clone())) {
+            diagnostic = diagnostic.with_secondary(*subset, "the subset");
+        }
+        self.sink.push(diagnostic);
     }
 
     /// Looks a subset up on a service; reports E0102 with did-you-mean if it is not there.
@@ -312,14 +523,49 @@ impl Checker {
         None
     }
 
-    fn destinations(&mut self, route: &ast::Route, service: usize) -> Vec<ir::Destination> {
+    /// The route's destinations. Without `->`, a service route goes to the service itself
+    /// (unless it redirects); an ingress route must redirect (checked in `actions_agree`).
+    fn destinations(
+        &mut self,
+        route: &ast::Route,
+        ctx: &RouteCtx,
+        redirects: bool,
+    ) -> Vec<ir::Destination> {
         if route.destinations.is_empty() {
-            let host = self.services[service].host.clone();
+            let Some(Owner::Service(service)) = ctx.owner else {
+                return Vec::new();
+            };
+            if redirects {
+                return Vec::new();
+            }
+            let svc = &self.services[service];
+            let service_ref = ir::ServiceRef {
+                name: svc.name.clone(),
+                namespace: svc.namespace.clone(),
+                host: svc.host.clone(),
+                port: svc.port,
+            };
+            if ctx.output != Output::Istio && service_ref.port.is_none() {
+                let target = ast::DestRef {
+                    namespace: None,
+                    first: route.service.clone(),
+                    second: None,
+                    span: route.service.span,
+                };
+                self.backend(&target, &service_ref, service, ctx);
+            }
             return vec![ir::Destination {
-                host,
+                service: service_ref,
                 subset: None,
                 weight: None,
             }];
+        }
+        if ctx.output != Output::Istio && route.destinations.len() > MAX_BACKENDS {
+            self.limit(
+                route.destinations[MAX_BACKENDS].span,
+                "destinations in a route",
+                MAX_BACKENDS,
+            );
         }
         let mut out = Vec::new();
         let mut total = 0.0;
@@ -338,9 +584,9 @@ impl Checker {
                 total += weight;
                 weights_accepted += 1;
             }
-            if let Some((host, subset)) = self.resolve_destination(&dest.target, service) {
+            if let Some((service, subset)) = self.resolve_destination(&dest.target, ctx) {
                 out.push(ir::Destination {
-                    host,
+                    service,
                     subset,
                     weight: weight.map(|w| w as u32),
                 });
@@ -382,73 +628,211 @@ impl Checker {
         &mut self,
         clause: &Clause,
         span: Span,
-        service: Option<usize>,
+        ctx: &RouteCtx,
         rule: &mut ir::RouteRule,
         seen: &mut Seen,
-        timeout_span: &mut Option<Span>,
+        spans: &mut ClauseSpans,
     ) {
+        let output = ctx.output;
         match clause {
             Clause::Retry(retry) => {
-                if seen.first(&mut self.sink, "retry", span) {
-                    rule.retry = self.retry(retry);
+                if seen.first(&mut self.sink, "retry", span)
+                    && self.supported(Concept::Retries, output, span)
+                {
+                    rule.retry = self.retry(retry, output);
+                    spans.retry = Some(span);
                 }
             }
             Clause::Timeout(timeout) => {
                 if seen.first(&mut self.sink, "timeout", span) {
-                    rule.timeout = self.sink.duration(timeout, "the timeout");
-                    *timeout_span = Some(timeout.span);
+                    rule.timeout = self.timeout(timeout, "the timeout", output);
+                    spans.timeout = Some(timeout.span);
+                }
+            }
+            Clause::BackendTimeout(timeout) => {
+                if seen.first(&mut self.sink, "backend timeout", span)
+                    && self.supported(Concept::BackendTimeout, output, span)
+                {
+                    rule.backend_timeout = self.timeout(timeout, "the backend timeout", output);
+                    spans.backend_timeout = Some(timeout.span);
                 }
             }
             Clause::FaultDelay { delay, percent } => {
-                if seen.first(&mut self.sink, "fault delay", span) {
+                if seen.first(&mut self.sink, "fault delay", span)
+                    && self.supported(Concept::FaultDelay, output, span)
+                {
                     let delay = self.sink.duration(delay, "the delay");
                     let percent = self.sink.fault_percent(percent, "the delayed share");
                     rule.fault.delay = delay.zip(percent);
+                    spans.fault = Some(span);
                 }
             }
             Clause::FaultAbort { status, percent } => {
-                if seen.first(&mut self.sink, "fault abort", span) {
+                if seen.first(&mut self.sink, "fault abort", span)
+                    && self.supported(Concept::FaultAbort, output, span)
+                {
                     let status = self.abort_status(status);
                     let percent = self.sink.fault_percent(percent, "the aborted share");
                     rule.fault.abort = status.zip(percent);
+                    spans.fault = Some(span);
                 }
             }
             Clause::Mirror { target, percent } => {
                 if seen.first(&mut self.sink, "mirror", span) {
+                    spans.mirror = Some(span);
                     let percent = self.sink.percent(percent, "the mirrored share", false);
-                    let target = service.and_then(|s| self.resolve_destination(target, s));
-                    if let (Some((host, subset)), Some(percent)) = (target, percent) {
+                    let target = self.resolve_destination(target, ctx);
+                    if let (Some((service, subset)), Some(percent)) = (target, percent) {
                         rule.mirror = Some(ir::Mirror {
-                            host,
+                            service,
                             subset,
                             percent,
                         });
                     }
                 }
             }
-            Clause::Rewrite { what, value } => match what.node {
-                ast::RewriteWhat::Uri => {
-                    if seen.first(&mut self.sink, "rewrite uri", span) {
-                        rule.rewrite.uri = Some(value.node.clone());
+            Clause::Rewrite { what, value } => {
+                let (name, slot_is_path) = match what.node {
+                    ast::RewriteWhat::Prefix | ast::RewriteWhat::Path => {
+                        ("rewrite of the path", true)
                     }
+                    ast::RewriteWhat::Authority => ("rewrite authority", false),
+                };
+                if !seen.first(&mut self.sink, name, span) {
+                    return;
                 }
-                ast::RewriteWhat::Authority => {
-                    if seen.first(&mut self.sink, "rewrite authority", span) {
+                spans.rewrite = Some(span);
+                if !slot_is_path {
+                    if self.name_rule(&value.node, value.span, "host name", names::dns_subdomain) {
                         rule.rewrite.authority = Some(value.node.clone());
                     }
+                    return;
                 }
-            },
+                if what.node == ast::RewriteWhat::Prefix {
+                    spans.prefix_rewrite = Some(span);
+                    rule.rewrite.path = Some(ir::PathRewrite::Prefix(value.node.clone()));
+                } else {
+                    spans.full_path_rewrite = Some(span);
+                    rule.rewrite.path = Some(ir::PathRewrite::Full(value.node.clone()));
+                }
+            }
+            Clause::Redirect(parts) => {
+                if seen.first(&mut self.sink, "redirect", span) {
+                    spans.redirect = Some(span);
+                    rule.redirect = Some(self.redirect(parts, spans));
+                }
+            }
             Clause::Headers { dir, op } => {
                 let ops = match dir.node {
                     ast::HeaderDir::Request => &mut rule.request_headers,
                     ast::HeaderDir::Response => &mut rule.response_headers,
                 };
-                self.header_op(dir.node, op, ops);
+                self.header_op(dir.node, op, ops, output);
             }
         }
     }
 
-    fn header_op(&mut self, dir: ast::HeaderDir, op: &ast::HeaderOp, ops: &mut ir::HeaderOps) {
+    /// A duration for a timeout; HTTPRoutes also need it in Gateway API's syntax.
+    fn timeout(
+        &mut self,
+        literal: &ast::Literal,
+        what: &str,
+        output: Output,
+    ) -> Option<ir::Duration> {
+        let duration = self.sink.duration(literal, what)?;
+        if output != Output::Istio && duration.gep2257().is_none() {
+            self.sink.push(Diagnostic::new(
+                Code::E0204,
+                format!("{what} is too long for Gateway API"),
+                literal.span,
+                "over 99999 hours",
+                "Gateway API durations are at most 99999h: write a shorter one",
+            ));
+            return None;
+        }
+        Some(duration)
+    }
+
+    /// `redirect scheme ... host ... port ... path|prefix ... status ...`.
+    fn redirect(
+        &mut self,
+        parts: &[Spanned<ast::RedirectPart>],
+        spans: &mut ClauseSpans,
+    ) -> ir::Redirect {
+        let mut out = ir::Redirect::default();
+        let mut seen = Seen::default();
+        for part in parts {
+            let what = match part.node {
+                ast::RedirectPart::Scheme(_) => "scheme",
+                ast::RedirectPart::Host(_) => "host",
+                ast::RedirectPart::Port(_) => "port",
+                ast::RedirectPart::Path(_) | ast::RedirectPart::Prefix(_) => "path or prefix",
+                ast::RedirectPart::Status(_) => "status",
+            };
+            if !seen.first(&mut self.sink, what, part.span) {
+                continue;
+            }
+            match &part.node {
+                ast::RedirectPart::Scheme(scheme) => {
+                    out.scheme = self
+                        .sink
+                        .keyword(
+                            scheme,
+                            "the redirect scheme",
+                            &[("http", "http"), ("https", "https")],
+                        )
+                        .map(str::to_string);
+                }
+                ast::RedirectPart::Host(host) => {
+                    if self.name_rule(&host.node, host.span, "host name", names::dns_subdomain) {
+                        out.host = Some(host.node.clone());
+                    }
+                }
+                ast::RedirectPart::Port(port) => {
+                    out.port = self
+                        .sink
+                        .count(port, 1, 65535, "a port", "ports are 1 to 65535")
+                        .map(|p| p as u16);
+                }
+                ast::RedirectPart::Path(path) => {
+                    out.path = Some(ir::PathRewrite::Full(path.node.clone()))
+                }
+                ast::RedirectPart::Prefix(prefix) => {
+                    spans.prefix_rewrite = Some(part.span);
+                    out.path = Some(ir::PathRewrite::Prefix(prefix.node.clone()));
+                }
+                ast::RedirectPart::Status(status) => {
+                    let code = self.sink.count(
+                        status,
+                        301,
+                        308,
+                        "the redirect status",
+                        "redirects use 301, 302, 303, 307 or 308",
+                    );
+                    match code {
+                        Some(code @ (301 | 302 | 303 | 307 | 308)) => out.status = Some(code as u16),
+                        Some(code) => self.sink.push(Diagnostic::new(
+                            Code::E0202,
+                            format!("{code} is not a redirect status Gateway API and Istio both accept"),
+                            status.span,
+                            "not 301, 302, 303, 307 or 308",
+                            "use 301 or 308 (permanent), 302 or 307 (temporary), or 303 (see other)",
+                        )),
+                        None => {}
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn header_op(
+        &mut self,
+        dir: ast::HeaderDir,
+        op: &ast::HeaderOp,
+        ops: &mut ir::HeaderOps,
+        output: Output,
+    ) {
         let name_ok = |checker: &mut Checker, name: &ast::Text| {
             if !checker.name_rule(&name.node, name.span, "header name", names::header_name) {
                 return false;
@@ -474,15 +858,26 @@ impl Checker {
                     .find('}')
                     .map_or(value.node.len(), |e| at + e + 1);
                 let template = &value.node[at..end];
+                let (note, help) = if output == Output::Istio {
+                    (
+                        "neither Istio nor Kubernetes expands `${...}` in header values",
+                        "Envoy substitutes `%VARIABLE%` forms: for a per-request ID use `%REQ(x-request-id)%`",
+                    )
+                } else {
+                    (
+                        "Gateway API has no templating: header values are sent as written",
+                        "for a request ID, remove the header: the mesh already sets `x-request-id` on every request",
+                    )
+                };
                 checker.sink.push(
                     Diagnostic::new(
                         Code::W0004,
                         format!("`{template}` is sent literally"),
                         value.span,
                         "not a template: every request gets these exact characters",
-                        "Envoy substitutes `%VARIABLE%` forms: for a per-request ID use `%REQ(x-request-id)%`",
+                        help,
                     )
-                    .with_note("neither Istio nor Kubernetes expands `${...}` in header values"),
+                    .with_note(note),
                 );
             }
             checker.name_rule(&value.node, value.span, "header value", names::header_value)
@@ -508,6 +903,12 @@ impl Checker {
                             "given again here",
                             "keep one value per header and operation",
                         ));
+                    } else if output != Output::Istio && target.len() == MAX_HEADER_OPERATIONS {
+                        self.limit(
+                            name.span,
+                            "headers set or added by one operation",
+                            MAX_HEADER_OPERATIONS,
+                        );
                     } else {
                         target.insert(name.node.clone(), value.node.clone());
                     }
@@ -515,7 +916,25 @@ impl Checker {
             }
             ast::HeaderOp::Remove(headers) => {
                 for name in headers {
-                    if name_ok(self, name) {
+                    if ops
+                        .remove
+                        .iter()
+                        .any(|h| h.eq_ignore_ascii_case(&name.node))
+                    {
+                        self.sink.push(Diagnostic::new(
+                            Code::E0304,
+                            format!("header `{}` is removed twice", name.node),
+                            name.span,
+                            "given again here",
+                            "remove each header once",
+                        ));
+                    } else if output != Output::Istio && ops.remove.len() == MAX_HEADER_OPERATIONS {
+                        self.limit(
+                            name.span,
+                            "headers removed by one operation",
+                            MAX_HEADER_OPERATIONS,
+                        );
+                    } else if name_ok(self, name) {
                         ops.remove.push(name.node.clone());
                     }
                 }
@@ -556,21 +975,34 @@ impl Checker {
         }
     }
 
-    fn retry(&mut self, retry: &ast::Retry) -> Option<ir::Retry> {
-        let attempts = self.sink.count(
-            &retry.attempts,
-            0,
-            i32::MAX as u64,
-            "the number of retries",
-            "retries are counted after the first try: `retry 0` turns Istio's default retries off",
-        );
+    fn retry(&mut self, retry: &ast::Retry, output: Output) -> Option<ir::Retry> {
+        let gateway = output != Output::Istio;
+        let attempts = if gateway {
+            self.sink.count(
+                &retry.attempts,
+                1,
+                i32::MAX as u64,
+                "the number of retries",
+                "Gateway API retries at least once: to turn retries off, remove the `retry` clause",
+            )
+        } else {
+            self.sink.count(
+                &retry.attempts,
+                0,
+                i32::MAX as u64,
+                "the number of retries",
+                "retries are counted after the first try: `retry 0` turns Istio's default retries off",
+            )
+        };
         let per_try_timeout = self
             .sink
             .single(&retry.per_try, "per try", |l| l.span)
+            .filter(|t| self.supported(Concept::PerTryTimeout, output, t.span))
             .and_then(|t| self.sink.duration(t, "the per-try timeout"));
         let remote_localities = self
             .sink
             .single(&retry.remote_localities, "remote localities", |l| l.span)
+            .filter(|l| self.supported(Concept::RetryLocalities, output, l.span))
             .and_then(|l| self.sink.switch(l, "`remote localities`"));
         let mut on: Vec<String> = Vec::new();
         let mut on_spans: Vec<Span> = Vec::new();
@@ -578,6 +1010,9 @@ impl Checker {
             let Some(canonical) = self.retry_condition(condition) else {
                 continue;
             };
+            if gateway && !self.gateway_retry_code(&canonical, condition.span, output) {
+                continue;
+            }
             if let Some(index) = on.iter().position(|c| *c == canonical) {
                 self.sink.push(
                     Diagnostic::new(
@@ -623,6 +1058,24 @@ impl Checker {
         })
     }
 
+    /// Gateway API retries on status codes 400–599 only.
+    fn gateway_retry_code(&mut self, condition: &str, span: Span, output: Output) -> bool {
+        let Ok(code) = condition.parse::<u16>() else {
+            return self.supported(Concept::RetryPolicies, output, span);
+        };
+        if (400..=599).contains(&code) {
+            return true;
+        }
+        self.sink.push(Diagnostic::new(
+            Code::E0203,
+            format!("Gateway API does not retry on status {code}"),
+            span,
+            "not a 4xx or 5xx status",
+            "Gateway API retries on status codes 400 to 599",
+        ));
+        false
+    }
+
     /// Checks one retry condition: one of the 16 policies or a status code Istio knows.
     fn retry_condition(&mut self, condition: &ast::Text) -> Option<String> {
         let text = condition.node.as_str();
@@ -665,40 +1118,120 @@ impl Checker {
     }
 
     /// E0306: a single try may not outlast the whole request.
+    /// E0306: a single try, or a single backend call, may not outlast the whole request.
     fn per_try_within_timeout(
         &mut self,
         route: &ast::Route,
         rule: &ir::RouteRule,
-        timeout_span: Option<Span>,
+        spans: &ClauseSpans,
     ) {
-        let (Some(retry), Some(timeout), Some(timeout_span)) =
-            (&rule.retry, rule.timeout, timeout_span)
-        else {
+        let (Some(timeout), Some(timeout_span)) = (rule.timeout, spans.timeout) else {
             return;
         };
-        let Some(per_try) = retry.per_try_timeout else {
-            return;
-        };
-        if per_try <= timeout {
-            return;
+        let per_try_span = route.clauses.iter().find_map(|c| match &c.node {
+            Clause::Retry(r) => r.per_try.first().map(|l| l.span),
+            _ => None,
+        });
+        let per_try = rule
+            .retry
+            .as_ref()
+            .and_then(|r| r.per_try_timeout)
+            .zip(per_try_span);
+        let backend = rule.backend_timeout.zip(spans.backend_timeout);
+        for (what, limit) in [("per-try timeout", per_try), ("backend timeout", backend)] {
+            let Some((duration, span)) = limit else {
+                continue;
+            };
+            if duration <= timeout {
+                continue;
+            }
+            self.sink.push(
+                Diagnostic::new(
+                    Code::E0306,
+                    format!("the {what} ({duration}) is longer than the route timeout ({timeout})"),
+                    span,
+                    "a single call can never use all of this",
+                    format!("make the {what} shorter than the route timeout, so that a retry can still happen"),
+                )
+                .with_secondary(timeout_span, "the whole request ends here"),
+            );
         }
-        let per_try_span = route
-            .clauses
-            .iter()
-            .find_map(|c| match &c.node {
-                Clause::Retry(r) => r.per_try.first().map(|l| l.span),
-                _ => None,
-            })
-            .unwrap_or(route.span);
-        self.sink.push(
-            Diagnostic::new(
-                Code::E0306,
-                format!("the per-try timeout ({per_try}) is longer than the route timeout ({timeout})"),
-                per_try_span,
-                "a single try can never use all of this",
-                "make the per-try timeout shorter than the route timeout, so that a retry can still happen",
-            )
-            .with_secondary(timeout_span, "the whole request ends here"),
-        );
+    }
+
+    /// E0404 and E0403: a redirect is an answer of its own, so it does not mix with
+    /// destinations, rewrites, faults or mirroring; an ingress route needs one or the other; a
+    /// prefix replacement needs the prefix match it replaces.
+    fn actions_agree(
+        &mut self,
+        route: &ast::Route,
+        ctx: &RouteCtx,
+        rule: &ir::RouteRule,
+        spans: &ClauseSpans,
+    ) {
+        if let Some(redirect) = spans.redirect {
+            let arrow = route.destinations.first().map(|d| d.span);
+            let others = [
+                (arrow, "destinations (`->`)"),
+                (spans.rewrite, "a rewrite"),
+                (spans.fault, "fault injection"),
+                (spans.mirror, "mirroring"),
+            ];
+            for (span, what) in others {
+                let Some(span) = span else { continue };
+                self.sink.push(
+                    Diagnostic::new(
+                        Code::E0404,
+                        format!("a redirect cannot be combined with {what}"),
+                        span,
+                        "conflicts with the redirect",
+                        "a redirected request goes nowhere else: split this into two routes, or drop one of the two",
+                    )
+                    .with_secondary(redirect, "the redirect"),
+                );
+            }
+        } else if matches!(ctx.owner, Some(Owner::Ingress(_))) && route.destinations.is_empty() {
+            self.sink.push(Diagnostic::new(
+                Code::E0404,
+                "this ingress route sends traffic nowhere",
+                route.span,
+                "no `->` and no `redirect`",
+                "add the services it goes to (`-> research-agent`) or a `redirect ...`",
+            ));
+        }
+        if let Some(span) = spans.prefix_rewrite {
+            let prefixed = |m: &ir::Match| matches!(m.uri, Some(ir::StringMatch::Prefix(_)));
+            let fits = match ctx.output {
+                Output::Istio => !rule.matches.is_empty() && rule.matches.iter().all(prefixed),
+                _ => rule.matches.len() == 1 && prefixed(&rule.matches[0]),
+            };
+            if !fits {
+                let needed = match ctx.output {
+                    Output::Istio => "every alternative of the route to match `uri prefix`",
+                    _ => "exactly one alternative, matching `uri prefix` (a Gateway API rule)",
+                };
+                self.sink.push(Diagnostic::new(
+                    Code::E0403,
+                    "a prefix replacement needs a prefix to replace",
+                    span,
+                    format!("needs {needed}"),
+                    "add `when uri prefix \"/...\"` to the route, or replace the whole path with `path \"...\"`",
+                ));
+            }
+        }
+        if let (Some(span), Output::Istio) = (spans.full_path_rewrite, ctx.output) {
+            if rule
+                .matches
+                .iter()
+                .any(|m| matches!(m.uri, Some(ir::StringMatch::Prefix(_))))
+            {
+                self.sink.push(Diagnostic::new(
+                    Code::E0403,
+                    "Istio would replace only the matched prefix, not the whole path",
+                    span,
+                    "the route matches `uri prefix`",
+                    "write `rewrite prefix \"...\"` if that is what you mean, or match the path exactly (`uri = \"...\"`)",
+                ));
+            }
+        }
     }
 }

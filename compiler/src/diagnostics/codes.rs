@@ -2,7 +2,8 @@
 //!
 //! Codes are stable: never reuse or renumber one. A code that is no longer emitted keeps its
 //! entry and its book page, with a note saying so. Ranges: `E00xx` syntax, `E01xx` names,
-//! `E02xx` values, `E03xx` rules that span several values; `W0xxx` are warnings.
+//! `E02xx` values, `E03xx` rules that span several values, `E04xx` what a target cannot express or
+//! limits it sets; `W0xxx` are warnings and `N0xxx` notes.
 //! Each code's explanation is its book page (`book/src/errors/CODE.md`), which `meshc explain`
 //! prints; a test checks that every code has a page, a fixture and a SUMMARY.md entry.
 
@@ -54,16 +55,24 @@ codes! {
     E0204 => "invalid duration",
     E0205 => "invalid name",
     E0206 => "unknown keyword value",
+    E0207 => "invalid path",
     E0301 => "percentages do not total 100%",
     E0302 => "some destinations have a weight and some do not",
     E0303 => "retry settings with zero retries",
     E0304 => "setting given twice",
     E0305 => "empty policy block",
-    E0306 => "per-try timeout longer than the route timeout",
+    E0306 => "per-try or backend timeout longer than the route timeout",
+    E0401 => "not expressible on this target",
+    E0402 => "Gateway API limit exceeded",
+    E0403 => "prefix rewrite without a prefix match",
+    E0404 => "conflicting route actions",
+    E0405 => "backend service without a port",
+    E0406 => "ingress without a gateway",
     W0001 => "deprecated Istio field",
     W0002 => "unreachable route",
     W0003 => "a name for a resource that is not emitted",
     W0004 => "template syntax sent literally",
+    N0001 => "ReferenceGrant emitted",
 }
 
 impl Code {
@@ -78,5 +87,21 @@ impl Code {
     /// Whether the code is a warning.
     pub fn is_warning(self) -> bool {
         self.as_str().starts_with('W')
+    }
+
+    /// Whether the code is a note: information, never a reason to fail.
+    pub fn is_note(self) -> bool {
+        self.as_str().starts_with('N')
+    }
+
+    /// The severity of diagnostics with this code.
+    pub fn severity(self) -> super::Severity {
+        if self.is_warning() {
+            super::Severity::Warning
+        } else if self.is_note() {
+            super::Severity::Note
+        } else {
+            super::Severity::Error
+        }
     }
 }

@@ -18,6 +18,8 @@ pub enum Severity {
     Error,
     /// Compilation succeeds (unless warnings are denied).
     Warning,
+    /// Information about what was emitted; never fails a compilation.
+    Note,
 }
 
 impl Severity {
@@ -26,6 +28,7 @@ impl Severity {
         match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         }
     }
 }
@@ -67,11 +70,7 @@ impl Diagnostic {
         label: impl Into<String>,
         help: impl Into<String>,
     ) -> Diagnostic {
-        let severity = if code.is_warning() {
-            Severity::Warning
-        } else {
-            Severity::Error
-        };
+        let severity = code.severity();
         Diagnostic {
             code,
             severity,

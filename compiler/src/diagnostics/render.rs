@@ -10,6 +10,7 @@ fn to_codespan(diagnostic: &Diagnostic) -> cs::Diagnostic<usize> {
     let severity = match diagnostic.severity {
         Severity::Error => cs::Severity::Error,
         Severity::Warning => cs::Severity::Warning,
+        Severity::Note => cs::Severity::Note,
     };
     let mut labels = vec![cs::Label::primary(
         diagnostic.primary.span.file,

@@ -1,19 +1,9 @@
 //! Istio: a service's routes → `VirtualService`, its subsets and policy → `DestinationRule`.
 
-use indexmap::IndexMap;
-
-use super::{k8s, MANAGED_BY};
+use super::{k8s, metadata};
 use crate::ir;
 
 const API_VERSION: &str = "networking.istio.io/v1";
-
-fn metadata(name: &str, namespace: &str) -> k8s::Metadata {
-    k8s::Metadata {
-        name: name.to_string(),
-        namespace: namespace.to_string(),
-        labels: IndexMap::from([(MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string())]),
-    }
-}
 
 /// The service's `DestinationRule`, when it declares subsets or policy.
 pub fn destination_rule(service: &ir::Service) -> Option<k8s::Object<k8s::DestinationRuleSpec>> {
@@ -200,19 +190,38 @@ fn http_route(rule: &ir::RouteRule) -> k8s::HttpRoute {
             .iter()
             .map(|dest| k8s::RouteDestination {
                 destination: k8s::Destination {
-                    host: dest.host.clone(),
+                    host: dest.service.host.clone(),
                     subset: dest.subset.clone(),
                 },
                 weight: dest.weight,
             })
             .collect(),
         mirror: rule.mirror.as_ref().map(|m| k8s::Destination {
-            host: m.host.clone(),
+            host: m.service.host.clone(),
             subset: m.subset.clone(),
         }),
         mirror_percentage: rule.mirror.as_ref().map(|m| percent(m.percent)),
-        rewrite: (rewrite.uri.is_some() || rewrite.authority.is_some()).then(|| k8s::Rewrite {
-            uri: rewrite.uri.clone(),
+        redirect: rule.redirect.as_ref().map(|redirect| {
+            let (uri, prefix_rewrite) = match &redirect.path {
+                Some(ir::PathRewrite::Full(path)) => (Some(path.clone()), None),
+                Some(ir::PathRewrite::Prefix(prefix)) => (None, Some(prefix.clone())),
+                None => (None, None),
+            };
+            k8s::Redirect {
+                uri,
+                prefix_rewrite,
+                authority: redirect.host.clone(),
+                port: redirect.port,
+                scheme: redirect.scheme.clone(),
+                redirect_code: redirect.status,
+            }
+        }),
+        // The checker made sure a prefix rewrite has prefix matches and a full one has none:
+        // Istio's `rewrite.uri` replaces the matched prefix, or else the whole path.
+        rewrite: (rewrite.path.is_some() || rewrite.authority.is_some()).then(|| k8s::Rewrite {
+            uri: rewrite.path.as_ref().map(|path| match path {
+                ir::PathRewrite::Full(path) | ir::PathRewrite::Prefix(path) => path.clone(),
+            }),
             authority: rewrite.authority.clone(),
         }),
         timeout: rule.timeout.map(|d| d.to_string()),

@@ -49,8 +49,12 @@ pub struct HttpRoute {
     /// Fault injection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<Fault>,
-    /// Destinations.
+    /// Destinations (none when the rule redirects).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub route: Vec<RouteDestination>,
+    /// A redirect instead of destinations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<Redirect>,
     /// Mirror destination.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mirror: Option<Destination>,
@@ -189,6 +193,30 @@ pub struct Retries {
     /// Retry in other localities.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_remote_localities: Option<bool>,
+}
+
+/// A VirtualService redirect.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Redirect {
+    /// New path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// New prefix in place of the matched one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix_rewrite: Option<String>,
+    /// New host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authority: Option<String>,
+    /// New port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// New scheme.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+    /// Status code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_code: Option<u16>,
 }
 
 /// Request and response header operations.
@@ -374,4 +402,300 @@ pub struct OutlierDetection {
     /// Min health percent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_health_percent: Option<u32>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gateway API (gateway.networking.k8s.io)
+
+/// Gateway API `HTTPRoute` spec.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpRouteSpec {
+    /// Gateways (ingress) or the Service (GAMMA) the routes attach to.
+    pub parent_refs: Vec<ParentRef>,
+    /// Host names.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hostnames: Vec<String>,
+    /// Rules.
+    pub rules: Vec<HttpRouteRule>,
+}
+
+/// A parent reference.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ParentRef {
+    /// API group: `""` for a Service; omitted for a Gateway (the default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<&'static str>,
+    /// `Service`; omitted for a Gateway (the default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    /// Name.
+    pub name: String,
+    /// Namespace, when not the route's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Listener.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section_name: Option<String>,
+}
+
+/// One HTTPRoute rule.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpRouteRule {
+    /// Alternatives.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub matches: Vec<HttpRouteMatch>,
+    /// Filters.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<Filter>,
+    /// Backends.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub backend_refs: Vec<BackendRef>,
+    /// Timeouts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeouts: Option<Timeouts>,
+    /// Retries (experimental channel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry: Option<HttpRouteRetry>,
+}
+
+/// One alternative.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpRouteMatch {
+    /// Path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathMatch>,
+    /// Headers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<NameMatch>,
+    /// Query parameters.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub query_params: Vec<NameMatch>,
+    /// Method.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+}
+
+/// A path match.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PathMatch {
+    /// `Exact`, `PathPrefix` or `RegularExpression`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The path or pattern.
+    pub value: String,
+}
+
+/// A header or query-parameter match.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct NameMatch {
+    /// `RegularExpression`; omitted for `Exact` (the default).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    /// Name.
+    pub name: String,
+    /// Value or pattern.
+    pub value: String,
+}
+
+/// A filter: `type` and the payload of that type.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Filter {
+    /// The filter type.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `RequestHeaderModifier`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_header_modifier: Option<HeaderModifier>,
+    /// `ResponseHeaderModifier`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_header_modifier: Option<HeaderModifier>,
+    /// `URLRewrite`.
+    #[serde(rename = "urlRewrite", skip_serializing_if = "Option::is_none")]
+    pub url_rewrite: Option<UrlRewrite>,
+    /// `RequestRedirect`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_redirect: Option<RequestRedirect>,
+    /// `RequestMirror`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_mirror: Option<RequestMirror>,
+}
+
+impl Filter {
+    /// A filter of `kind` with no payload yet.
+    pub fn new(kind: &'static str) -> Filter {
+        Filter {
+            kind,
+            request_header_modifier: None,
+            response_header_modifier: None,
+            url_rewrite: None,
+            request_redirect: None,
+            request_mirror: None,
+        }
+    }
+}
+
+/// Header modifications.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HeaderModifier {
+    /// Replace.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub set: Vec<NameValue>,
+    /// Append.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub add: Vec<NameValue>,
+    /// Remove.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub remove: Vec<String>,
+}
+
+/// `{name, value}`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct NameValue {
+    /// Name.
+    pub name: String,
+    /// Value.
+    pub value: String,
+}
+
+/// URL rewrite.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UrlRewrite {
+    /// New host name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// New path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathModifier>,
+}
+
+/// `ReplaceFullPath` or `ReplacePrefixMatch`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PathModifier {
+    /// The type.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// For `ReplaceFullPath`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replace_full_path: Option<String>,
+    /// For `ReplacePrefixMatch`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replace_prefix_match: Option<String>,
+}
+
+/// Redirect.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestRedirect {
+    /// Scheme.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+    /// Host name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// Path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathModifier>,
+    /// Port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// Status code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u16>,
+}
+
+/// Mirror.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestMirror {
+    /// Where copies go.
+    pub backend_ref: BackendRef,
+    /// Whole percentage mirrored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percent: Option<u32>,
+    /// Fractional share mirrored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fraction: Option<Fraction>,
+}
+
+/// `numerator / denominator`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Fraction {
+    /// Numerator.
+    pub numerator: u32,
+    /// Denominator.
+    pub denominator: u32,
+}
+
+/// A Service backend.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BackendRef {
+    /// Service name.
+    pub name: String,
+    /// Namespace, when not the route's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Service port.
+    pub port: u16,
+    /// Weight.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u32>,
+}
+
+/// Timeouts (GEP-2257 durations).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Timeouts {
+    /// Whole request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+    /// Each backend call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend_request: Option<String>,
+}
+
+/// Retries (experimental channel).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HttpRouteRetry {
+    /// Retries after the first try.
+    pub attempts: u32,
+    /// Status codes to retry on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<u16>,
+}
+
+/// Gateway API `ReferenceGrant` spec.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReferenceGrantSpec {
+    /// Who may refer.
+    pub from: Vec<GrantFrom>,
+    /// What may be referred to.
+    pub to: Vec<GrantTo>,
+}
+
+/// A ReferenceGrant `from` entry.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GrantFrom {
+    /// API group of the referring kind.
+    pub group: &'static str,
+    /// Referring kind.
+    pub kind: &'static str,
+    /// Referring namespace.
+    pub namespace: String,
+}
+
+/// A ReferenceGrant `to` entry.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GrantTo {
+    /// API group (`""` for core).
+    pub group: &'static str,
+    /// Kind.
+    pub kind: &'static str,
+    /// Name.
+    pub name: String,
 }

@@ -1,9 +1,11 @@
 //! Emission: [`ir::Program`] → Kubernetes manifests → YAML.
 //!
-//! Per service, in source order: its `DestinationRule` first (subsets must exist before a
-//! route points at them), then its `VirtualService`. Emission cannot fail: the checker has
-//! already rejected everything Istio would.
+//! Order: per service, in source order, its `DestinationRule` first (subsets must exist before a
+//! route points at them), then its `VirtualService` (or, with `--target gateway-api`, its
+//! HTTPRoute); then the ingresses' HTTPRoutes; then the ReferenceGrants they need. Emission
+//! cannot fail: the checker has already rejected everything the API server or Istio would.
 
+pub mod gateway;
 pub mod istio;
 pub mod k8s;
 pub mod yaml;
@@ -11,6 +13,7 @@ pub mod yaml;
 use serde::Serialize;
 
 use crate::ir;
+use crate::target::{Options, Target};
 
 /// The label meshc puts on everything it emits.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "meshc");
@@ -23,6 +26,10 @@ pub enum Manifest {
     VirtualService(Box<k8s::Object<k8s::VirtualServiceSpec>>),
     /// Istio policy and subsets.
     DestinationRule(Box<k8s::Object<k8s::DestinationRuleSpec>>),
+    /// Gateway API routes.
+    HttpRoute(Box<k8s::Object<k8s::HttpRouteSpec>>),
+    /// Gateway API cross-namespace permission.
+    ReferenceGrant(Box<k8s::Object<k8s::ReferenceGrantSpec>>),
 }
 
 impl Manifest {
@@ -31,6 +38,8 @@ impl Manifest {
         match self {
             Manifest::VirtualService(o) => o.kind,
             Manifest::DestinationRule(o) => o.kind,
+            Manifest::HttpRoute(o) => o.kind,
+            Manifest::ReferenceGrant(o) => o.kind,
         }
     }
 
@@ -39,6 +48,8 @@ impl Manifest {
         match self {
             Manifest::VirtualService(o) => &o.metadata,
             Manifest::DestinationRule(o) => &o.metadata,
+            Manifest::HttpRoute(o) => &o.metadata,
+            Manifest::ReferenceGrant(o) => &o.metadata,
         }
     }
 
@@ -54,14 +65,46 @@ impl Manifest {
     }
 }
 
-/// Every manifest of a checked program, in a deterministic order.
-pub fn emit(program: &ir::Program) -> Vec<Manifest> {
-    let mut out = Vec::new();
-    for service in &program.services {
-        out.extend(
-            istio::destination_rule(service).map(|o| Manifest::DestinationRule(Box::new(o))),
-        );
-        out.extend(istio::virtual_service(service).map(|o| Manifest::VirtualService(Box::new(o))));
+/// Metadata with the label meshc puts on everything it emits.
+pub(crate) fn metadata(name: &str, namespace: &str) -> k8s::Metadata {
+    k8s::Metadata {
+        name: name.to_string(),
+        namespace: namespace.to_string(),
+        labels: indexmap::IndexMap::from([(MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string())]),
     }
+}
+
+/// Every manifest of a checked program, in a deterministic order.
+pub fn emit(program: &ir::Program, options: Options) -> Vec<Manifest> {
+    let mut out = Vec::new();
+    let mut http_routes: Vec<(&str, &[ir::RouteRule])> = Vec::new();
+    for service in &program.services {
+        match options.target {
+            Target::Istio => {
+                out.extend(
+                    istio::destination_rule(service)
+                        .map(|o| Manifest::DestinationRule(Box::new(o))),
+                );
+                out.extend(
+                    istio::virtual_service(service).map(|o| Manifest::VirtualService(Box::new(o))),
+                );
+            }
+            Target::GatewayApi => {
+                out.extend(
+                    gateway::service_route(service).map(|o| Manifest::HttpRoute(Box::new(o))),
+                );
+                http_routes.push((&service.namespace, &service.routes));
+            }
+        }
+    }
+    for ingress in &program.ingresses {
+        out.extend(gateway::ingress_route(ingress).map(|o| Manifest::HttpRoute(Box::new(o))));
+        http_routes.push((&ingress.namespace, &ingress.routes));
+    }
+    out.extend(
+        gateway::reference_grants(&http_routes)
+            .into_iter()
+            .map(|o| Manifest::ReferenceGrant(Box::new(o))),
+    );
     out
 }

@@ -64,6 +64,7 @@ impl Lowerer {
                 Rule::namespace_decl => file.namespaces.push(self.text(&Self::first(item))),
                 Rule::service_decl => file.items.push(ast::Item::Service(self.service(item))),
                 Rule::route_decl => file.items.push(ast::Item::Route(self.route(item))),
+                Rule::ingress_decl => file.items.push(ast::Item::Ingress(self.ingress(item))),
                 rule => unreachable!("grammar: unexpected item {rule:?}"),
             }
         }
@@ -82,18 +83,7 @@ impl Lowerer {
                 }
                 Rule::port_decl => ast::ServiceItem::Port(self.literal(Self::first(item))),
                 Rule::named_decl => {
-                    let mut inner = Self::meaningful(item);
-                    let what_pair = inner.next().expect("grammar: named has a kind");
-                    let what_node = match Self::keyword_of(&what_pair) {
-                        Rule::kw_routes => ast::NamedWhat::Routes,
-                        _ => ast::NamedWhat::Policy,
-                    };
-                    let what = Spanned {
-                        node: what_node,
-                        span: self.span(&what_pair),
-                    };
-                    let name =
-                        self.name_or_string(inner.next().expect("grammar: named has a name"));
+                    let (what, name) = self.named(item);
                     ast::ServiceItem::Named { what, name }
                 }
                 Rule::subset_decl => ast::ServiceItem::Subset(self.subset(item)),
@@ -101,6 +91,59 @@ impl Lowerer {
             })
             .collect();
         ast::Service { name, items, span }
+    }
+
+    /// `routes named NAME` / `policy named NAME`.
+    fn named(&self, pair: P<'_>) -> (Spanned<ast::NamedWhat>, ast::Text) {
+        let mut inner = Self::meaningful(pair);
+        let what_pair = inner.next().expect("grammar: named has a kind");
+        let what_node = match Self::keyword_of(&what_pair) {
+            Rule::kw_routes => ast::NamedWhat::Routes,
+            _ => ast::NamedWhat::Policy,
+        };
+        let what = Spanned {
+            node: what_node,
+            span: self.span(&what_pair),
+        };
+        let name = self.name_or_string(inner.next().expect("grammar: named has a name"));
+        (what, name)
+    }
+
+    fn ingress(&self, pair: P<'_>) -> ast::Ingress {
+        let span = self.span(&pair);
+        let mut inner = Self::meaningful(pair);
+        let name = self.text(&inner.next().expect("grammar: ingress has a name"));
+        let items = inner
+            .map(|item| match item.as_rule() {
+                Rule::gateway_decl => {
+                    let span = self.span(&item);
+                    let mut parts = Self::meaningful(item);
+                    let name = self.text(&parts.next().expect("grammar: gateway has a name"));
+                    let (mut namespace, mut section) = (None, None);
+                    for part in parts {
+                        let value = self.text(&Self::first(part.clone()));
+                        match part.as_rule() {
+                            Rule::gateway_namespace => namespace = Some(value),
+                            _ => section = Some(value),
+                        }
+                    }
+                    ast::IngressItem::Gateway {
+                        name,
+                        namespace,
+                        section,
+                        span,
+                    }
+                }
+                Rule::hostname_decl => {
+                    ast::IngressItem::Hostname(self.name_or_string(Self::first(item)))
+                }
+                _ => {
+                    let (what, name) = self.named(item);
+                    ast::IngressItem::Named { what, name }
+                }
+            })
+            .collect();
+        ast::Ingress { name, items, span }
     }
 
     /// The rule of the first keyword inside a pair.
@@ -373,11 +416,25 @@ impl Lowerer {
 
     fn dest_ref(&self, pair: P<'_>) -> ast::DestRef {
         let span = self.span(&pair);
-        let mut names = Self::meaningful(pair);
-        let first = self.text(&names.next().expect("grammar: destination name"));
-        let second = names.next().map(|n| self.text(&n));
+        // `[namespace /] name [. subset]`: the slash and the dot tell the parts apart.
+        let (mut namespace, mut first, mut second) = (None, None, None);
+        let mut after_slash = false;
+        let mut after_dot = false;
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::slash => after_slash = true,
+                Rule::dot => after_dot = true,
+                _ if after_dot => second = Some(self.text(&part)),
+                _ if !after_slash && first.is_none() => first = Some(self.text(&part)),
+                _ => {
+                    namespace = first.take();
+                    first = Some(self.text(&part));
+                }
+            }
+        }
         ast::DestRef {
-            first,
+            namespace,
+            first: first.expect("grammar: destination name"),
             second,
             span,
         }
@@ -410,6 +467,33 @@ impl Lowerer {
                 ast::Clause::Retry(retry)
             }
             Rule::timeout_clause => ast::Clause::Timeout(self.literal(next())),
+            Rule::backend_timeout_clause => ast::Clause::BackendTimeout(self.literal(next())),
+            Rule::redirect_clause => {
+                let parts = inner
+                    .by_ref()
+                    .map(|part| {
+                        let span = self.span(&part);
+                        let rule = part.as_rule();
+                        let value = Self::first(part);
+                        let node = match rule {
+                            Rule::redirect_scheme => ast::RedirectPart::Scheme(self.literal(value)),
+                            Rule::redirect_host => {
+                                ast::RedirectPart::Host(self.name_or_string(value))
+                            }
+                            Rule::redirect_port => ast::RedirectPart::Port(self.literal(value)),
+                            Rule::redirect_path => {
+                                ast::RedirectPart::Path(self.name_or_string(value))
+                            }
+                            Rule::redirect_prefix => {
+                                ast::RedirectPart::Prefix(self.name_or_string(value))
+                            }
+                            _ => ast::RedirectPart::Status(self.literal(value)),
+                        };
+                        Spanned { node, span }
+                    })
+                    .collect();
+                ast::Clause::Redirect(parts)
+            }
             Rule::fault_clause => {
                 let fault = next();
                 let rule = fault.as_rule();
@@ -441,7 +525,8 @@ impl Lowerer {
             Rule::rewrite_clause => {
                 let what_pair = next();
                 let what_node = match Self::first_any(what_pair.clone()).as_rule() {
-                    Rule::kw_uri => ast::RewriteWhat::Uri,
+                    Rule::kw_prefix => ast::RewriteWhat::Prefix,
+                    Rule::kw_path => ast::RewriteWhat::Path,
                     _ => ast::RewriteWhat::Authority,
                 };
                 let what = Spanned {
@@ -532,6 +617,7 @@ fn is_token(rule: Rule) -> bool {
                 | Rule::comma
                 | Rule::eq
                 | Rule::dot
+                | Rule::slash
                 | Rule::arrow
                 | Rule::EOI
         )

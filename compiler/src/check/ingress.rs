@@ -1,0 +1,160 @@
+//! Ingresses: the Gateways they attach to, their host names and their name.
+
+use super::{names, Checker, Seen};
+use crate::ast;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::ir;
+
+/// Gateway API's limits on an HTTPRoute's `hostnames` and `parentRefs`.
+const MAX_HOSTNAMES: usize = 16;
+const MAX_GATEWAYS: usize = 32;
+
+impl Checker {
+    /// Declares an ingress.
+    pub(crate) fn declare_ingress(&mut self, ingress: &ast::Ingress, namespace: Option<&str>) {
+        let name = &ingress.name;
+        self.name_rule(&name.node, name.span, "ingress name", names::dns_subdomain);
+        let namespace = namespace.unwrap_or("default").to_string();
+        let key = (namespace.clone(), name.node.clone());
+        let earlier = self
+            .ingress_by_name
+            .get(&key)
+            .map(|&i| self.ingresses[i].span);
+        let earlier = earlier.or_else(|| {
+            self.service_index(&namespace, &name.node)
+                .map(|i| self.services[i].span)
+        });
+        if let Some(first) = earlier {
+            self.sink.push(
+                Diagnostic::new(
+                    Code::E0103,
+                    format!("`{}` is defined twice in namespace `{namespace}`", name.node),
+                    name.span,
+                    "defined again here",
+                    "services and ingresses of a namespace share one set of names: merge the two declarations, or rename one",
+                )
+                .with_secondary(first, "first defined here"),
+            );
+            return;
+        }
+        let index = self.ingresses.len();
+        let mut out = ir::Ingress {
+            namespace,
+            name: name.node.clone(),
+            routes_name: name.node.clone(),
+            gateways: Vec::new(),
+            hostnames: Vec::new(),
+            routes: Vec::new(),
+            span: name.span,
+        };
+        let mut seen = Seen::default();
+        for item in &ingress.items {
+            match item {
+                ast::IngressItem::Gateway {
+                    name,
+                    namespace,
+                    section,
+                    span,
+                } => {
+                    let mut ok =
+                        self.name_rule(&name.node, name.span, "gateway name", names::dns_subdomain);
+                    if let Some(namespace) = namespace {
+                        ok &= self.name_rule(
+                            &namespace.node,
+                            namespace.span,
+                            "namespace name",
+                            names::dns_label,
+                        );
+                    }
+                    if let Some(section) = section {
+                        ok &= self.name_rule(
+                            &section.node,
+                            section.span,
+                            "listener name",
+                            names::dns_subdomain,
+                        );
+                    }
+                    let gateway = ir::GatewayRef {
+                        name: name.node.clone(),
+                        namespace: namespace.as_ref().map(|n| n.node.clone()),
+                        section: section.as_ref().map(|s| s.node.clone()),
+                    };
+                    if out.gateways.contains(&gateway) {
+                        self.sink.push(Diagnostic::new(
+                            Code::E0304,
+                            format!("gateway `{}` is given twice", name.node),
+                            *span,
+                            "given again here",
+                            "attach to each Gateway (and listener) once",
+                        ));
+                    } else if out.gateways.len() == MAX_GATEWAYS {
+                        self.limit(*span, "gateways of an ingress", MAX_GATEWAYS);
+                    } else if ok {
+                        out.gateways.push(gateway);
+                    }
+                }
+                ast::IngressItem::Hostname(hostname) => {
+                    if !self.name_rule(
+                        &hostname.node,
+                        hostname.span,
+                        "hostname",
+                        names::gateway_hostname,
+                    ) {
+                        continue;
+                    }
+                    if out.hostnames.contains(&hostname.node) {
+                        self.sink.push(Diagnostic::new(
+                            Code::E0304,
+                            format!("hostname `{}` is given twice", hostname.node),
+                            hostname.span,
+                            "given again here",
+                            "list each hostname once",
+                        ));
+                    } else if out.hostnames.len() == MAX_HOSTNAMES {
+                        self.limit(hostname.span, "hostnames of an ingress", MAX_HOSTNAMES);
+                    } else {
+                        out.hostnames.push(hostname.node.clone());
+                    }
+                }
+                ast::IngressItem::Named { what, name } => {
+                    if seen.first(&mut self.sink, "routes named", what.span.to(name.span))
+                        && self.name_rule(
+                            &name.node,
+                            name.span,
+                            "resource name",
+                            names::dns_subdomain,
+                        )
+                    {
+                        if what.node == ast::NamedWhat::Routes {
+                            out.routes_name = name.node.clone();
+                        }
+                        self.ingress_named_spans
+                            .insert((index, what.node), what.span.to(name.span));
+                    }
+                }
+            }
+        }
+        if out.gateways.is_empty() {
+            self.sink.push(Diagnostic::new(
+                Code::E0406,
+                format!("ingress `{}` is attached to no gateway", name.node),
+                name.span,
+                "no `gateway` line",
+                "add the Gateway its traffic enters through, e.g. `gateway kagenti-gateway in istio-system`",
+            ));
+        }
+        self.ingress_by_name.insert(key, index);
+        self.ingresses.push(out);
+    }
+
+    /// E0402: a Gateway API list limit is exceeded.
+    pub(crate) fn limit(&mut self, span: crate::source::Span, what: &str, max: usize) {
+        self.sink.push(Diagnostic::new(
+            Code::E0402,
+            format!("too many {what}: Gateway API allows at most {max}"),
+            span,
+            format!("the {}th", max + 1),
+            "split the routes over several ingresses (each its own HTTPRoute), or merge conditions",
+        ));
+    }
+}

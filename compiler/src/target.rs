@@ -1,0 +1,247 @@
+//! Targets and what each can express: the capability matrix, defined once.
+//!
+//! The checker asks [`Output::supports`] before accepting a construct, and reports E0401 with
+//! the alternative when the answer is no. The book's target matrix is generated from
+//! [`Concept::ALL`] and [`Output::ALL`] (and a test keeps it in sync).
+
+/// What the user asked to compile for (`--target`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Target {
+    /// Service routes → Istio VirtualService + DestinationRule; ingress → HTTPRoute.
+    #[default]
+    Istio,
+    /// Service routes → GAMMA HTTPRoutes (parent: the Service); ingress → HTTPRoute.
+    GatewayApi,
+}
+
+/// The Gateway API release channel whose HTTPRoute fields may be used (`--gateway-channel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Channel {
+    /// Standard: no retries, no session persistence.
+    #[default]
+    Standard,
+    /// Experimental: adds `retry`.
+    Experimental,
+}
+
+/// Compilation options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Options {
+    /// The target.
+    pub target: Target,
+    /// The Gateway API channel.
+    pub channel: Channel,
+}
+
+/// The kind of object a route or policy becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// Istio `VirtualService` (routes) and `DestinationRule` (subsets and policy).
+    Istio,
+    /// Gateway API `HTTPRoute`, standard channel.
+    HttpRouteStandard,
+    /// Gateway API `HTTPRoute`, experimental channel.
+    HttpRouteExperimental,
+}
+
+/// A construct of the language whose support differs between outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Concept {
+    /// `subset` and routing to subsets.
+    Subsets,
+    /// `pool { ... }`.
+    ConnectionPool,
+    /// `eject { ... }`.
+    OutlierDetection,
+    /// `balance ...`.
+    LoadBalancing,
+    /// `retry N`.
+    Retries,
+    /// `retry ... on 5xx, reset, ...` (named retry policies, not status codes).
+    RetryPolicies,
+    /// `retry ... remote localities on|off`.
+    RetryLocalities,
+    /// `retry ... per try D`.
+    PerTryTimeout,
+    /// `backend timeout D`.
+    BackendTimeout,
+    /// `fault delay ...`.
+    FaultDelay,
+    /// `fault abort ...`.
+    FaultAbort,
+    /// `header NAME prefix "..."` and `query NAME prefix "..."`.
+    PrefixMatch,
+    /// `method regex "..."` or `method prefix "..."`.
+    MethodPattern,
+}
+
+impl Concept {
+    /// Every concept, in the order of the book's matrix.
+    pub const ALL: [Concept; 13] = [
+        Concept::Subsets,
+        Concept::ConnectionPool,
+        Concept::OutlierDetection,
+        Concept::LoadBalancing,
+        Concept::Retries,
+        Concept::RetryPolicies,
+        Concept::RetryLocalities,
+        Concept::PerTryTimeout,
+        Concept::BackendTimeout,
+        Concept::FaultDelay,
+        Concept::FaultAbort,
+        Concept::PrefixMatch,
+        Concept::MethodPattern,
+    ];
+
+    /// How the concept is named in messages and in the book.
+    pub fn name(self) -> &'static str {
+        match self {
+            Concept::Subsets => "subsets",
+            Concept::ConnectionPool => "a connection pool (`pool`)",
+            Concept::OutlierDetection => "outlier detection (`eject`)",
+            Concept::LoadBalancing => "a load-balancing algorithm (`balance`)",
+            Concept::Retries => "retries (`retry`)",
+            Concept::RetryPolicies => "named retry conditions (`on 5xx, reset, ...`)",
+            Concept::RetryLocalities => "`remote localities`",
+            Concept::PerTryTimeout => "a per-try timeout (`per try`)",
+            Concept::BackendTimeout => "a backend timeout (`backend timeout`)",
+            Concept::FaultDelay => "fault injection (`fault delay`)",
+            Concept::FaultAbort => "fault injection (`fault abort`)",
+            Concept::PrefixMatch => "a header or query `prefix` match",
+            Concept::MethodPattern => "a method `prefix` or `regex` match",
+        }
+    }
+}
+
+impl Output {
+    /// Every output, in the order of the book's matrix.
+    pub const ALL: [Output; 3] = [
+        Output::Istio,
+        Output::HttpRouteStandard,
+        Output::HttpRouteExperimental,
+    ];
+
+    /// The HTTPRoute output of a channel.
+    pub fn http_route(channel: Channel) -> Output {
+        match channel {
+            Channel::Standard => Output::HttpRouteStandard,
+            Channel::Experimental => Output::HttpRouteExperimental,
+        }
+    }
+
+    /// How the output is named in messages and in the book.
+    pub fn name(self) -> &'static str {
+        match self {
+            Output::Istio => "Istio (VirtualService, DestinationRule)",
+            Output::HttpRouteStandard => "a Gateway API HTTPRoute (standard channel)",
+            Output::HttpRouteExperimental => "a Gateway API HTTPRoute (experimental channel)",
+        }
+    }
+
+    /// A column title for the book's matrix.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Output::Istio => "Istio",
+            Output::HttpRouteStandard => "HTTPRoute (standard)",
+            Output::HttpRouteExperimental => "HTTPRoute (experimental)",
+        }
+    }
+
+    /// `Ok` when the output can express the concept; otherwise what would work instead.
+    pub fn supports(self, concept: Concept) -> Result<(), &'static str> {
+        use Concept::*;
+        let gateway = self != Output::Istio;
+        let standard = self == Output::HttpRouteStandard;
+        let alternative = match concept {
+            _ if !gateway && concept == BackendTimeout => {
+                "Istio limits each try with `retry N per try D`; for a single call, write `retry 0` and a `timeout`"
+            }
+            _ if !gateway => return Ok(()),
+            Subsets => {
+                "Gateway API routes to Services, not subsets: declare a Service per version (e.g. `service research-agent-v2`) and route to it, or use `--target istio`"
+            }
+            ConnectionPool | OutlierDetection | LoadBalancing => {
+                "Gateway API has no traffic policy: use `--target istio`, which emits it as a DestinationRule"
+            }
+            Retries if standard => {
+                "retries are in the experimental channel (`--gateway-channel experimental`); on the standard channel, `backend timeout D` at least bounds each call"
+            }
+            PerTryTimeout => "write `backend timeout D`: Gateway API bounds each call to a backend, retried or not",
+            RetryPolicies => {
+                "Gateway API retries on HTTP status codes only: list them, e.g. `on 500, 502, 503, 504`"
+            }
+            RetryLocalities => "remove it: Gateway API has no locality-aware retries",
+            FaultDelay | FaultAbort => {
+                "fault injection needs `--target istio` (the guide injects faults in test environments only)"
+            }
+            PrefixMatch => "use `regex \"^...\"`: Gateway API matches headers and query parameters exactly or by regular expression",
+            MethodPattern => "match each method with `method GET or method HEAD ...`",
+            Retries | BackendTimeout => return Ok(()),
+        };
+        Err(alternative)
+    }
+}
+
+/// The capability matrix as a Markdown table: a row per concept, a column per output, and
+/// what to do instead where an output cannot express a concept. The book includes it
+/// (`book/src/reference/targets.md`), and a test keeps the two equal.
+pub fn matrix_markdown() -> String {
+    let mut out = String::from("| construct |");
+    for output in Output::ALL {
+        out.push_str(&format!(" {} |", output.short_name()));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(Output::ALL.len()));
+    out.push('\n');
+    let mut notes = Vec::new();
+    for concept in Concept::ALL {
+        out.push_str(&format!("| {} |", concept.name()));
+        for output in Output::ALL {
+            match output.supports(concept) {
+                Ok(()) => out.push_str(" yes |"),
+                Err(alternative) => {
+                    let index = match notes.iter().position(|n| *n == alternative) {
+                        Some(index) => index,
+                        None => {
+                            notes.push(alternative);
+                            notes.len() - 1
+                        }
+                    };
+                    out.push_str(&format!(" no ({}) |", index + 1));
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    for (index, note) in notes.iter().enumerate() {
+        out.push_str(&format!("{}. {note}\n", index + 1));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn istio_expresses_everything_but_backend_timeouts() {
+        for concept in Concept::ALL {
+            let supported = Output::Istio.supports(concept).is_ok();
+            assert_eq!(supported, concept != Concept::BackendTimeout, "{concept:?}");
+        }
+    }
+
+    #[test]
+    fn the_experimental_channel_adds_retries_only() {
+        for concept in Concept::ALL {
+            let standard = Output::HttpRouteStandard.supports(concept).is_ok();
+            let experimental = Output::HttpRouteExperimental.supports(concept).is_ok();
+            assert_eq!(
+                experimental,
+                standard || concept == Concept::Retries,
+                "{concept:?}"
+            );
+        }
+    }
+}
