@@ -164,6 +164,7 @@ fn out_dir_gets_one_file_per_manifest() {
             "team1.destinationrule.code-agent.yaml",
             "team1.destinationrule.orchestrator-agent.yaml",
             "team1.destinationrule.research-agent.yaml",
+            "team1.httproute.agent-routes.yaml",
             "team1.virtualservice.code-agent.yaml",
             "team1.virtualservice.orchestrator-agent.yaml",
             "team1.virtualservice.research-agent.yaml",

@@ -79,13 +79,26 @@ impl Checker {
                         namespace: namespace.as_ref().map(|n| n.node.clone()),
                         section: section.as_ref().map(|s| s.node.clone()),
                     };
-                    if out.gateways.contains(&gateway) {
+                    // Gateway API: the same Gateway twice needs a distinct listener each time.
+                    let same_gateway = out
+                        .gateways
+                        .iter()
+                        .any(|g| g.name == gateway.name && g.namespace == gateway.namespace);
+                    if same_gateway
+                        && (out.gateways.contains(&gateway)
+                            || gateway.section.is_none()
+                            || out.gateways.iter().any(|g| {
+                                g.name == gateway.name
+                                    && g.namespace == gateway.namespace
+                                    && g.section.is_none()
+                            }))
+                    {
                         self.sink.push(Diagnostic::new(
                             Code::E0304,
                             format!("gateway `{}` is given twice", name.node),
                             *span,
                             "given again here",
-                            "attach to each Gateway (and listener) once",
+                            "attach to each Gateway once, or to several of its listeners, each with its own `section`",
                         ));
                     } else if out.gateways.len() == MAX_GATEWAYS {
                         self.limit(*span, "gateways of an ingress", MAX_GATEWAYS);

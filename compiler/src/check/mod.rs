@@ -295,7 +295,13 @@ impl Checker {
 
     /// W0002 for every rule after a rule without `when`: the earlier rule takes all traffic
     /// (Istio's IST0130). Rules are ordered by file path, then by position in the file.
+    ///
+    /// Only for VirtualServices: Gateway API orders rules by how specific their matches are,
+    /// not by position, so a catch-all rule there hides nothing.
     fn unreachable_routes(&mut self) {
+        if self.options.target != Target::Istio {
+            return;
+        }
         for service in &self.services {
             let Some(catch_all) = service.routes.iter().position(|r| r.matches.is_empty()) else {
                 continue;
@@ -324,6 +330,21 @@ impl Checker {
     /// W0003 for `routes named` / `policy named` on a service that emits no such object.
     fn unused_names(&mut self) {
         let mut unused: Vec<(Span, &str, &str)> = Vec::new();
+        for (&(index, what), &span) in &self.ingress_named_spans {
+            match what {
+                ast::NamedWhat::Routes if self.ingresses[index].routes.is_empty() => {
+                    unused.push((span, "routes", "the ingress has no `route`"));
+                }
+                ast::NamedWhat::Policy => {
+                    unused.push((
+                        span,
+                        "policy",
+                        "an ingress has no policy: policy belongs to services",
+                    ));
+                }
+                _ => {}
+            }
+        }
         for (&(index, what), &span) in &self.named_spans {
             let service = &self.services[index];
             match what {
@@ -345,7 +366,7 @@ impl Checker {
         for (span, what, reason) in unused {
             self.sink.push(Diagnostic::new(
                 Code::W0003,
-                format!("`{what} named` names nothing: this service emits no {what}"),
+                format!("`{what} named` names nothing: no {what} is emitted here"),
                 span,
                 format!("nothing is emitted under this name: {reason}"),
                 format!("remove the line, or add the {what} it should name"),

@@ -166,6 +166,9 @@ pub(crate) fn header_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("cannot be empty".into());
     }
+    if name.len() > 256 {
+        return Err("must be at most 256 characters long".into());
+    }
     let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     if !name.chars().all(token) {
         return Err("may only contain letters, digits and ``!#$%&'*+-.^_`|~``".into());

@@ -252,6 +252,14 @@ impl Checker {
                     "Gateway API rejects this path: write it as the request carries it, percent-encoded",
                 ));
             }
+        } else if !is_uri && value.node.len() > 1024 {
+            self.sink.push(Diagnostic::new(
+                Code::E0202,
+                "a value to match is limited to 1024 characters in an HTTPRoute",
+                value.span,
+                format!("{} characters", value.node.len()),
+                "shorten it, or match a shorter part with `regex`",
+            ));
         } else if !is_uri && matcher.op == ast::MatchOp::Exact && value.node.is_empty() {
             self.sink.push(Diagnostic::new(
                 Code::E0202,
@@ -345,6 +353,9 @@ impl Checker {
         target: &ast::DestRef,
         ctx: &RouteCtx,
     ) -> Option<(ir::ServiceRef, Option<String>)> {
+        // A route for an unknown service or ingress was reported already: its destinations
+        // are not looked at, lest one mistake become several.
+        ctx.owner?;
         let namespace = target
             .namespace
             .as_ref()
