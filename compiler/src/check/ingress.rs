@@ -16,25 +16,7 @@ impl Checker {
         self.name_rule(&name.node, name.span, "ingress name", names::dns_subdomain);
         let namespace = namespace.unwrap_or("default").to_string();
         let key = (namespace.clone(), name.node.clone());
-        let earlier = self
-            .ingress_by_name
-            .get(&key)
-            .map(|&i| self.ingresses[i].span);
-        let earlier = earlier.or_else(|| {
-            self.service_index(&namespace, &name.node)
-                .map(|i| self.services[i].span)
-        });
-        if let Some(first) = earlier {
-            self.sink.push(
-                Diagnostic::new(
-                    Code::E0103,
-                    format!("`{}` is defined twice in namespace `{namespace}`", name.node),
-                    name.span,
-                    "defined again here",
-                    "services and ingresses of a namespace share one set of names: merge the two declarations, or rename one",
-                )
-                .with_secondary(first, "first defined here"),
-            );
+        if self.name_taken(&namespace, name) {
             return;
         }
         let index = self.ingresses.len();

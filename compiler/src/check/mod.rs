@@ -410,23 +410,7 @@ impl Checker {
         self.name_rule(&name.node, name.span, "service name", names::dns_label);
         let namespace = namespace.unwrap_or("default").to_string();
         let key = (namespace.clone(), name.node.clone());
-        let earlier = self.by_name.get(&key).map(|&i| self.services[i].span);
-        let earlier = earlier.or_else(|| {
-            self.ingress_by_name
-                .get(&key)
-                .map(|&i| self.ingresses[i].span)
-        });
-        if let Some(first_span) = earlier {
-            self.sink.push(
-                Diagnostic::new(
-                    Code::E0103,
-                    format!("`{}` is defined twice in namespace `{namespace}`", name.node),
-                    name.span,
-                    "defined again here",
-                    "services and ingresses of a namespace share one set of names: merge the two declarations, or rename one",
-                )
-                .with_secondary(first_span, "first defined here"),
-            );
+        if self.name_taken(&namespace, name) {
             return;
         }
         let mut ir_service = ir::Service {
@@ -582,6 +566,42 @@ impl Checker {
             labels,
             policy,
         })
+    }
+
+    /// E0103 when a service or ingress of `namespace` already has this name.
+    pub(crate) fn name_taken(&mut self, namespace: &str, name: &ast::Text) -> bool {
+        let key = (namespace.to_string(), name.node.clone());
+        let earlier = self.by_name.get(&key).map(|&i| self.services[i].span);
+        let earlier = earlier.or_else(|| {
+            self.ingress_by_name
+                .get(&key)
+                .map(|&i| self.ingresses[i].span)
+        });
+        let Some(first) = earlier else {
+            return false;
+        };
+        self.sink.push(
+            Diagnostic::new(
+                Code::E0103,
+                format!("`{}` is defined twice in namespace `{namespace}`", name.node),
+                name.span,
+                "defined again here",
+                "services and ingresses of a namespace share one set of names: merge the two declarations, or rename one",
+            )
+            .with_secondary(first, "first defined here"),
+        );
+        true
+    }
+
+    /// A reference to a declared service, for destinations and mirrors.
+    pub(crate) fn service_ref(&self, index: usize) -> ir::ServiceRef {
+        let service = &self.services[index];
+        ir::ServiceRef {
+            name: service.name.clone(),
+            namespace: service.namespace.clone(),
+            host: service.host.clone(),
+            port: service.port,
+        }
     }
 
     /// The index of a declared service, if there is one.

@@ -406,13 +406,7 @@ impl Checker {
                 }
             }
         };
-        let svc = &self.services[service];
-        let service_ref = ir::ServiceRef {
-            name: svc.name.clone(),
-            namespace: svc.namespace.clone(),
-            host: svc.host.clone(),
-            port: svc.port,
-        };
+        let service_ref = self.service_ref(service);
         if ctx.output != Output::Istio {
             self.backend(target, &service_ref, service, ctx)?;
         }
@@ -549,13 +543,7 @@ impl Checker {
             if redirects {
                 return Vec::new();
             }
-            let svc = &self.services[service];
-            let service_ref = ir::ServiceRef {
-                name: svc.name.clone(),
-                namespace: svc.namespace.clone(),
-                host: svc.host.clone(),
-                port: svc.port,
-            };
+            let service_ref = self.service_ref(service);
             if ctx.output != Output::Istio && service_ref.port.is_none() {
                 let target = ast::DestRef {
                     namespace: None,
