@@ -1,5 +1,6 @@
 //! Tests of the CRD schema validator in `support/crd.rs`: the guide's reference manifests in
-//! `tests/data/seed/` are accepted, and each kind of mistake is rejected with a message naming its path.
+//! `tests/data/seed/` are accepted, and each kind of mistake is rejected with a message naming its path. The
+//! CEL rules are tested with the manifests of `tests/data/cel/` (see its README).
 
 mod support;
 
@@ -580,4 +581,422 @@ fn garbage_never_panics() {
         let found = errors(manifest);
         assert!(!found.is_empty(), "{manifest}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// CEL rules (`x-kubernetes-validations`), with the manifests of `tests/data/cel/` (see its README).
+
+/// The documents of the YAML files in `tests/data/cel/<dir>/`, each with a name for messages
+/// (`invalid/filters.yaml#3 cors-repeated`).
+fn cel_documents(dir: &str) -> Vec<(String, Value)> {
+    let dir_path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data/cel")
+        .join(dir);
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir_path)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir_path.display()))
+        .map(|entry| entry.expect("readable directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .collect();
+    paths.sort();
+    let mut documents = Vec::new();
+    for path in paths {
+        let file = format!(
+            "{dir}/{}",
+            path.file_name().unwrap_or_default().to_string_lossy()
+        );
+        let text = std::fs::read_to_string(&path).expect("readable YAML file");
+        let parsed: Vec<Value> = serde_saphyr::from_multiple(&text)
+            .unwrap_or_else(|e| panic!("{file} is not valid YAML: {e}"));
+        for (index, document) in parsed.into_iter().enumerate() {
+            let name = document
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("?");
+            documents.push((format!("{file}#{index} {name}"), document));
+        }
+    }
+    assert!(
+        !documents.is_empty(),
+        "no documents in {}",
+        dir_path.display()
+    );
+    documents
+}
+
+/// The annotation `meshc.dev/<name>` of `manifest`.
+fn annotation<'a>(manifest: &'a Value, name: &str) -> Option<&'a str> {
+    let annotations = manifest.pointer("/metadata/annotations")?;
+    annotations.get(format!("meshc.dev/{name}"))?.as_str()
+}
+
+/// The channel a document of `tests/data/cel/` is validated with.
+fn cel_channel(manifest: &Value) -> Channel {
+    match annotation(manifest, "channel") {
+        Some("experimental") => Channel::Experimental,
+        None | Some("standard") => Channel::Standard,
+        Some(other) => panic!("unknown channel {other:?}"),
+    }
+}
+
+/// The errors a document of `tests/data/cel/invalid/` expects (its annotation `meshc.dev/expect`).
+fn expected_errors(manifest: &Value) -> Vec<String> {
+    let expect = annotation(manifest, "expect").unwrap_or("");
+    expect
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn cel_rule_violations_are_rejected_with_the_rules_message() {
+    let mut failures = Vec::new();
+    for (name, manifest) in cel_documents("invalid") {
+        let expected = expected_errors(&manifest);
+        assert!(
+            !expected.is_empty(),
+            "{name}: no meshc.dev/expect annotation"
+        );
+        let found = crd::validate_with_channel(&manifest, cel_channel(&manifest))
+            .err()
+            .unwrap_or_default();
+        if found != expected {
+            failures.push(format!(
+                "{name}:\n  expected {expected:#?}\n  found {found:#?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn manifests_close_to_the_cel_rules_limits_are_accepted() {
+    let mut failures = Vec::new();
+    for (name, manifest) in cel_documents("valid") {
+        if let Err(errors) = crd::validate_with_channel(&manifest, cel_channel(&manifest)) {
+            failures.push(format!("{name}:\n  {}", errors.join("\n  ")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The seed HTTPRoutes are valid on both channels.
+    for prefix in ["01-", "02-", "14-", "15-"] {
+        for channel in [Channel::Standard, Channel::Experimental] {
+            assert_eq!(
+                crd::validate_with_channel(&seed(prefix), channel),
+                Ok(()),
+                "{prefix} {channel:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_cel_rule_of_the_embedded_crds_is_evaluated_or_listed_as_not_evaluated() {
+    let rules = crd::embedded_cel_rules().expect("the embedded CRDs parse");
+    let unknown: Vec<String> = rules
+        .iter()
+        .filter(|rule| rule.handling == crd::CelHandling::Unknown)
+        .map(|rule| format!("{} {} {}: {}", rule.crd, rule.version, rule.path, rule.rule))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "CEL rules neither implemented in CEL_RULES nor listed in NOT_EVALUATED (tests/support/crd.rs):\n{}",
+        unknown.join("\n")
+    );
+    assert_eq!(crd::cel_table_problems(), Ok(vec![]));
+
+    // The rule counts per version that shared/tools/k8s-validate --crd-stats reports, so the search for rules
+    // misses none.
+    let count = |crd: &str, version: &str| {
+        rules
+            .iter()
+            .filter(|rule| rule.crd == crd && rule.version == version)
+            .count()
+    };
+    for version in ["v1", "v1beta1"] {
+        assert_eq!(count("httproutes.gateway.networking.k8s.io", version), 89);
+        assert_eq!(
+            count(
+                "httproutes.gateway.networking.k8s.io (experimental)",
+                version
+            ),
+            106
+        );
+        assert_eq!(
+            count("referencegrants.gateway.networking.k8s.io", version),
+            0
+        );
+    }
+    for version in ["v1", "v1beta1", "v1alpha3"] {
+        assert_eq!(count("virtualservices.networking.istio.io", version), 6);
+        assert_eq!(count("destinationrules.networking.istio.io", version), 47);
+    }
+    let mut texts: Vec<&str> = rules.iter().map(|rule| rule.rule.as_str()).collect();
+    texts.sort_unstable();
+    texts.dedup();
+    assert_eq!(texts.len(), 63, "distinct rule texts");
+}
+
+#[test]
+fn every_evaluated_cel_rule_has_a_violating_manifest() {
+    let mut expected_messages = Vec::new();
+    for (_, manifest) in cel_documents("invalid") {
+        for error in expected_errors(&manifest) {
+            let (_, message) = error.split_once(": ").expect("<path>: <message>");
+            expected_messages.push(message.to_string());
+        }
+    }
+    // Violated in a test below: the enum of `type` makes it fail only together with an enum error.
+    expected_messages.push(PATH_TYPE_MESSAGE.to_string());
+    let rules = crd::embedded_cel_rules().expect("the embedded CRDs parse");
+    let mut missing: Vec<String> = rules
+        .iter()
+        .filter(|rule| rule.handling == crd::CelHandling::Evaluated)
+        .filter(|rule| {
+            !expected_messages
+                .iter()
+                .any(|m| *m == rule.message || m.starts_with(&format!("{}: ", rule.message)))
+        })
+        .map(|rule| format!("{} {}: {}", rule.crd, rule.path, rule.message))
+        .collect();
+    missing.sort();
+    missing.dedup();
+    assert!(
+        missing.is_empty(),
+        "no manifest in tests/data/cel/invalid violates:\n{}",
+        missing.join("\n")
+    );
+}
+
+const PATH_TYPE_MESSAGE: &str = "type must be one of ['Exact', 'PathPrefix', 'RegularExpression']";
+
+#[test]
+fn path_type_rule_backs_up_the_enum() {
+    let mut route = seed("01-");
+    set(
+        &mut route,
+        "/spec/rules/0/matches/0/path/type",
+        json!("Prefix"),
+    );
+    assert_eq!(
+        errors(&route),
+        [
+            "spec.rules[0].matches[0].path.type: unsupported value \"Prefix\"; supported values: \"Exact\", \
+             \"PathPrefix\", \"RegularExpression\""
+                .to_string(),
+            format!("spec.rules[0].matches[0].path: {PATH_TYPE_MESSAGE}"),
+        ]
+    );
+}
+
+#[test]
+fn gep_2257_timeouts_are_checked() {
+    let pattern = "\"^([0-9]{1,5}(h|m|s|ms)){1,4}$\"";
+    for bad in [
+        "1.5s",
+        "1d",
+        "0",
+        "-1s",
+        "100000s",
+        "1h1m1s1ms1s",
+        "10 s",
+        "1us",
+        "PT1S",
+        "",
+    ] {
+        let mut route = seed("01-");
+        set(
+            &mut route,
+            "/spec/rules/0/timeouts",
+            json!({"request": bad}),
+        );
+        assert_eq!(
+            errors(&route),
+            [format!(
+                "spec.rules[0].timeouts.request: {bad:?} does not match pattern {pattern}"
+            )],
+            "{bad:?}"
+        );
+    }
+    for good in ["0s", "1ms", "99999h", "1h30m", "1h1m1s1ms", "90m", "1s1s"] {
+        let mut route = seed("01-");
+        set(
+            &mut route,
+            "/spec/rules/0/timeouts",
+            json!({"request": good, "backendRequest": good}),
+        );
+        assert_eq!(crd::validate(&route), Ok(()), "{good:?}");
+    }
+    // A duration the pattern rejects but Go parses is still compared.
+    let mut route = seed("01-");
+    set(
+        &mut route,
+        "/spec/rules/0/timeouts",
+        json!({"request": "1.5s", "backendRequest": "2s"}),
+    );
+    assert_eq!(
+        errors(&route),
+        [
+            format!("spec.rules[0].timeouts.request: \"1.5s\" does not match pattern {pattern}"),
+            "spec.rules[0].timeouts: backendRequest timeout cannot be longer than request timeout"
+                .to_string(),
+        ]
+    );
+}
+
+#[test]
+fn cel_rules_see_the_defaults() {
+    // backendRefs[].group defaults to "" and kind to Service: a Service reference needs a port.
+    let mut route = seed("01-");
+    remove(&mut route, "/spec/rules/0/backendRefs/0/port");
+    assert_eq!(
+        errors(&route),
+        ["spec.rules[0].backendRefs[0]: Must have port for Service reference"]
+    );
+    set(
+        &mut route,
+        "/spec/rules/0/backendRefs/0/kind",
+        json!("Backend"),
+    );
+    set(
+        &mut route,
+        "/spec/rules/0/backendRefs/0/group",
+        json!("example.com"),
+    );
+    assert_eq!(crd::validate(&route), Ok(()));
+
+    // A rule without matches gets a PathPrefix match on "/", good for a prefix rewrite.
+    let mut route = seed("14-");
+    remove(&mut route, "/spec/rules/0/matches");
+    assert_eq!(crd::validate(&route), Ok(()));
+    set(
+        &mut route,
+        "/spec/rules/0/matches",
+        json!([{"path": {"value": "/a"}}, {"headers": [{"name": "x-v", "value": "2"}]}]),
+    );
+    assert_eq!(
+        errors(&route),
+        ["spec.rules[0]: When using URLRewrite filter with path.replacePrefixMatch, exactly one \
+          PathPrefix match must be specified"]
+    );
+}
+
+#[test]
+fn cel_rules_that_cannot_be_evaluated_are_reported_only_without_other_errors() {
+    // numerator is required: CEL's "no such key" is explained by the missing field.
+    let mut route = seed("01-");
+    set(
+        &mut route,
+        "/spec/rules/0/filters",
+        json!([{"type": "RequestMirror", "requestMirror": {
+            "backendRef": {"name": "shadow", "port": 8080}, "fraction": {"denominator": 10}}}]),
+    );
+    assert_eq!(
+        errors(&route),
+        ["spec.rules[0].filters[0].requestMirror.fraction.numerator: required field is missing"]
+    );
+
+    // A filter type of the wrong type: the type error only.
+    let mut route = seed("15-");
+    set(&mut route, "/spec/rules/0/filters/0/type", json!(7));
+    assert_eq!(
+        errors(&route),
+        ["spec.rules[0].filters[0].type: expected string, got integer 7"]
+    );
+}
+
+/// The embedded standard HTTPRoute CRD, parsed.
+fn standard_httproute_crd() -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data/crds/gateway-api/standard/gateway.networking.k8s.io_httproutes.yaml");
+    parse(&std::fs::read_to_string(path).expect("readable CRD"))
+}
+
+#[test]
+fn an_unknown_cel_rule_is_an_error() {
+    let mut crd = standard_httproute_crd();
+    assert_eq!(crd::validate_with_crd(&seed("01-"), &crd), Ok(()));
+    let rules = "/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/rules\
+                 /x-kubernetes-validations/0";
+    let rule = crd
+        .pointer_mut(&format!("{rules}/rule"))
+        .expect("the rule on spec.rules");
+    let text = rule.as_str().expect("a string").replace("<= 128", "<= 64");
+    *rule = json!(text);
+    assert_eq!(crd::cel_handling(&text), crd::CelHandling::Unknown);
+    assert_eq!(
+        crd::validate_with_crd(&seed("01-"), &crd),
+        Err(vec![format!("unknown CEL rule at spec.rules: {text}")])
+    );
+
+    // So are rule keys this validator does not know, such as fieldPath.
+    let mut crd = standard_httproute_crd();
+    set(&mut crd, &format!("{rules}/fieldPath"), json!(".rules"));
+    let found = crd::validate_with_crd(&seed("01-"), &crd).expect_err("an unsupported key");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with(
+            "spec.rules: x-kubernetes-validations keys [\"fieldPath\"] are not supported"
+        ),
+        "{found:?}"
+    );
+
+    // A rule without a message gets the API server's message.
+    let mut crd = standard_httproute_crd();
+    remove(&mut crd, &format!("{rules}/message"));
+    let mut route = seed("01-");
+    let rule = route.pointer("/spec/rules/0").cloned().expect("a rule");
+    let mut many = json!({"matches": vec![json!({}); 64]});
+    many["backendRefs"] = rule["backendRefs"].clone();
+    set(&mut route, "/spec/rules", json!([many, many, rule]));
+    let found = crd::validate_with_crd(&route, &crd).expect_err("129 matches");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("spec.rules: failed rule: (self.size() > 0"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn reference_grant_is_validated() {
+    let grant = json!({
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "ReferenceGrant",
+        "metadata": {"name": "routes-from-team1", "namespace": "agents"},
+        "spec": {
+            "from": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": "team1"}],
+            "to": [{"group": "", "kind": "Service"}]
+        }
+    });
+    assert_eq!(crd::validate(&grant), Ok(()));
+    assert_eq!(
+        crd::validate_with_channel(&grant, Channel::Experimental),
+        Ok(())
+    );
+    let mut beta = grant.clone();
+    set(
+        &mut beta,
+        "/apiVersion",
+        json!("gateway.networking.k8s.io/v1beta1"),
+    );
+    assert_eq!(crd::validate(&beta), Ok(()));
+
+    let mut bad = grant.clone();
+    remove(&mut bad, "/spec/from/0/namespace");
+    set(&mut bad, "/spec/to/0/kind", json!("service!"));
+    set(&mut bad, "/spec/to/0/port", json!(8080));
+    assert_eq!(
+        errors(&bad),
+        [
+            "spec.from[0].namespace: required field is missing",
+            "spec.to[0].kind: \"service!\" does not match pattern \"^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$\"",
+            "spec.to[0].port: unknown field",
+        ]
+    );
+    let mut empty = grant;
+    set(&mut empty, "/spec/to", json!([]));
+    assert_eq!(
+        errors(&empty),
+        ["spec.to: has 0 items, fewer than minItems 1"]
+    );
 }

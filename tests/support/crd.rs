@@ -24,19 +24,19 @@
 //! of `format: int32 | uint32 | int64`, `oneOf`/`anyOf`/`allOf`/`not` with JSON-schema semantics,
 //! `x-kubernetes-list-type: set | map` uniqueness, and the CEL rules (`x-kubernetes-validations`).
 //!
-//! CEL rules: there is no CEL interpreter here. Each rule text of the embedded CRDs is recognised by its
-//! exact text and evaluated by a hand-written Rust function ([`CEL_RULES`]), with `self` bound to the
-//! (defaulted) value at the schema node that declares the rule, after that value passed its type check. A
-//! failed rule reads `<path>: <the rule's message>`, the CRD's `message` verbatim (Istio's duration rule
-//! `duration(self) >= duration('1ms')` adds why, e.g. `...: "0s" is less than 1ms`). A rule that would stop
-//! with a CEL runtime error (a field it reads is missing or of the wrong type) is reported only when the value
-//! has no other error, since those already explain it. A rule text listed in [`NOT_EVALUATED`] is skipped
-//! (the table says why; it is empty at the moment); any other rule text — e.g. one a CRD update brings — is
-//! an error, `unknown CEL rule at <path>: <rule>`, so a new rule is never ignored silently. So are the keys of
-//! a rule other than `rule` and `message` (`messageExpression`, `fieldPath`, `reason`, ...). Unlike the API
-//! server, the rules are evaluated even when the manifest has other errors (the API server skips them all
-//! after a type, required, enum or too-long/too-many error), so a manifest may get more errors here.
-//! [`embedded_cel_rules`] lists the rules of the embedded CRDs and how each is handled.
+//! CEL rules: there is no CEL interpreter here. Every rule text of the embedded CRDs is recognised by its
+//! exact text and evaluated by a hand-written Rust function (the table `CEL_RULES`), with `self` bound to the
+//! value at the schema node that declares the rule (defaults filled in), once that value has passed its type
+//! check. A failed rule reads `<path>: <the rule's message>`, the CRD's `message` verbatim; Istio's duration
+//! rule `duration(self) >= duration('1ms')` adds why, e.g. `...: "0s" is less than 1ms`. A rule that would
+//! stop with a CEL runtime error (a field it reads is missing or of the wrong type) is reported only when the
+//! value has no other error, since those explain it. A rule text listed in the table `NOT_EVALUATED` is
+//! skipped (the table says why; it is empty at the moment); any other rule text, e.g. one that a CRD update
+//! brings, is an error, `unknown CEL rule at <path>: <rule>`, so that a new rule is never ignored silently.
+//! So are keys of a rule other than `rule` and `message` (`messageExpression`, `fieldPath`, `reason`, ...).
+//! Unlike the API server, the rules are evaluated even when the manifest has other errors (the API server
+//! skips them all after a type, required, enum or too-long/too-many error), so a manifest may get more errors
+//! here. [`embedded_cel_rules`] lists the rules of the embedded CRDs and how each is handled.
 //!
 //! Not checked: other `format`s (`date-time`, `byte`, `double`, ...) are ignored. `pattern` is run with the
 //! `regex` crate, which is not ECMA-262: a pattern it cannot compile is reported as an error, never ignored.
@@ -1069,7 +1069,7 @@ pub fn cel_handling(text: &str) -> CelHandling {
     }
 }
 
-/// Every CEL rule of every served version of every embedded CRD (both Gateway API channels); an error when an
+/// Every CEL rule of every version of every embedded CRD (both Gateway API channels); an error when an
 /// embedded CRD does not parse.
 pub fn embedded_cel_rules() -> Result<Vec<EmbeddedCelRule>, String> {
     let mut found = Vec::new();
