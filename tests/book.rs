@@ -6,7 +6,12 @@
 //! - ```` ```mesh ```` must compile without errors (warnings are allowed);
 //! - ```` ```mesh,error=E0101 ```` must fail, and every error must have that code;
 //! - ```` ```mesh,warning=W0001 ```` must compile without errors and warn with that code;
+//! - ```` ```mesh,note=N0001 ```` must compile without errors and carry a note with that code;
 //! - ```` ```mesh,ignore ```` is not compiled (for fragments).
+//!
+//! A line `// file: NAME.mesh` in a block starts another file of the same compilation (up to the
+//! next such line): a program of several namespaces needs several files. Text above the first
+//! such line, unless blank, is a file of its own.
 //!
 //! A ```` ```yaml ```` block that follows a compiled `mesh` block (with no other `mesh` block in
 //! between) shows its output: each document in it must be, byte for byte, one of the documents
@@ -19,7 +24,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use meshc::diagnostics::render;
-use meshc::{Code, SourceMap};
+use meshc::{Code, Severity, SourceMap};
 
 /// The repository root (the crate is `compiler/`).
 fn root() -> PathBuf {
@@ -38,6 +43,8 @@ enum Expect {
     Error(Code),
     /// Compile, with a warning of this code.
     Warning(Code),
+    /// Compile, with a note of this code.
+    Note(Code),
     /// Not compiled.
     Ignore,
 }
@@ -86,22 +93,26 @@ fn parse_info(info: &str) -> Result<Option<Expect>, String> {
         let next = match word.split_once('=') {
             None if word == "ignore" => Expect::Ignore,
             Some(("error", code)) => match Code::parse(code) {
-                Some(code) if !code.is_warning() => Expect::Error(code),
+                Some(code) if code.severity() == Severity::Error => Expect::Error(code),
                 _ => return Err(format!("`{code}` is not an error code of meshc")),
             },
             Some(("warning", code)) => match Code::parse(code) {
                 Some(code) if code.is_warning() => Expect::Warning(code),
                 _ => return Err(format!("`{code}` is not a warning code of meshc")),
             },
+            Some(("note", code)) => match Code::parse(code) {
+                Some(code) if code.is_note() => Expect::Note(code),
+                _ => return Err(format!("`{code}` is not a note code of meshc")),
+            },
             _ => {
                 return Err(format!(
-                    "unknown attribute `{word}` (expected `error=CODE`, `warning=CODE` or `ignore`)"
+                    "unknown attribute `{word}` (expected `error=CODE`, `warning=CODE`, `note=CODE` or `ignore`)"
                 ))
             }
         };
         if expect != Expect::Compile {
             return Err(format!(
-                "`{info}` gives more than one of `error=`, `warning=` and `ignore`"
+                "`{info}` gives more than one of `error=`, `warning=`, `note=` and `ignore`"
             ));
         }
         expect = next;
@@ -157,10 +168,12 @@ fn mesh_blocks(name: &str, markdown: &str) -> (Vec<Block>, Vec<String>) {
         }
         if info.split([',', ' ']).next() == Some("yaml") && closed && !info.contains("fragment") {
             // The output of the latest mesh block, if that one is compiled.
-            if let Some(last) = blocks
-                .last_mut()
-                .filter(|b: &&mut Block| matches!(b.expect, Expect::Compile | Expect::Warning(_)))
-            {
+            if let Some(last) = blocks.last_mut().filter(|b: &&mut Block| {
+                matches!(
+                    b.expect,
+                    Expect::Compile | Expect::Warning(_) | Expect::Note(_)
+                )
+            }) {
                 last.outputs.push((location, text));
             }
             continue;
@@ -216,18 +229,40 @@ fn book_blocks() -> (Vec<Block>, Vec<String>) {
     (blocks, problems)
 }
 
+/// A block's files, split at its `// file:` lines. With `keep_lines`, each file is registered
+/// under the Markdown file's name, behind blank lines that keep the line numbers of the Markdown
+/// file, so that a diagnostic points at the right line of the book.
+fn block_sources(block: &Block, keep_lines: bool) -> SourceMap {
+    let mut files: Vec<(usize, String)> = vec![(0, String::new())];
+    for (index, line) in block.text.split_inclusive('\n').enumerate() {
+        if line.starts_with("// file: ") {
+            files.push((index, String::new()));
+        }
+        if let Some((_, text)) = files.last_mut() {
+            text.push_str(line);
+        }
+    }
+    let mut sources = SourceMap::new();
+    for (index, (first_line, text)) in files.into_iter().enumerate() {
+        if index == 0 && text.trim().is_empty() {
+            continue;
+        }
+        if keep_lines {
+            let padding = "\n".repeat(block.line + first_line);
+            sources.add(block.file.as_str(), format!("{padding}{text}"));
+        } else {
+            sources.add(block.file.as_str(), text);
+        }
+    }
+    sources
+}
+
 /// Compiles one block; `Some(problem)` when it does not do what its info string says.
 fn check_block(block: &Block) -> Option<String> {
     if block.expect == Expect::Ignore {
         return None;
     }
-    // Blank lines in front of the block keep the line numbers of the Markdown file, so that a
-    // diagnostic points at the right line of the book.
-    let mut sources = SourceMap::new();
-    sources.add(
-        block.file.as_str(),
-        format!("{}{}", "\n".repeat(block.line), block.text),
-    );
+    let sources = block_sources(block, true);
     let compilation = meshc::compile(&sources);
     let errors: Vec<Code> = compilation
         .diagnostics
@@ -247,6 +282,11 @@ fn check_block(block: &Block) -> Option<String> {
         Expect::Warning(code) if errors.is_empty() && has(code) => return None,
         Expect::Warning(code) => format!(
             "expected to compile without errors, with warning {}",
+            code.as_str()
+        ),
+        Expect::Note(code) if errors.is_empty() && has(code) => return None,
+        Expect::Note(code) => format!(
+            "expected to compile without errors, with note {}",
             code.as_str()
         ),
     };
@@ -287,8 +327,7 @@ fn yaml_blocks_are_real_output() {
     let mut problems = Vec::new();
     let mut compared = 0;
     for block in blocks.iter().filter(|b| !b.outputs.is_empty()) {
-        let mut sources = SourceMap::new();
-        sources.add(block.file.as_str(), block.text.as_str());
+        let sources = block_sources(block, false);
         let compilation = meshc::compile(&sources);
         let yaml = meshc::emit::yaml::stream(&compilation.manifests);
         let emitted: Vec<&str> = yaml.split("\n---\n").map(str::trim_end).collect();
@@ -318,17 +357,14 @@ fn every_error_page_has_an_example_and_a_fix() {
             .iter()
             .filter(|b| b.location.starts_with(&page))
             .collect();
-        let wrong = if code.is_warning() {
-            Expect::Warning(*code)
+        let (wrong, attribute) = if code.is_warning() {
+            (Expect::Warning(*code), "warning")
+        } else if code.is_note() {
+            (Expect::Note(*code), "note")
         } else {
-            Expect::Error(*code)
+            (Expect::Error(*code), "error")
         };
         if !on_page.iter().any(|b| b.expect == wrong) {
-            let attribute = if code.is_warning() {
-                "warning"
-            } else {
-                "error"
-            };
             problems.push(format!(
                 "{page} has no ```mesh,{attribute}={} example",
                 code.as_str()
@@ -364,7 +400,13 @@ fn reads_fences_and_info_strings() {
         parse_info("mesh, warning=W0001"),
         Ok(Some(Expect::Warning(Code::W0001)))
     );
+    assert_eq!(
+        parse_info("mesh,note=N0001"),
+        Ok(Some(Expect::Note(Code::N0001)))
+    );
     assert!(parse_info("mesh,error=W0001").is_err());
+    assert!(parse_info("mesh,error=N0001").is_err());
+    assert!(parse_info("mesh,warning=N0001").is_err());
     assert!(parse_info("mesh,error=E0101,ignore").is_err());
     assert_eq!(parse_info("meshc"), Ok(None));
     assert_eq!(parse_info(""), Ok(None));

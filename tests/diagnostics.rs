@@ -2,8 +2,17 @@
 //! rendered for a terminal (`tests/snapshots/diagnostics__fixtures@*.snap`).
 //!
 //! A fixture is named `CODE_what.mesh`: compiling it must report `CODE` (and, for an error code,
-//! emit nothing). `multiple_errors.mesh` holds several mistakes at once. A tidy test keeps codes,
-//! fixtures, book pages and the book's SUMMARY.md in step.
+//! emit nothing; for a warning or a note, still emit manifests). `multiple_errors.mesh` holds
+//! several mistakes at once. A tidy test keeps codes, fixtures, book pages and the book's
+//! SUMMARY.md in step.
+//!
+//! Two comment lines change how a fixture is compiled (both are part of its snapshot):
+//!
+//! - `// options: --target gateway-api --gateway-channel experimental` compiles it with those
+//!   command-line options (each optional; the default is `--target istio`, standard channel);
+//! - `// file: NAME.mesh` starts another file of the same compilation, named `NAME.mesh` in
+//!   diagnostics, that runs to the next such line or to the end (the text above the first one is
+//!   the fixture's own file). A program of several namespaces needs this: a file declares one.
 //!
 //! To accept changed snapshots, read every `tests/snapshots/*.snap.new`, then run
 //! `INSTA_UPDATE=always cargo test --test diagnostics`.
@@ -12,6 +21,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use meshc::diagnostics::render;
+use meshc::target::{Channel, Options, Target};
 use meshc::{Code, Compilation, SourceMap};
 
 /// The repository root (the crate is `compiler/`).
@@ -42,12 +52,40 @@ fn file_names(dir: &Path, ext: &str) -> Vec<String> {
     names
 }
 
-/// Compiles one file registered under `name`.
+/// Compiles a fixture registered under `name`, split at its `// file:` lines, with the options
+/// of its `// options:` line.
 fn compile(name: &str, text: &str) -> (SourceMap, Compilation) {
     let mut sources = SourceMap::new();
-    sources.add(name, text);
-    let compilation = meshc::compile(&sources);
+    let mut file = (name.to_string(), String::new());
+    for line in text.split_inclusive('\n') {
+        if let Some(next) = line.trim_end().strip_prefix("// file: ") {
+            let done = std::mem::replace(&mut file, (next.trim().to_string(), String::new()));
+            sources.add(done.0, done.1);
+        }
+        file.1.push_str(line);
+    }
+    sources.add(file.0, file.1);
+    let compilation = meshc::compile_with(&sources, options(name, text));
     (sources, compilation)
+}
+
+/// The options of a fixture's `// options:` line; the defaults without one.
+fn options(name: &str, text: &str) -> Options {
+    let mut options = Options::default();
+    let Some(line) = text.lines().find_map(|l| l.strip_prefix("// options:")) else {
+        return options;
+    };
+    let words: Vec<&str> = line.split_whitespace().collect();
+    for pair in words.chunks(2) {
+        match pair {
+            ["--target", "istio"] => options.target = Target::Istio,
+            ["--target", "gateway-api"] => options.target = Target::GatewayApi,
+            ["--gateway-channel", "standard"] => options.channel = Channel::Standard,
+            ["--gateway-channel", "experimental"] => options.channel = Channel::Experimental,
+            _ => panic!("{name}: unknown option {pair:?} in `// options:`"),
+        }
+    }
+    options
 }
 
 /// The code a fixture name announces: `E0101_unknown_service.mesh` → `E0101`.
@@ -107,14 +145,14 @@ fn fixture_problems(name: &str, sources: &SourceMap, compilation: &Compilation) 
             "{name}: expected a diagnostic {announced}, got {codes:?}"
         ));
     }
-    if code.is_warning() {
+    if code.is_warning() || code.is_note() {
         if compilation.has_errors() {
             problems.push(format!(
-                "{name}: a warning fixture must compile without errors, got {codes:?}"
+                "{name}: a warning or note fixture must compile without errors, got {codes:?}"
             ));
         } else if compilation.manifests.is_empty() {
             problems.push(format!(
-                "{name}: a warning fixture must still emit manifests"
+                "{name}: a warning or note fixture must still emit manifests"
             ));
         }
     } else if !compilation.manifests.is_empty() {

@@ -182,6 +182,20 @@ impl Output {
     }
 }
 
+/// What to do instead on an ingress route, where `--target` changes nothing; `None` when the
+/// general advice of [`Output::supports`] fits.
+pub fn ingress_alternative(concept: Concept) -> Option<&'static str> {
+    match concept {
+        Concept::Subsets => Some(
+            "an ingress routes to Services: declare a Service per version (e.g. `service research-agent-v2`) and route to it",
+        ),
+        Concept::FaultDelay | Concept::FaultAbort => Some(
+            "inject faults on the service's own route (`route research-agent fault ...`), which compiles to Istio",
+        ),
+        _ => None,
+    }
+}
+
 /// The capability matrix as a Markdown table: a row per concept, a column per output, and
 /// what to do instead where an output cannot express a concept. The book includes it
 /// (`book/src/reference/targets.md`), and a test keeps the two equal.

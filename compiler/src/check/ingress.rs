@@ -83,7 +83,12 @@ impl Checker {
                             "attach to each Gateway once, or to several of its listeners, each with its own `section`",
                         ));
                     } else if out.gateways.len() == MAX_GATEWAYS {
-                        self.limit(*span, "gateways of an ingress", MAX_GATEWAYS);
+                        self.limit(
+                            *span,
+                            "gateways of an ingress",
+                            MAX_GATEWAYS,
+                            "split the ingress into two, each attached to some of the Gateways",
+                        );
                     } else if ok {
                         out.gateways.push(gateway);
                     }
@@ -106,7 +111,12 @@ impl Checker {
                             "list each hostname once",
                         ));
                     } else if out.hostnames.len() == MAX_HOSTNAMES {
-                        self.limit(hostname.span, "hostnames of an ingress", MAX_HOSTNAMES);
+                        self.limit(
+                            hostname.span,
+                            "hostnames of an ingress",
+                            MAX_HOSTNAMES,
+                            "split the ingress into two, each answering for some of the hostnames",
+                        );
                     } else {
                         out.hostnames.push(hostname.node.clone());
                     }
@@ -143,13 +153,13 @@ impl Checker {
     }
 
     /// E0402: a Gateway API list limit is exceeded.
-    pub(crate) fn limit(&mut self, span: crate::source::Span, what: &str, max: usize) {
+    pub(crate) fn limit(&mut self, span: crate::source::Span, what: &str, max: usize, help: &str) {
         self.sink.push(Diagnostic::new(
             Code::E0402,
             format!("too many {what}: Gateway API allows at most {max}"),
             span,
             format!("the {}th", max + 1),
-            "split the routes over several ingresses (each its own HTTPRoute), or merge conditions",
+            help,
         ));
     }
 }

@@ -20,7 +20,7 @@ use crate::ast;
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::ir;
 use crate::source::Span;
-use crate::target::{Concept, Options, Output, Target};
+use crate::target::{ingress_alternative, Concept, Options, Output, Target};
 
 /// Gateway API's limits on one HTTPRoute.
 const MAX_RULES: usize = 16;
@@ -78,6 +78,8 @@ pub(crate) struct Checker {
     pub(crate) sink: Sink,
     /// The target and channel.
     pub(crate) options: Options,
+    /// The route being checked belongs to an ingress (for E0401's advice).
+    pub(crate) checking_ingress_route: bool,
     /// Services in declaration order.
     pub(crate) services: Vec<ir::Service>,
     /// (namespace, name) → index into `services`.
@@ -232,6 +234,24 @@ impl Checker {
         let Err(alternative) = output.supports(concept) else {
             return true;
         };
+        // `--target` does not change what an ingress route compiles to: suggest what works
+        // on an ingress instead.
+        let (alternative, note) = if self.checking_ingress_route {
+            (
+                ingress_alternative(concept).unwrap_or(alternative),
+                "ingress routes always compile to Gateway API HTTPRoutes, whatever the `--target`",
+            )
+        } else if output == Output::Istio {
+            (
+                alternative,
+                "service routes compile to Istio with `--target istio` (the default)",
+            )
+        } else {
+            (
+                alternative,
+                "with `--target gateway-api`, service routes compile to GAMMA HTTPRoutes (their parent is the Service)",
+            )
+        };
         self.sink.push(
             Diagnostic::new(
                 Code::E0401,
@@ -244,36 +264,28 @@ impl Checker {
                 "not supported by this target",
                 alternative,
             )
-            .with_note(self.output_note(output)),
+            .with_note(note),
         );
         false
     }
 
-    /// Why this construct compiles to `output`.
-    fn output_note(&self, output: Output) -> String {
-        let target = match self.options.target {
-            Target::Istio => "istio",
-            Target::GatewayApi => "gateway-api",
-        };
-        match output {
-            Output::Istio => "service routes compile to Istio with `--target istio`".to_string(),
-            _ => format!(
-                "ingress routes always compile to HTTPRoutes, and service routes do with `--target gateway-api` (this compilation: `--target {target}`)"
-            ),
-        }
-    }
-
     /// E0402: the rule limits of one HTTPRoute (16 rules, 128 alternatives in all).
     fn route_limits(&mut self) {
-        let mut routes: Vec<&[ir::RouteRule]> =
-            self.ingresses.iter().map(|i| i.routes.as_slice()).collect();
+        let split_ingress =
+            "split the routes over two ingresses: each becomes an HTTPRoute of its own";
+        let mut routes: Vec<(&[ir::RouteRule], &str)> = self
+            .ingresses
+            .iter()
+            .map(|i| (i.routes.as_slice(), split_ingress))
+            .collect();
         if self.options.target == Target::GatewayApi {
-            routes.extend(self.services.iter().map(|s| s.routes.as_slice()));
+            let merge = "merge routes that go to the same place into one, with `or` between their conditions";
+            routes.extend(self.services.iter().map(|s| (s.routes.as_slice(), merge)));
         }
-        let mut over: Vec<(Span, &str, usize)> = Vec::new();
-        for rules in routes {
+        let mut over: Vec<(Span, &str, usize, &str)> = Vec::new();
+        for (rules, help) in routes {
             if let Some(rule) = rules.get(MAX_RULES) {
-                over.push((rule.span, "routes for one HTTPRoute", MAX_RULES));
+                over.push((rule.span, "routes for one HTTPRoute", MAX_RULES, help));
             }
             let mut total = 0;
             for rule in rules {
@@ -283,13 +295,14 @@ impl Checker {
                         rule.span,
                         "alternatives across the routes of one HTTPRoute",
                         MAX_TOTAL_MATCHES,
+                        help,
                     ));
                     break;
                 }
             }
         }
-        for (span, what, max) in over {
-            self.limit(span, what, max);
+        for (span, what, max, help) in over {
+            self.limit(span, what, max, help);
         }
     }
 
@@ -366,7 +379,14 @@ impl Checker {
         for (span, what, reason) in unused {
             self.sink.push(Diagnostic::new(
                 Code::W0003,
-                format!("`{what} named` names nothing: no {what} is emitted here"),
+                format!(
+                    "`{what} named` names nothing: {}",
+                    if what == "routes" {
+                        "no routes are emitted here"
+                    } else {
+                        "no policy is emitted here"
+                    }
+                ),
                 span,
                 format!("nothing is emitted under this name: {reason}"),
                 format!("remove the line, or add the {what} it should name"),

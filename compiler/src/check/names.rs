@@ -112,9 +112,25 @@ pub(crate) fn gateway_path(path: &str) -> Result<(), String> {
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || "-/._~!$&'()*+,;=:@%".contains(c);
     if let Some(bad) = path.chars().find(|c| !allowed(*c)) {
+        let encoded: String = bad
+            .to_string()
+            .bytes()
+            .map(|b| format!("%{b:02X}"))
+            .collect();
         return Err(format!(
-            "must not contain `{bad}` (write it percent-encoded)"
+            "must not contain {bad:?}: percent-encode it as `{encoded}`"
         ));
+    }
+    // Every `%` starts an escape of two hex digits.
+    let bytes = path.as_bytes();
+    for (at, byte) in bytes.iter().enumerate() {
+        let hex = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_hexdigit);
+        if *byte == b'%' && !(hex(at + 1) && hex(at + 2)) {
+            return Err(
+                "has a `%` that is not followed by two hex digits: write `%25` for a percent sign"
+                    .into(),
+            );
+        }
     }
     Ok(())
 }

@@ -114,6 +114,7 @@ impl Checker {
             namespace: namespace.to_string(),
             output,
         };
+        self.checking_ingress_route = matches!(owner, Some(Owner::Ingress(_)));
         let mut rule = ir::RouteRule {
             span: route.span,
             matches: route
@@ -128,6 +129,7 @@ impl Checker {
                 route.matches[MAX_MATCHES].span,
                 "alternatives (`or`) in a route",
                 MAX_MATCHES,
+                "split the route into several routes with fewer alternatives each",
             );
         }
         let mut seen = Seen::default();
@@ -145,6 +147,7 @@ impl Checker {
         rule.destinations = self.destinations(route, &ctx, spans.redirect.is_some());
         self.per_try_within_timeout(route, &rule, &spans);
         self.actions_agree(route, &ctx, &rule, &spans);
+        self.checking_ingress_route = false;
         match owner {
             Some(Owner::Service(service)) => self.services[service].routes.push(rule),
             Some(Owner::Ingress(ingress)) => self.ingresses[ingress].routes.push(rule),
@@ -216,6 +219,7 @@ impl Checker {
                         alt.span,
                         &format!("{what} in one alternative"),
                         MAX_CONDITIONS,
+                        "test fewer things in one alternative, or combine values with `regex`",
                     );
                 }
             }
@@ -246,10 +250,10 @@ impl Checker {
             if let Err(reason) = names::gateway_path(&value.node) {
                 self.sink.push(Diagnostic::new(
                     Code::E0207,
-                    format!("invalid path `{}`", value.node),
+                    format!("invalid path {:?}", value.node),
                     value.span,
                     format!("a path {reason}"),
-                    "Gateway API rejects this path: write it as the request carries it, percent-encoded",
+                    "Gateway API matches only absolute, normalised paths (RFC 3986 characters, `%XX` escapes)",
                 ));
             }
         } else if !is_uri && value.node.len() > 1024 {
@@ -364,9 +368,12 @@ impl Checker {
             Some(Owner::Service(service)) if namespace == ctx.namespace => Some(service),
             _ => None,
         };
+        // With `--target gateway-api`, every subset declaration is already reported (E0401):
+        // its uses in service routes are not reported again.
+        let gamma = matches!(ctx.owner, Some(Owner::Service(_))) && ctx.output != Output::Istio;
         let (service, subset) = if let Some(subset) = &target.second {
             let service = self.resolve_service(&target.first, &namespace)?;
-            if !self.supported(Concept::Subsets, ctx.output, subset.span) {
+            if gamma || !self.supported(Concept::Subsets, ctx.output, subset.span) {
                 return None;
             }
             (service, Some(self.resolve_subset(subset, service, false)?))
@@ -386,7 +393,7 @@ impl Checker {
                     return None;
                 }
                 (Some(service), _) => {
-                    if !self.supported(Concept::Subsets, ctx.output, target.span) {
+                    if gamma || !self.supported(Concept::Subsets, ctx.output, target.span) {
                         return None;
                     }
                     (service, Some(name.clone()))
@@ -564,6 +571,7 @@ impl Checker {
                 route.destinations[MAX_BACKENDS].span,
                 "destinations in a route",
                 MAX_BACKENDS,
+                "send one route's traffic to at most 16 services",
             );
         }
         let mut out = Vec::new();
@@ -907,6 +915,7 @@ impl Checker {
                             name.span,
                             "headers set or added by one operation",
                             MAX_HEADER_OPERATIONS,
+                            "set or add at most 16 headers of each kind in one route",
                         );
                     } else {
                         target.insert(name.node.clone(), value.node.clone());
@@ -932,6 +941,7 @@ impl Checker {
                             name.span,
                             "headers removed by one operation",
                             MAX_HEADER_OPERATIONS,
+                            "remove at most 16 headers in one route",
                         );
                     } else if name_ok(self, name) {
                         ops.remove.push(name.node.clone());
@@ -1150,7 +1160,11 @@ impl Checker {
                     format!("the {what} ({duration}) is longer than the route timeout ({timeout})"),
                     span,
                     "a single call can never use all of this",
-                    format!("make the {what} shorter than the route timeout, so that a retry can still happen"),
+                    if what == "backend timeout" {
+                        "Gateway API rejects a backend timeout longer than the request timeout: shorten it".to_string()
+                    } else {
+                        format!("make the {what} shorter than the route timeout, so that a retry can still happen")
+                    },
                 )
                 .with_secondary(timeout_span, "the whole request ends here"),
             );
@@ -1213,7 +1227,7 @@ impl Checker {
                     "a prefix replacement needs a prefix to replace",
                     span,
                     format!("needs {needed}"),
-                    "add `when uri prefix \"/...\"` to the route, or replace the whole path with `path \"...\"`",
+                    "add `when uri prefix \"/...\"` to the route, or replace the whole path (`rewrite path \"...\"`, `redirect path \"...\"`)",
                 ));
             }
         }
