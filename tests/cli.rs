@@ -53,7 +53,47 @@ fn build_prints_the_manifest_and_exits_0() {
     assert!(
         stdout(&output).starts_with("apiVersion: networking.istio.io/v1\nkind: VirtualService\n")
     );
-    assert_eq!(stderr(&output), "");
+    // The guide's manifest gets the guide's own advice as warnings, and nothing else.
+    for lint in ["warning[W0101]", "warning[W0102]", "warning[W0103]"] {
+        assert!(
+            stderr(&output).contains(lint),
+            "{lint}: {}",
+            stderr(&output)
+        );
+    }
+    assert!(!stderr(&output).contains("error"));
+    // Allowed on the command line, they are gone.
+    let quiet = meshc(&[
+        "build",
+        "-A",
+        "missing-timeout",
+        "-A",
+        "missing-circuit-breaker",
+        "--allow",
+        "retry-non-idempotent",
+        "examples/seed/05-vs-retries.mesh",
+    ]);
+    assert_eq!(stderr(&quiet), "");
+    assert_eq!(stdout(&quiet), stdout(&output));
+    // Denied, one of them fails the build.
+    let denied = meshc(&[
+        "build",
+        "-D",
+        "retry-non-idempotent",
+        "examples/seed/05-vs-retries.mesh",
+    ]);
+    assert_eq!(denied.status.code(), Some(1));
+    assert!(stderr(&denied).contains("error[W0103]"));
+    assert_eq!(stdout(&denied), "");
+    // An unknown lint is a usage error, with a suggestion.
+    let unknown = meshc(&[
+        "build",
+        "-A",
+        "missing-timeouts",
+        "examples/seed/05-vs-retries.mesh",
+    ]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("did you mean `missing-timeout`?"));
 }
 
 #[test]
@@ -112,10 +152,13 @@ fn every_error_is_reported_at_its_line_and_exit_is_1() {
         })
         .collect();
     let expected = [
+        ("W0102", 2),
         ("E0101", 5),
         ("E0102", 6),
         ("E0201", 6),
+        ("W0101", 7),
         ("W0002", 7),
+        ("W0103", 7),
         ("E0203", 7),
     ];
     let expected: Vec<(String, u64)> = expected.iter().map(|(c, l)| (c.to_string(), *l)).collect();
@@ -249,8 +292,14 @@ fn explain_lists_every_code_and_prints_pages() {
     let lines: Vec<String> = stdout(&list).lines().map(str::to_string).collect();
     assert_eq!(lines.len(), meshc::Code::ALL.len());
     for (line, code) in lines.iter().zip(meshc::Code::ALL) {
-        assert_eq!(line, &format!("{} {}", code.as_str(), code.summary()));
+        let expected = match meshc::diagnostics::lints::name(*code) {
+            Some(lint) => format!("{} {} [{lint}]", code.as_str(), code.summary()),
+            None => format!("{} {}", code.as_str(), code.summary()),
+        };
+        assert_eq!(line, &expected);
     }
+    let by_name = meshc(&["explain", "missing-timeout"]);
+    assert_eq!(stdout(&by_name), meshc::Code::W0101.explanation());
     let page = meshc(&["explain", "E0102"]);
     assert_eq!(page.status.code(), Some(0));
     assert_eq!(stdout(&page), meshc::Code::E0102.explanation());
@@ -275,6 +324,7 @@ fn a_syntax_error_in_one_file_does_not_cascade_into_others() {
     let codes: Vec<&str> = compilation
         .diagnostics
         .iter()
+        .filter(|d| d.is_error())
         .map(|d| d.code.as_str())
         .collect();
     // The syntax error, and the real mistake in the other file; no "unknown service `web`".

@@ -16,8 +16,21 @@ pub struct File {
     pub namespaces: Vec<Text>,
     /// Services and routes, in source order.
     pub items: Vec<Item>,
+    /// `@allow(...)` attributes, each with the span of the declaration it applies to.
+    pub allows: Vec<Allow>,
     /// The whole file, for diagnostics about the file as a whole.
     pub span: Span,
+}
+
+/// `@allow(lint, ...)` before a declaration.
+#[derive(Debug, Clone)]
+pub struct Allow {
+    /// The lint names as written.
+    pub lints: Vec<Text>,
+    /// The attribute itself.
+    pub span: Span,
+    /// The whole declaration that follows, if one does.
+    pub target: Option<Span>,
 }
 
 /// A top-level declaration.
@@ -355,6 +368,8 @@ pub struct Retry {
     pub on: Vec<Text>,
     /// `remote localities on|off`.
     pub remote_localities: Vec<Literal>,
+    /// `idempotent only`, where written.
+    pub idempotent_only: Vec<Span>,
 }
 
 /// What a `fault abort` returns.

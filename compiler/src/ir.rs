@@ -263,7 +263,7 @@ pub struct RouteRule {
 }
 
 /// Conditions that must all hold.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Match {
     /// Header conditions by name, in source order.
     pub headers: IndexMap<String, StringMatch>,

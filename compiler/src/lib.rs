@@ -58,6 +58,15 @@ pub fn compile(sources: &SourceMap) -> Compilation {
 
 /// Like [`compile`], for the target and Gateway API channel in `options`.
 pub fn compile_with(sources: &SourceMap, options: target::Options) -> Compilation {
+    compile_configured(sources, options, &diagnostics::lints::Levels::default())
+}
+
+/// Like [`compile_with`], with lint levels for this run (`-A`, `-W`, `-D`, `--deny-warnings`).
+pub fn compile_configured(
+    sources: &SourceMap,
+    options: target::Options,
+    levels: &diagnostics::lints::Levels,
+) -> Compilation {
     let mut diagnostics = Vec::new();
     let mut files = Vec::new();
     for id in sources.ids() {
@@ -69,6 +78,7 @@ pub fn compile_with(sources: &SourceMap, options: target::Options) -> Compilatio
     let incomplete = !diagnostics.is_empty();
     let (program, check_diagnostics) = check::check(&files, incomplete, options);
     diagnostics.extend(check_diagnostics);
+    diagnostics::lints::apply(&files, levels, &mut diagnostics);
     diagnostics::sort(&mut diagnostics);
     let manifests = if diagnostics.iter().any(Diagnostic::is_error) {
         Vec::new()

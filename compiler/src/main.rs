@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
 
+use meshc::diagnostics::lints::{self, Level, Levels};
 use meshc::diagnostics::render;
 use meshc::target::{Channel, Options, Target};
 use meshc::{Code, Compilation, SourceMap};
@@ -55,6 +56,15 @@ struct Input {
     /// Treat warnings as errors.
     #[arg(long)]
     deny_warnings: bool,
+    /// Silence a lint (repeatable; see `meshc explain` for the names).
+    #[arg(short = 'A', long = "allow", value_name = "LINT")]
+    allow: Vec<String>,
+    /// Report a lint as a warning (repeatable).
+    #[arg(short = 'W', long = "warn", value_name = "LINT")]
+    warn: Vec<String>,
+    /// Report a lint as an error (repeatable). `-A`, then `-W`, then `-D` apply.
+    #[arg(short = 'D', long = "deny", value_name = "LINT")]
+    deny: Vec<String>,
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -81,6 +91,29 @@ enum ChannelArg {
 }
 
 impl Input {
+    /// The lint levels of this run; an unknown lint name is a usage error.
+    fn levels(&self) -> Result<Levels, UsageError> {
+        let mut levels = Levels::default();
+        levels.deny_warnings = self.deny_warnings;
+        let groups = [
+            (&self.allow, Level::Allow),
+            (&self.warn, Level::Warn),
+            (&self.deny, Level::Deny),
+        ];
+        for (names, level) in groups {
+            for name in names {
+                let code = lints::lookup(name).map_err(|near| {
+                    UsageError(match near {
+                        Some(near) => format!("unknown lint `{name}`; did you mean `{near}`?"),
+                        None => format!("unknown lint `{name}`; `meshc explain` lists every lint"),
+                    })
+                })?;
+                levels.set(code, level);
+            }
+        }
+        Ok(levels)
+    }
+
     fn options(&self) -> Options {
         Options {
             target: match self.target {
@@ -129,14 +162,11 @@ fn main() -> ExitCode {
 
 /// `meshc build` (with `Some(out_dir)`) and `meshc check` (with `None`).
 fn compile(input: &Input, build: Option<Option<PathBuf>>) -> Result<ExitCode, UsageError> {
+    let levels = input.levels()?;
     let sources = read_sources(&input.paths)?;
-    let compilation = meshc::compile_with(&sources, input.options());
+    let compilation = meshc::compile_configured(&sources, input.options(), &levels);
     report(&sources, &compilation, input)?;
-    let warnings = compilation
-        .diagnostics
-        .iter()
-        .any(|d| d.severity == meshc::Severity::Warning);
-    if compilation.has_errors() || (input.deny_warnings && warnings) {
+    if compilation.has_errors() {
         return Ok(ExitCode::from(1));
     }
     match build {
@@ -272,9 +302,12 @@ fn explain(code: Option<&str>) -> Result<ExitCode, UsageError> {
     let text = match code {
         None => Code::ALL
             .iter()
-            .map(|c| format!("{} {}\n", c.as_str(), c.summary()))
+            .map(|c| match lints::name(*c) {
+                Some(lint) => format!("{} {} [{lint}]\n", c.as_str(), c.summary()),
+                None => format!("{} {}\n", c.as_str(), c.summary()),
+            })
             .collect(),
-        Some(text) => match Code::parse(text) {
+        Some(text) => match Code::parse(text).or_else(|| lints::lookup(text).ok()) {
             Some(code) => code.explanation().to_string(),
             None => {
                 return Err(UsageError(format!(

@@ -45,7 +45,7 @@ pub enum Output {
 }
 
 /// A construct of the language whose support differs between outputs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Concept {
     /// `subset` and routing to subsets.
     Subsets,

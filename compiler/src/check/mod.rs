@@ -9,6 +9,7 @@
 //! against the output its owner compiles to (see [`crate::target`]).
 
 mod ingress;
+mod lints;
 mod names;
 mod policy;
 mod route;
@@ -65,6 +66,8 @@ pub fn check(
     checker.unreachable_routes();
     checker.unused_names();
     checker.route_limits();
+    checker.circuit_breaking();
+    checker.shadowed_matches();
     let program = ir::Program {
         services: checker.services,
         ingresses: checker.ingresses,
@@ -95,6 +98,8 @@ pub(crate) struct Checker {
     pub(crate) granted: std::collections::HashSet<(String, String, String)>,
     /// Some file failed to parse, so unknown services are not reported.
     incomplete: bool,
+    /// Which traffic-policy blocks each service (by index) wrote, valid or not.
+    pub(crate) policy_written: std::collections::HashSet<(usize, Concept)>,
     /// Where `routes named` / `policy named` was written, per service index.
     named_spans: HashMap<(usize, ast::NamedWhat), Span>,
     /// Span of each declared subset: (service index, subset name) → span.
@@ -498,6 +503,7 @@ impl Checker {
                     };
                     let output = self.service_output();
                     self.supported(concept, output, span);
+                    self.policy_written.insert((index, concept));
                     policy_items.push(policy);
                 }
             }

@@ -178,6 +178,23 @@ impl Checker {
                 }
             }
         }
+        if eject.max_ejection_percent == Some(100) && eject.min_health_percent.unwrap_or(0) == 0 {
+            let span = block
+                .settings
+                .iter()
+                .find(|s| s.key == EjectKey::MaxEjectionPercent)
+                .map_or(block.keyword, |s| s.span);
+            self.sink.push(
+                Diagnostic::new(
+                    Code::W0107,
+                    "this outlier detection can eject every instance",
+                    span,
+                    "nothing stays in the load-balancing pool when all instances fail",
+                    "keep some capacity: lower `at most`, or add `keep 25% healthy`",
+                )
+                .with_note("when every instance is ejected, every request fails until the ejections expire"),
+            );
+        }
         if let Some((count, span)) = deprecated {
             let diagnostic = Diagnostic::new(
                 Code::W0001,

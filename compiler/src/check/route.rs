@@ -88,16 +88,16 @@ struct RouteCtx {
 
 /// Where the clauses that interact with each other were written.
 #[derive(Default)]
-struct ClauseSpans {
-    retry: Option<Span>,
-    timeout: Option<Span>,
-    backend_timeout: Option<Span>,
-    fault: Option<Span>,
-    mirror: Option<Span>,
-    rewrite: Option<Span>,
-    prefix_rewrite: Option<Span>,
-    full_path_rewrite: Option<Span>,
-    redirect: Option<Span>,
+pub(crate) struct ClauseSpans {
+    pub(crate) retry: Option<Span>,
+    pub(crate) timeout: Option<Span>,
+    pub(crate) backend_timeout: Option<Span>,
+    pub(crate) fault: Option<Span>,
+    pub(crate) mirror: Option<Span>,
+    pub(crate) rewrite: Option<Span>,
+    pub(crate) prefix_rewrite: Option<Span>,
+    pub(crate) full_path_rewrite: Option<Span>,
+    pub(crate) redirect: Option<Span>,
 }
 
 impl Checker {
@@ -147,10 +147,23 @@ impl Checker {
         rule.destinations = self.destinations(route, &ctx, spans.redirect.is_some());
         self.per_try_within_timeout(route, &rule, &spans);
         self.actions_agree(route, &ctx, &rule, &spans);
+        // A route for an unknown service was reported; its lints would only add noise.
+        if owner.is_some() {
+            self.route_lints(route, &rule, &spans);
+        }
         self.checking_ingress_route = false;
+        let idempotent_only = route
+            .clauses
+            .iter()
+            .any(|c| matches!(&c.node, Clause::Retry(retry) if !retry.idempotent_only.is_empty()));
+        let rules = if idempotent_only {
+            super::lints::split_by_idempotence(rule)
+        } else {
+            vec![rule]
+        };
         match owner {
-            Some(Owner::Service(service)) => self.services[service].routes.push(rule),
-            Some(Owner::Ingress(ingress)) => self.ingresses[ingress].routes.push(rule),
+            Some(Owner::Service(service)) => self.services[service].routes.extend(rules),
+            Some(Owner::Ingress(ingress)) => self.ingresses[ingress].routes.extend(rules),
             None => {}
         }
     }
@@ -324,7 +337,26 @@ impl Checker {
                 ));
                 None
             }
-            ast::MatchOp::Regex => Some(ir::StringMatch::Regex(value.node.clone())),
+            ast::MatchOp::Regex => {
+                // Envoy compiles regular expressions with RE2; regex-syntax accepts the same
+                // language (no look-around, no back-references).
+                if let Err(error) = regex_syntax::Parser::new().parse(&value.node) {
+                    let reason = match &error {
+                        regex_syntax::Error::Parse(e) => e.kind().to_string(),
+                        regex_syntax::Error::Translate(e) => e.kind().to_string(),
+                        _ => error.to_string(),
+                    };
+                    self.sink.push(Diagnostic::new(
+                        Code::E0307,
+                        format!("invalid regular expression: {reason}"),
+                        value.span,
+                        "RE2 cannot compile this",
+                        "Envoy uses RE2 syntax (https://github.com/google/re2/wiki/Syntax): no look-around and no back-references",
+                    ));
+                    return None;
+                }
+                Some(ir::StringMatch::Regex(value.node.clone()))
+            }
         }
     }
 

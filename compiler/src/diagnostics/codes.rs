@@ -49,6 +49,7 @@ codes! {
     E0103 => "duplicate definition",
     E0104 => "ambiguous destination",
     E0105 => "missing or repeated namespace",
+    E0106 => "unknown lint or misplaced `@allow`",
     E0201 => "wrong kind of value",
     E0202 => "value out of range",
     E0203 => "unknown retry condition",
@@ -62,6 +63,7 @@ codes! {
     E0304 => "setting given twice",
     E0305 => "empty policy block",
     E0306 => "per-try or backend timeout longer than the route timeout",
+    E0307 => "regular expression RE2 cannot compile",
     E0401 => "not expressible on this target",
     E0402 => "Gateway API limit exceeded",
     E0403 => "prefix rewrite without a prefix match",
@@ -72,7 +74,16 @@ codes! {
     W0002 => "unreachable route",
     W0003 => "a name for a resource that is not emitted",
     W0004 => "template syntax sent literally",
+    W0101 => "route without a timeout",
+    W0102 => "service without circuit breaking",
+    W0103 => "retries that can repeat non-idempotent requests",
+    W0104 => "retries that cannot fit in the timeout",
+    W0105 => "fault injection disables retries and timeouts",
+    W0106 => "mirroring to a destination of the same route",
+    W0107 => "outlier detection that can eject every instance",
+    W0108 => "match shadowed by an earlier route",
     N0001 => "ReferenceGrant emitted",
+    N0002 => "consistent hashing sends retries back to the same pod",
 }
 
 impl Code {

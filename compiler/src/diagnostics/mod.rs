@@ -5,6 +5,7 @@
 //! names in backticks.
 
 pub mod codes;
+pub mod lints;
 pub mod render;
 
 pub use codes::Code;

@@ -57,10 +57,37 @@ impl Lowerer {
         let mut file = ast::File {
             namespaces: Vec::new(),
             items: Vec::new(),
+            allows: Vec::new(),
             span,
         };
+        // `@allow` attributes waiting for the declaration they apply to.
+        let mut pending = 0;
         for item in Self::meaningful(pair) {
-            match item.as_rule() {
+            let rule = item.as_rule();
+            if matches!(
+                rule,
+                Rule::service_decl | Rule::route_decl | Rule::ingress_decl
+            ) {
+                let target = self.span(&item);
+                for allow in &mut file.allows[pending..] {
+                    allow.target = Some(target);
+                }
+                pending = file.allows.len();
+            } else if rule == Rule::namespace_decl {
+                pending = file.allows.len();
+            }
+            match rule {
+                Rule::allow_attr => {
+                    let span = self.span(&item);
+                    let lints = Self::meaningful(item)
+                        .map(|lint| self.text(&lint))
+                        .collect();
+                    file.allows.push(ast::Allow {
+                        lints,
+                        span,
+                        target: None,
+                    });
+                }
                 Rule::namespace_decl => file.namespaces.push(self.text(&Self::first(item))),
                 Rule::service_decl => file.items.push(ast::Item::Service(self.service(item))),
                 Rule::route_decl => file.items.push(ast::Item::Route(self.route(item))),
@@ -452,6 +479,7 @@ impl Lowerer {
                     per_try: Vec::new(),
                     on: Vec::new(),
                     remote_localities: Vec::new(),
+                    idempotent_only: Vec::new(),
                 };
                 for option in inner {
                     match option.as_rule() {
@@ -459,6 +487,7 @@ impl Lowerer {
                         Rule::retry_on => retry
                             .on
                             .extend(Self::meaningful(option).map(|c| self.text(&c))),
+                        Rule::idempotent_only => retry.idempotent_only.push(self.span(&option)),
                         _ => retry
                             .remote_localities
                             .push(self.literal(Self::first(option))),
@@ -618,6 +647,7 @@ fn is_token(rule: Rule) -> bool {
                 | Rule::eq
                 | Rule::dot
                 | Rule::slash
+                | Rule::at
                 | Rule::arrow
                 | Rule::EOI
         )

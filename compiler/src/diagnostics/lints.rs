@@ -1,0 +1,142 @@
+//! Lints: warnings with a name, whose level can be set per run (`-A`, `-W`, `-D` on the
+//! command line) and per declaration in source (`@allow(name)`).
+//!
+//! Every warning code is a lint. Errors and notes are not: they cannot be silenced.
+
+use super::{did_you_mean, Code, Diagnostic, Severity};
+use crate::ast;
+
+/// Every lint: its code and its name, in code order.
+pub const LINTS: &[(Code, &str)] = &[
+    (Code::W0001, "deprecated"),
+    (Code::W0002, "unreachable-route"),
+    (Code::W0003, "unused-name"),
+    (Code::W0004, "literal-template"),
+    (Code::W0101, "missing-timeout"),
+    (Code::W0102, "missing-circuit-breaker"),
+    (Code::W0103, "retry-non-idempotent"),
+    (Code::W0104, "retry-budget"),
+    (Code::W0105, "fault-disables-retries"),
+    (Code::W0106, "mirror-to-destination"),
+    (Code::W0107, "eject-all"),
+    (Code::W0108, "shadowed-match"),
+];
+
+/// The name of a lint code.
+pub fn name(code: Code) -> Option<&'static str> {
+    LINTS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, name)| *name)
+}
+
+/// The lint of a name, or the closest name as a suggestion.
+pub fn lookup(name: &str) -> Result<Code, Option<&'static str>> {
+    LINTS
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map(|(code, _)| *code)
+        .ok_or_else(|| did_you_mean(name, LINTS.iter().map(|(_, n)| *n)))
+}
+
+/// What happens to a lint's diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Dropped.
+    Allow,
+    /// Reported as a warning (the default).
+    Warn,
+    /// Reported as an error: the compilation fails.
+    Deny,
+}
+
+/// Lint levels for one run, in the order given: a later setting for the same lint wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Levels {
+    settings: Vec<(Code, Level)>,
+    /// `--deny-warnings`: every lint still at `Warn` is denied.
+    pub deny_warnings: bool,
+}
+
+impl Levels {
+    /// Sets the level of one lint.
+    pub fn set(&mut self, code: Code, level: Level) {
+        self.settings.push((code, level));
+    }
+
+    /// The level of a lint.
+    pub fn level(&self, code: Code) -> Level {
+        let level = self
+            .settings
+            .iter()
+            .rev()
+            .find(|(c, _)| *c == code)
+            .map_or(Level::Warn, |(_, level)| *level);
+        match level {
+            Level::Warn if self.deny_warnings => Level::Deny,
+            level => level,
+        }
+    }
+}
+
+/// Applies `@allow` attributes and run-wide levels to the diagnostics of a compilation, and
+/// reports unknown lint names and misplaced attributes (E0106).
+pub fn apply(files: &[ast::File], levels: &Levels, diagnostics: &mut Vec<Diagnostic>) {
+    let mut allowed: Vec<(Code, crate::source::Span)> = Vec::new();
+    let mut problems = Vec::new();
+    for allow in files.iter().flat_map(|file| &file.allows) {
+        let Some(target) = allow.target else {
+            problems.push(Diagnostic::new(
+                Code::E0106,
+                "`@allow` applies to nothing",
+                allow.span,
+                "no declaration follows",
+                "put `@allow(...)` right before the `service`, `ingress` or `route` it is for",
+            ));
+            continue;
+        };
+        for lint in &allow.lints {
+            match lookup(&lint.node) {
+                Ok(code) => allowed.push((code, target)),
+                Err(near) => problems.push(Diagnostic::new(
+                    Code::E0106,
+                    format!("unknown lint `{}`", lint.node),
+                    lint.span,
+                    "not a lint",
+                    match near {
+                        Some(near) => {
+                            format!("did you mean `{near}`? `meshc explain` lists every lint")
+                        }
+                        None => "`meshc explain` lists every lint, with its name".to_string(),
+                    },
+                )),
+            }
+        }
+    }
+    diagnostics.retain_mut(|diagnostic| {
+        if name(diagnostic.code).is_none() {
+            return true;
+        }
+        let span = diagnostic.primary.span;
+        let allowed_here = allowed.iter().any(|(code, target)| {
+            *code == diagnostic.code
+                && target.file == span.file
+                && target.start <= span.start
+                && span.end <= target.end
+        });
+        match (allowed_here, levels.level(diagnostic.code)) {
+            (true, _) | (_, Level::Allow) => false,
+            (false, Level::Warn) => true,
+            (false, Level::Deny) => {
+                diagnostic.severity = Severity::Error;
+                diagnostic.notes.push(format!(
+                    "`{}` is denied for this run (`-D {}` or `--deny-warnings`)",
+                    name(diagnostic.code).unwrap_or_default(),
+                    name(diagnostic.code).unwrap_or_default()
+                ));
+                true
+            }
+        }
+    });
+    diagnostics.extend(problems);
+}
