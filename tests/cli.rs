@@ -158,7 +158,6 @@ fn every_error_is_reported_at_its_line_and_exit_is_1() {
         ("E0201", 6),
         ("W0101", 7),
         ("W0002", 7),
-        ("W0103", 7),
         ("E0203", 7),
     ];
     let expected: Vec<(String, u64)> = expected.iter().map(|(c, l)| (c.to_string(), *l)).collect();

@@ -13,7 +13,7 @@
 //! let mut sources = meshc::SourceMap::new();
 //! sources.add("app.mesh", "namespace team1\nservice web { }\nroute web timeout 10s\n");
 //! let out = meshc::compile(&sources);
-//! assert!(out.diagnostics.is_empty());
+//! assert!(!out.has_errors());
 //! assert!(meshc::emit::yaml::stream(&out.manifests).contains("timeout: 10s"));
 //! ```
 

@@ -122,14 +122,20 @@ impl Checker {
                     }
                 }
                 ast::IngressItem::Named { what, name } => {
-                    if seen.first(&mut self.sink, "routes named", what.span.to(name.span))
-                        && self.name_rule(
-                            &name.node,
-                            name.span,
-                            "resource name",
-                            names::dns_subdomain,
-                        )
-                    {
+                    if seen.first(
+                        &mut self.sink,
+                        if what.node == ast::NamedWhat::Routes {
+                            "routes named"
+                        } else {
+                            "policy named"
+                        },
+                        what.span.to(name.span),
+                    ) && self.name_rule(
+                        &name.node,
+                        name.span,
+                        "resource name",
+                        names::dns_subdomain,
+                    ) {
                         if what.node == ast::NamedWhat::Routes {
                             out.routes_name = name.node.clone();
                         }

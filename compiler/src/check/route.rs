@@ -243,6 +243,12 @@ impl Checker {
     /// What an HTTPRoute cannot match: prefixes on headers and query parameters, method
     /// patterns, invalid paths, empty values.
     fn gateway_condition(&mut self, condition: &ast::Condition, span: Span, output: Output) {
+        // Gateway API's limits: header values 4096 characters, query values 1024.
+        let max_value = if matches!(condition, ast::Condition::Query { .. }) {
+            1024
+        } else {
+            4096
+        };
         let (matcher, is_uri) = match condition {
             ast::Condition::Header { matcher, .. } | ast::Condition::Query { matcher, .. } => {
                 if matcher.op == ast::MatchOp::Prefix {
@@ -269,10 +275,10 @@ impl Checker {
                     "Gateway API matches only absolute, normalised paths (RFC 3986 characters, `%XX` escapes)",
                 ));
             }
-        } else if !is_uri && value.node.len() > 1024 {
+        } else if !is_uri && value.node.len() > max_value {
             self.sink.push(Diagnostic::new(
                 Code::E0202,
-                "a value to match is limited to 1024 characters in an HTTPRoute",
+                format!("a value to match is limited to {max_value} characters in an HTTPRoute"),
                 value.span,
                 format!("{} characters", value.node.len()),
                 "shorten it, or match a shorter part with `regex`",
@@ -461,6 +467,20 @@ impl Checker {
         service: usize,
         ctx: &RouteCtx,
     ) -> Option<()> {
+        let cluster_host = format!("{}.{}.svc.cluster.local", backend.name, backend.namespace);
+        if backend.host != cluster_host {
+            self.sink.push(
+                Diagnostic::new(
+                    Code::E0407,
+                    format!("`{}` is not a Kubernetes Service of this cluster", backend.name),
+                    target.span,
+                    format!("its host is `{}`", backend.host),
+                    "an HTTPRoute sends traffic to Services by name: route to the Service in front of it, or compile this route for Istio (`--target istio`, service routes only)",
+                )
+                .with_secondary(self.services[service].span, "declared with its own `host`"),
+            );
+            return None;
+        }
         if backend.port.is_none() {
             self.sink.push(
                 Diagnostic::new(
@@ -747,6 +767,9 @@ impl Checker {
                     }
                     return;
                 }
+                if !self.path_value(value, output) {
+                    return;
+                }
                 if what.node == ast::RewriteWhat::Prefix {
                     spans.prefix_rewrite = Some(span);
                     rule.rewrite.path = Some(ir::PathRewrite::Prefix(value.node.clone()));
@@ -758,7 +781,7 @@ impl Checker {
             Clause::Redirect(parts) => {
                 if seen.first(&mut self.sink, "redirect", span) {
                     spans.redirect = Some(span);
-                    rule.redirect = Some(self.redirect(parts, spans));
+                    rule.redirect = Some(self.redirect(parts, spans, output));
                 }
             }
             Clause::Headers { dir, op } => {
@@ -769,6 +792,33 @@ impl Checker {
                 self.header_op(dir.node, op, ops, output);
             }
         }
+    }
+
+    /// A path or prefix that a rewrite or redirect puts in place: not empty (Istio reads an
+    /// empty one as "no rewrite", Gateway API as "remove the prefix": they would disagree),
+    /// and at most 1024 characters in an HTTPRoute.
+    fn path_value(&mut self, value: &ast::Text, output: Output) -> bool {
+        if value.node.is_empty() {
+            self.sink.push(Diagnostic::new(
+                Code::E0202,
+                "an empty path cannot be put in place",
+                value.span,
+                "empty",
+                "to remove the matched prefix, replace it with `\"/\"`",
+            ));
+            return false;
+        }
+        if output != Output::Istio && value.node.len() > 1024 {
+            self.sink.push(Diagnostic::new(
+                Code::E0202,
+                "a path is limited to 1024 characters in an HTTPRoute",
+                value.span,
+                format!("{} characters", value.node.len()),
+                "shorten it",
+            ));
+            return false;
+        }
+        true
     }
 
     /// A duration for a timeout; HTTPRoutes also need it in Gateway API's syntax.
@@ -797,6 +847,7 @@ impl Checker {
         &mut self,
         parts: &[Spanned<ast::RedirectPart>],
         spans: &mut ClauseSpans,
+        output: Output,
     ) -> ir::Redirect {
         let mut out = ir::Redirect::default();
         let mut seen = Seen::default();
@@ -834,11 +885,15 @@ impl Checker {
                         .map(|p| p as u16);
                 }
                 ast::RedirectPart::Path(path) => {
-                    out.path = Some(ir::PathRewrite::Full(path.node.clone()))
+                    if self.path_value(path, output) {
+                        out.path = Some(ir::PathRewrite::Full(path.node.clone()));
+                    }
                 }
                 ast::RedirectPart::Prefix(prefix) => {
                     spans.prefix_rewrite = Some(part.span);
-                    out.path = Some(ir::PathRewrite::Prefix(prefix.node.clone()));
+                    if self.path_value(prefix, output) {
+                        out.path = Some(ir::PathRewrite::Prefix(prefix.node.clone()));
+                    }
                 }
                 ast::RedirectPart::Status(status) => {
                     let code = self.sink.count(

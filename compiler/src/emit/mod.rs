@@ -1,8 +1,9 @@
 //! Emission: [`ir::Program`] → Kubernetes manifests → YAML.
 //!
-//! Order: per service, in source order, its `DestinationRule` first (subsets must exist before a
-//! route points at them), then its `VirtualService` (or, with `--target gateway-api`, its
-//! HTTPRoute); then the ingresses' HTTPRoutes; then the ReferenceGrants they need. Emission
+//! Order: every service's `DestinationRule` first, in source order (subsets must exist before
+//! a route points at them, and a route may point at another service's subsets); then every
+//! service's `VirtualService` (or, with `--target gateway-api`, its HTTPRoute); then the
+//! ingresses' HTTPRoutes; then the ReferenceGrants they need. Emission
 //! cannot fail: the checker has already rejected everything the API server or Istio would.
 
 pub mod gateway;
@@ -78,21 +79,22 @@ pub(crate) fn metadata(name: &str, namespace: &str) -> k8s::Metadata {
 pub fn emit(program: &ir::Program, options: Options) -> Vec<Manifest> {
     let mut out = Vec::new();
     let mut http_routes: Vec<(&str, &[ir::RouteRule])> = Vec::new();
+    if options.target == Target::Istio {
+        // Every DestinationRule first: a route may point at another service's subsets.
+        for service in &program.services {
+            let rule = istio::destination_rule(service);
+            out.extend(rule.map(|o| Manifest::DestinationRule(Box::new(o))));
+        }
+    }
     for service in &program.services {
         match options.target {
             Target::Istio => {
-                out.extend(
-                    istio::destination_rule(service)
-                        .map(|o| Manifest::DestinationRule(Box::new(o))),
-                );
-                out.extend(
-                    istio::virtual_service(service).map(|o| Manifest::VirtualService(Box::new(o))),
-                );
+                let routes = istio::virtual_service(service);
+                out.extend(routes.map(|o| Manifest::VirtualService(Box::new(o))));
             }
             Target::GatewayApi => {
-                out.extend(
-                    gateway::service_route(service).map(|o| Manifest::HttpRoute(Box::new(o))),
-                );
+                let routes = gateway::service_route(service);
+                out.extend(routes.map(|o| Manifest::HttpRoute(Box::new(o))));
                 http_routes.push((&service.namespace, &service.routes));
             }
         }
