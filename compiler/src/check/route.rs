@@ -1298,6 +1298,23 @@ impl Checker {
                 "add the services it goes to (`-> research-agent`) or a `redirect ...`",
             ));
         }
+        // Istio: the authority may be set once, by `rewrite authority` or a `host` header.
+        let sets_host = |ops: &ir::HeaderOps| {
+            ops.set.keys().chain(ops.add.keys()).any(|name| {
+                name.eq_ignore_ascii_case("host") || name.eq_ignore_ascii_case(":authority")
+            })
+        };
+        if let (Some(_), Some(span)) = (&rule.rewrite.authority, spans.rewrite) {
+            if sets_host(&rule.request_headers) {
+                self.sink.push(Diagnostic::new(
+                    Code::E0404,
+                    "the host is changed twice: by `rewrite authority` and by a `host` header",
+                    span,
+                    "one of two changes of the host",
+                    "keep `rewrite authority \"...\"` and drop the `request set host` (Istio rejects both together)",
+                ));
+            }
+        }
         if let Some(span) = spans.prefix_rewrite {
             let prefixed = |m: &ir::Match| matches!(m.uri, Some(ir::StringMatch::Prefix(_)));
             let fits = match ctx.output {
