@@ -38,6 +38,16 @@ fn only_idempotent(rule: &ir::RouteRule) -> bool {
         })
 }
 
+/// Whether `idempotent only` leaves some request of the rule to retry.
+pub(crate) fn retries_some_method(rule: &ir::RouteRule) -> bool {
+    rule.matches.is_empty()
+        || rule.matches.iter().any(|m| match &m.method {
+            None => true,
+            Some(ir::StringMatch::Exact(method)) => IDEMPOTENT_METHODS.contains(&method.as_str()),
+            Some(_) => false,
+        })
+}
+
 /// `retry ... idempotent only`: the rule becomes two. The first matches the same requests
 /// restricted to idempotent methods and keeps the retries; the second matches the rest and
 /// retries only on the conditions of the first under which a request never reached the
@@ -139,11 +149,12 @@ impl Checker {
             let idempotent_only = written.is_some_and(|r| !r.idempotent_only.is_empty());
             // A condition written wrong was reported already; judge only a complete list.
             let complete = written.is_some_and(|r| r.on.len() == retry.on.len());
-            let safe = !retry.on.is_empty()
-                && retry
-                    .on
-                    .iter()
-                    .all(|c| SAFE_RETRY_CONDITIONS.contains(&c.as_str()));
+            // Without `on`, Istio's default conditions apply, which retry an HTTP request only
+            // when it never reached the application.
+            let safe = retry
+                .on
+                .iter()
+                .all(|c| SAFE_RETRY_CONDITIONS.contains(&c.as_str()));
             if complete
                 && !idempotent_only
                 && !safe
@@ -222,24 +233,44 @@ impl Checker {
         let total = ir::Duration {
             millis: late * per_try.millis,
         };
+        // When the timeout is a multiple of the per-try timeout, that try gets no time at all;
+        // otherwise it is cut short.
+        let fate = if timeout.millis % per_try.millis == 0 {
+            "can never finish"
+        } else {
+            "is cut short"
+        };
+        let plural =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let fitting = late - 1;
+        let help = if fitting > 1 {
+            format!(
+                "retry at most {}, or shorten the per-try timeout to {} or less",
+                plural(fitting - 1, "time", "times"),
+                ir::Duration {
+                    millis: timeout.millis / tries
+                }
+            )
+        } else {
+            format!(
+                "shorten the per-try timeout to {} or less, or lengthen the timeout",
+                ir::Duration {
+                    millis: timeout.millis / tries
+                }
+            )
+        };
         let mut diagnostic = Diagnostic::new(
             Code::W0104,
             format!(
-                "the {} try can never finish: {late} × {per_try} = {total} > {timeout}",
+                "the {} try {fate}: {late} × {per_try} = {total} > {timeout}",
                 ordinal(late)
             ),
             span,
             format!(
-                "{tries} tries of up to {per_try} each (the first try and {} retries)",
-                retry.attempts
+                "{tries} tries of up to {per_try} each (the first try and {})",
+                plural(u64::from(retry.attempts), "retry", "retries")
             ),
-            format!(
-                "retry at most {} times, or shorten the per-try timeout to {} or less",
-                late.saturating_sub(2),
-                ir::Duration {
-                    millis: timeout.millis / tries
-                }
-            ),
+            help,
         );
         if let Some(timeout_span) = spans.timeout {
             diagnostic = diagnostic.with_secondary(timeout_span, "the whole request ends here");
@@ -303,12 +334,17 @@ impl Checker {
                 continue;
             }
             let mut missing = Vec::new();
-            // A block written with mistakes was reported already: it is not missing.
+            // A block written with mistakes was reported already: it is not missing. Blocks in
+            // every subset count as well as one for the whole service.
             let written = |concept| self.policy_written.contains(&(index, concept));
-            if !written(Concept::ConnectionPool) {
+            let subsets = &service.subsets;
+            let in_every_subset = |has: fn(&ir::TrafficPolicy) -> bool| {
+                !subsets.is_empty() && subsets.iter().all(|s| has(&s.policy))
+            };
+            if !written(Concept::ConnectionPool) && !in_every_subset(|p| p.pool.is_some()) {
                 missing.push("no connection pool (`pool`)");
             }
-            if !written(Concept::OutlierDetection) {
+            if !written(Concept::OutlierDetection) && !in_every_subset(|p| p.eject.is_some()) {
                 missing.push("no outlier detection (`eject`)");
             }
             if !missing.is_empty() {

@@ -56,6 +56,35 @@ const GRPC_STATUSES: [&str; 17] = [
     "UNAUTHENTICATED",
 ];
 
+/// What RE2 rejects that regex-syntax accepts: a repetition of a repetition (`a**`) and a
+/// counted repetition above 1000 (`x{1001}`).
+fn re2_only(ast: &regex_syntax::ast::Ast) -> Option<String> {
+    use regex_syntax::ast::{Ast, RepetitionKind, RepetitionRange};
+    match ast {
+        Ast::Repetition(repetition) => {
+            if matches!(*repetition.ast, Ast::Repetition(_)) {
+                return Some("bad repetition operator (a repetition of a repetition)".into());
+            }
+            if let RepetitionKind::Range(range) = &repetition.op.kind {
+                let count = match range {
+                    RepetitionRange::Exactly(n) | RepetitionRange::AtLeast(n) => *n,
+                    RepetitionRange::Bounded(_, m) => *m,
+                };
+                if count > 1000 {
+                    return Some(format!(
+                        "bad repetition count {count}: RE2 allows at most 1000"
+                    ));
+                }
+            }
+            re2_only(&repetition.ast)
+        }
+        Ast::Group(group) => re2_only(&group.ast),
+        Ast::Alternation(alternation) => alternation.asts.iter().find_map(re2_only),
+        Ast::Concat(concat) => concat.asts.iter().find_map(re2_only),
+        _ => None,
+    }
+}
+
 /// HTTP methods a `method` condition may name.
 const METHODS: [&str; 9] = [
     "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE",
@@ -156,11 +185,36 @@ impl Checker {
             .clauses
             .iter()
             .any(|c| matches!(&c.node, Clause::Retry(retry) if !retry.idempotent_only.is_empty()));
+        let idempotent_span = route.clauses.iter().find_map(|c| match &c.node {
+            Clause::Retry(retry) => retry.idempotent_only.first().copied(),
+            _ => None,
+        });
+        if let (Some(span), true) = (idempotent_span, rule.retry.is_some()) {
+            if !super::lints::retries_some_method(&rule) {
+                self.sink.push(Diagnostic::new(
+                    Code::E0303,
+                    "`idempotent only` leaves nothing to retry",
+                    span,
+                    "this route matches only methods that are not idempotent",
+                    "remove the retry, or match idempotent methods too",
+                ));
+            }
+        }
         let rules = if idempotent_only {
             super::lints::split_by_idempotence(rule)
         } else {
             vec![rule]
         };
+        if output != Output::Istio {
+            if let Some(rule) = rules.iter().find(|r| r.matches.len() > MAX_MATCHES) {
+                self.limit(
+                    rule.span,
+                    "alternatives in a route once `idempotent only` splits it by method",
+                    MAX_MATCHES,
+                    "split the route: each alternative becomes six (one per idempotent method)",
+                );
+            }
+        }
         match owner {
             Some(Owner::Service(service)) => self.services[service].routes.extend(rules),
             Some(Owner::Ingress(ingress)) => self.ingresses[ingress].routes.extend(rules),
@@ -346,12 +400,16 @@ impl Checker {
             ast::MatchOp::Regex => {
                 // Envoy compiles regular expressions with RE2; regex-syntax accepts the same
                 // language (no look-around, no back-references).
-                if let Err(error) = regex_syntax::Parser::new().parse(&value.node) {
-                    let reason = match &error {
-                        regex_syntax::Error::Parse(e) => e.kind().to_string(),
-                        regex_syntax::Error::Translate(e) => e.kind().to_string(),
-                        _ => error.to_string(),
-                    };
+                let reason = match regex_syntax::Parser::new().parse(&value.node) {
+                    Err(regex_syntax::Error::Parse(e)) => Some(e.kind().to_string()),
+                    Err(regex_syntax::Error::Translate(e)) => Some(e.kind().to_string()),
+                    Err(error) => Some(error.to_string()),
+                    Ok(_) => regex_syntax::ast::parse::Parser::new()
+                        .parse(&value.node)
+                        .ok()
+                        .and_then(|ast| re2_only(&ast)),
+                };
+                if let Some(reason) = reason {
                     self.sink.push(Diagnostic::new(
                         Code::E0307,
                         format!("invalid regular expression: {reason}"),
@@ -1100,6 +1158,8 @@ impl Checker {
             .single(&retry.remote_localities, "remote localities", |l| l.span)
             .filter(|l| self.supported(Concept::RetryLocalities, output, l.span))
             .and_then(|l| self.sink.switch(l, "`remote localities`"));
+        self.sink
+            .single(&retry.idempotent_only, "idempotent only", |s| *s);
         let mut on: Vec<String> = Vec::new();
         let mut on_spans: Vec<Span> = Vec::new();
         for condition in &retry.on {
@@ -1131,7 +1191,8 @@ impl Checker {
                 .first()
                 .map(|l| l.span)
                 .or(retry.on.first().map(|c| c.span))
-                .or(retry.remote_localities.first().map(|l| l.span));
+                .or(retry.remote_localities.first().map(|l| l.span))
+                .or(retry.idempotent_only.first().copied());
             if let Some(extra) = extra {
                 self.sink.push(
                     Diagnostic::new(

@@ -32,6 +32,10 @@ pub fn name(code: Code) -> Option<&'static str> {
 
 /// The lint of a name, or the closest name as a suggestion.
 pub fn lookup(name: &str) -> Result<Code, Option<&'static str>> {
+    // A lint's code works as well as its name: `-A W0101`.
+    if let Some(code) = Code::parse(name).filter(|code| self::name(*code).is_some()) {
+        return Ok(code);
+    }
     LINTS
         .iter()
         .find(|(_, n)| *n == name)

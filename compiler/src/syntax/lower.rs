@@ -670,7 +670,12 @@ fn unescape(pair: &P<'_>) -> String {
         match chars.next() {
             Some('n') => out.push('\n'),
             Some('t') => out.push('\t'),
-            Some(other) => out.push(other),
+            Some(quoted @ ('"' | '\\')) => out.push(quoted),
+            // Any other backslash stays, so that regular expressions read as written (`\d`).
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
             None => out.push('\\'),
         }
     }
