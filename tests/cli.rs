@@ -203,10 +203,17 @@ fn out_dir_gets_one_file_per_manifest() {
     assert_eq!(
         files,
         [
+            "team1.deployment.code-agent-v1.yaml",
+            "team1.deployment.orchestrator-agent-v1.yaml",
+            "team1.deployment.research-agent-v1.yaml",
+            "team1.deployment.research-agent-v2.yaml",
             "team1.destinationrule.code-agent.yaml",
             "team1.destinationrule.orchestrator-agent.yaml",
             "team1.destinationrule.research-agent.yaml",
             "team1.httproute.agent-routes.yaml",
+            "team1.service.code-agent.yaml",
+            "team1.service.orchestrator-agent.yaml",
+            "team1.service.research-agent.yaml",
             "team1.virtualservice.code-agent.yaml",
             "team1.virtualservice.orchestrator-agent.yaml",
             "team1.virtualservice.research-agent.yaml",

@@ -99,6 +99,8 @@ pub enum ServiceItem {
     },
     /// `subset NAME (labels) { policy }`.
     Subset(Subset),
+    /// `deploy VERSION { ... }`.
+    Deploy(Deploy),
     /// `pool`, `eject` or `balance`.
     Policy(PolicyItem),
 }
@@ -110,6 +112,52 @@ pub enum NamedWhat {
     Routes,
     /// The service's policy (an Istio DestinationRule).
     Policy,
+}
+
+/// `deploy v2 { ... }`: a version of the service as a Deployment.
+#[derive(Debug, Clone)]
+pub struct Deploy {
+    /// The version name (label `version`, Deployment `<service>-<version>`).
+    pub version: Text,
+    /// The settings in source order.
+    pub settings: Vec<Spanned<DeploySetting>>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// One line of a `deploy` block.
+#[derive(Debug, Clone)]
+pub enum DeploySetting {
+    /// `image "..."`.
+    Image(Text),
+    /// `replicas N`.
+    Replicas(Literal),
+    /// `container NAME`.
+    Container(Text),
+    /// `port N`.
+    Port(Literal),
+    /// `ready http "/path" port N after D every D`.
+    Ready {
+        path: Text,
+        port: Vec<Literal>,
+        after: Vec<Literal>,
+        every: Vec<Literal>,
+    },
+    /// `requests cpu "..." memory "..."`.
+    Requests(Vec<(Spanned<Resource>, Text)>),
+    /// `limits cpu "..." memory "..."`.
+    Limits(Vec<(Spanned<Resource>, Text)>),
+    /// `env NAME = "value"`.
+    Env(Text, Text),
+}
+
+/// A compute resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// `cpu`.
+    Cpu,
+    /// `memory`.
+    Memory,
 }
 
 /// `subset v1 (version = v1) { ... }`.

@@ -118,6 +118,8 @@ pub struct Service {
     pub port: Option<u16>,
     /// Subsets in source order.
     pub subsets: Vec<Subset>,
+    /// Versions deployed as Deployments, in source order.
+    pub deployments: Vec<Deployment>,
     /// Service-wide traffic policy.
     pub policy: TrafficPolicy,
     /// Route rules in source order, across every file.
@@ -128,6 +130,48 @@ pub struct Service {
     pub policy_name: String,
     /// Where the service was declared.
     pub span: Span,
+}
+
+/// A version of a service run as a Kubernetes Deployment.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    /// The version (pod label `version`).
+    pub version: String,
+    /// The Deployment's name: `<service>-<version>`.
+    pub name: String,
+    /// Pod labels: `app` (the service) and `version`.
+    pub labels: IndexMap<String, String>,
+    /// Container image.
+    pub image: String,
+    /// Replicas, if written.
+    pub replicas: Option<u32>,
+    /// Container name.
+    pub container: String,
+    /// Container port, if written.
+    pub port: Option<u16>,
+    /// Readiness probe.
+    pub readiness: Option<Readiness>,
+    /// Resource requests (`cpu`, `memory`), as Kubernetes quantities.
+    pub requests: IndexMap<String, String>,
+    /// Resource limits.
+    pub limits: IndexMap<String, String>,
+    /// Environment variables.
+    pub env: IndexMap<String, String>,
+    /// Where the version was declared.
+    pub span: Span,
+}
+
+/// An HTTP readiness probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    /// Path probed.
+    pub path: String,
+    /// Port probed.
+    pub port: u16,
+    /// Seconds before the first probe.
+    pub initial_delay_seconds: Option<u32>,
+    /// Seconds between probes.
+    pub period_seconds: Option<u32>,
 }
 
 /// A named group of the service's pods.

@@ -14,6 +14,7 @@ mod names;
 mod policy;
 mod route;
 mod values;
+mod workloads;
 
 use std::collections::HashMap;
 
@@ -67,6 +68,7 @@ pub fn check(
     checker.unused_names();
     checker.route_limits();
     checker.circuit_breaking();
+    checker.subsets_select_deployments();
     checker.shadowed_matches();
     let program = ir::Program {
         services: checker.services,
@@ -444,6 +446,7 @@ impl Checker {
             name: name.node.clone(),
             port: None,
             subsets: Vec::new(),
+            deployments: Vec::new(),
             policy: ir::TrafficPolicy::default(),
             routes: Vec::new(),
             routes_name: name.node.clone(),
@@ -452,6 +455,7 @@ impl Checker {
         };
         let index = self.services.len();
         let mut seen = Seen::default();
+        let mut deploys = Vec::new();
         let mut policy_items = Vec::new();
         for item in &service.items {
             match item {
@@ -495,6 +499,7 @@ impl Checker {
                         ir_service.subsets.push(ir_subset);
                     }
                 }
+                ast::ServiceItem::Deploy(deploy) => deploys.push(deploy),
                 ast::ServiceItem::Policy(policy) => {
                     let (concept, span) = match policy {
                         ast::PolicyItem::Pool(block) => (Concept::ConnectionPool, block.keyword),
@@ -509,6 +514,7 @@ impl Checker {
             }
         }
         ir_service.policy = self.policy(policy_items);
+        ir_service.deployments = self.deployments(&ir_service, &deploys);
         self.by_name.insert(key, index);
         self.services.push(ir_service);
     }

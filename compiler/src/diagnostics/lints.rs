@@ -20,6 +20,8 @@ pub const LINTS: &[(Code, &str)] = &[
     (Code::W0106, "mirror-to-destination"),
     (Code::W0107, "eject-all"),
     (Code::W0108, "shadowed-match"),
+    (Code::W0109, "missing-readiness-probe"),
+    (Code::W0110, "unrouted-deployment"),
 ];
 
 /// The name of a lint code.

@@ -699,3 +699,136 @@ pub struct GrantTo {
     /// Name.
     pub name: String,
 }
+
+// ---------------------------------------------------------------------------------------------
+// Workloads (apps/v1 Deployment, v1 Service)
+
+/// apps/v1 `Deployment` spec.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DeploymentSpec {
+    /// Replicas, if written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
+    /// Pod selector.
+    pub selector: LabelSelector,
+    /// Pod template.
+    pub template: PodTemplate,
+}
+
+/// `matchLabels`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelSelector {
+    /// Labels.
+    pub match_labels: IndexMap<String, String>,
+}
+
+/// A pod template.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PodTemplate {
+    /// Pod labels.
+    pub metadata: PodMetadata,
+    /// Pod spec.
+    pub spec: PodSpec,
+}
+
+/// Pod metadata: labels only.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PodMetadata {
+    /// Labels.
+    pub labels: IndexMap<String, String>,
+}
+
+/// Pod spec: one container.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PodSpec {
+    /// Containers.
+    pub containers: Vec<Container>,
+}
+
+/// A container.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Container {
+    /// Name.
+    pub name: String,
+    /// Image.
+    pub image: String,
+    /// Ports.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<ContainerPort>,
+    /// Environment.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<NameValue>,
+    /// Readiness probe.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readiness_probe: Option<Probe>,
+    /// Resources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Resources>,
+}
+
+/// A container port.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerPort {
+    /// Name (`http`: Istio picks the protocol from it).
+    pub name: &'static str,
+    /// Port.
+    pub container_port: u16,
+}
+
+/// An HTTP probe.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Probe {
+    /// The request.
+    pub http_get: HttpGet,
+    /// Seconds before the first probe.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_delay_seconds: Option<u32>,
+    /// Seconds between probes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_seconds: Option<u32>,
+}
+
+/// `httpGet`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HttpGet {
+    /// Path.
+    pub path: String,
+    /// Port.
+    pub port: u16,
+}
+
+/// Requests and limits.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Resources {
+    /// Requests.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub requests: IndexMap<String, String>,
+    /// Limits.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub limits: IndexMap<String, String>,
+}
+
+/// v1 `Service` spec.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ServiceSpec {
+    /// Pod selector.
+    pub selector: IndexMap<String, String>,
+    /// Ports.
+    pub ports: Vec<ServicePort>,
+}
+
+/// A Service port.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicePort {
+    /// Name (`http`).
+    pub name: &'static str,
+    /// Port.
+    pub port: u16,
+    /// Container port.
+    pub target_port: u16,
+}

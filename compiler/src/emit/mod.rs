@@ -1,6 +1,7 @@
 //! Emission: [`ir::Program`] → Kubernetes manifests → YAML.
 //!
-//! Order: every service's `DestinationRule` first, in source order (subsets must exist before
+//! Order: the workloads (Deployments, then each Kubernetes Service), then every service's
+//! `DestinationRule`, in source order (subsets must exist before
 //! a route points at them, and a route may point at another service's subsets); then every
 //! service's `VirtualService` (or, with `--target gateway-api`, its HTTPRoute); then the
 //! ingresses' HTTPRoutes; then the ReferenceGrants they need. Emission
@@ -9,6 +10,7 @@
 pub mod gateway;
 pub mod istio;
 pub mod k8s;
+pub mod workloads;
 pub mod yaml;
 
 use serde::Serialize;
@@ -31,6 +33,10 @@ pub enum Manifest {
     HttpRoute(Box<k8s::Object<k8s::HttpRouteSpec>>),
     /// Gateway API cross-namespace permission.
     ReferenceGrant(Box<k8s::Object<k8s::ReferenceGrantSpec>>),
+    /// A version of a service.
+    Deployment(Box<k8s::Object<k8s::DeploymentSpec>>),
+    /// The Kubernetes Service in front of the versions.
+    Service(Box<k8s::Object<k8s::ServiceSpec>>),
 }
 
 impl Manifest {
@@ -41,6 +47,8 @@ impl Manifest {
             Manifest::DestinationRule(o) => o.kind,
             Manifest::HttpRoute(o) => o.kind,
             Manifest::ReferenceGrant(o) => o.kind,
+            Manifest::Deployment(o) => o.kind,
+            Manifest::Service(o) => o.kind,
         }
     }
 
@@ -51,6 +59,8 @@ impl Manifest {
             Manifest::DestinationRule(o) => &o.metadata,
             Manifest::HttpRoute(o) => &o.metadata,
             Manifest::ReferenceGrant(o) => &o.metadata,
+            Manifest::Deployment(o) => &o.metadata,
+            Manifest::Service(o) => &o.metadata,
         }
     }
 
@@ -79,6 +89,16 @@ pub(crate) fn metadata(name: &str, namespace: &str) -> k8s::Metadata {
 pub fn emit(program: &ir::Program, options: Options) -> Vec<Manifest> {
     let mut out = Vec::new();
     let mut http_routes: Vec<(&str, &[ir::RouteRule])> = Vec::new();
+    // Workloads first: the pods exist before anything routes to them.
+    for service in &program.services {
+        let deployments = workloads::deployments(service);
+        out.extend(
+            deployments
+                .into_iter()
+                .map(|o| Manifest::Deployment(Box::new(o))),
+        );
+        out.extend(workloads::service(service).map(|o| Manifest::Service(Box::new(o))));
+    }
     if options.target == Target::Istio {
         // Every DestinationRule first: a route may point at another service's subsets.
         for service in &program.services {

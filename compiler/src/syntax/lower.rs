@@ -114,6 +114,7 @@ impl Lowerer {
                     ast::ServiceItem::Named { what, name }
                 }
                 Rule::subset_decl => ast::ServiceItem::Subset(self.subset(item)),
+                Rule::deploy_decl => ast::ServiceItem::Deploy(self.deploy(item)),
                 _ => ast::ServiceItem::Policy(self.policy_item(item)),
             })
             .collect();
@@ -191,6 +192,87 @@ impl Lowerer {
             },
             Rule::header_name | Rule::label_value => self.name_or_string(Self::first(pair)),
             _ => self.text(&pair),
+        }
+    }
+
+    fn deploy(&self, pair: P<'_>) -> ast::Deploy {
+        let span = self.span(&pair);
+        let mut inner = Self::meaningful(pair);
+        let version = self.text(&inner.next().expect("grammar: deploy has a version"));
+        let settings = inner
+            .map(|setting| {
+                let span = self.span(&setting);
+                let rule = setting.as_rule();
+                let node = match rule {
+                    Rule::deploy_image => {
+                        ast::DeploySetting::Image(self.name_or_string(Self::first(setting)))
+                    }
+                    Rule::deploy_replicas => {
+                        ast::DeploySetting::Replicas(self.literal(Self::first(setting)))
+                    }
+                    Rule::deploy_container => {
+                        ast::DeploySetting::Container(self.text(&Self::first(setting)))
+                    }
+                    Rule::deploy_port => {
+                        ast::DeploySetting::Port(self.literal(Self::first(setting)))
+                    }
+                    Rule::deploy_ready => {
+                        let mut parts = Self::meaningful(setting);
+                        let path = self.name_or_string(parts.next().expect("grammar: probe path"));
+                        let (mut port, mut after, mut every) = (Vec::new(), Vec::new(), Vec::new());
+                        for part in parts {
+                            let value = self.literal(Self::first(part.clone()));
+                            match part.as_rule() {
+                                Rule::ready_port => port.push(value),
+                                Rule::ready_after => after.push(value),
+                                _ => every.push(value),
+                            }
+                        }
+                        ast::DeploySetting::Ready {
+                            path,
+                            port,
+                            after,
+                            every,
+                        }
+                    }
+                    Rule::deploy_requests | Rule::deploy_limits => {
+                        let amounts = Self::meaningful(setting)
+                            .map(|amount| {
+                                let mut parts = Self::meaningful(amount);
+                                let kind_pair = parts.next().expect("grammar: resource kind");
+                                let kind = match Self::first_any(kind_pair.clone()).as_rule() {
+                                    Rule::kw_cpu => ast::Resource::Cpu,
+                                    _ => ast::Resource::Memory,
+                                };
+                                let kind = Spanned {
+                                    node: kind,
+                                    span: self.span(&kind_pair),
+                                };
+                                let value =
+                                    self.name_or_string(parts.next().expect("grammar: amount"));
+                                (kind, value)
+                            })
+                            .collect();
+                        if rule == Rule::deploy_requests {
+                            ast::DeploySetting::Requests(amounts)
+                        } else {
+                            ast::DeploySetting::Limits(amounts)
+                        }
+                    }
+                    _ => {
+                        let mut parts = Self::meaningful(setting);
+                        let name = self.name_or_string(parts.next().expect("grammar: env name"));
+                        let value = self.name_or_string(parts.next().expect("grammar: env value"));
+                        ast::DeploySetting::Env(name, value)
+                    }
+                };
+                Spanned { node, span }
+            })
+            .collect();
+        ast::Deploy {
+            version,
+            settings,
+            span,
         }
     }
 

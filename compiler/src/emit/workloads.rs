@@ -1,0 +1,95 @@
+//! Workloads: each `deploy` block → apps/v1 `Deployment`; a service with a port and
+//! Deployments → v1 `Service` selecting all its versions by `app`.
+
+use indexmap::IndexMap;
+
+use super::{k8s, metadata};
+use crate::ir;
+
+/// The Deployments of a service.
+pub fn deployments(service: &ir::Service) -> Vec<k8s::Object<k8s::DeploymentSpec>> {
+    service
+        .deployments
+        .iter()
+        .map(|deployment| {
+            let resources = (!deployment.requests.is_empty() || !deployment.limits.is_empty())
+                .then(|| k8s::Resources {
+                    requests: deployment.requests.clone(),
+                    limits: deployment.limits.clone(),
+                });
+            let container = k8s::Container {
+                name: deployment.container.clone(),
+                image: deployment.image.clone(),
+                ports: deployment
+                    .port
+                    .map(|port| k8s::ContainerPort {
+                        name: "http",
+                        container_port: port,
+                    })
+                    .into_iter()
+                    .collect(),
+                env: deployment
+                    .env
+                    .iter()
+                    .map(|(name, value)| k8s::NameValue {
+                        name: name.clone(),
+                        value: value.clone(),
+                    })
+                    .collect(),
+                readiness_probe: deployment.readiness.as_ref().map(|probe| k8s::Probe {
+                    http_get: k8s::HttpGet {
+                        path: probe.path.clone(),
+                        port: probe.port,
+                    },
+                    initial_delay_seconds: probe.initial_delay_seconds,
+                    period_seconds: probe.period_seconds,
+                }),
+                resources,
+            };
+            k8s::Object {
+                api_version: "apps/v1",
+                kind: "Deployment",
+                metadata: metadata(&deployment.name, &service.namespace),
+                spec: k8s::DeploymentSpec {
+                    replicas: deployment.replicas,
+                    selector: k8s::LabelSelector {
+                        match_labels: deployment.labels.clone(),
+                    },
+                    template: k8s::PodTemplate {
+                        metadata: k8s::PodMetadata {
+                            labels: deployment.labels.clone(),
+                        },
+                        spec: k8s::PodSpec {
+                            containers: vec![container],
+                        },
+                    },
+                },
+            }
+        })
+        .collect()
+}
+
+/// The Kubernetes Service in front of a service's Deployments, when it declares a port. Its
+/// port is named `http`, so that Istio treats the traffic as HTTP (IST0118); it targets the
+/// Deployments' port when they all declare the same one.
+pub fn service(service: &ir::Service) -> Option<k8s::Object<k8s::ServiceSpec>> {
+    let port = service.port?;
+    let first = service.deployments.first()?;
+    let target_port = match first.port {
+        Some(target) if service.deployments.iter().all(|d| d.port == Some(target)) => target,
+        _ => port,
+    };
+    Some(k8s::Object {
+        api_version: "v1",
+        kind: "Service",
+        metadata: metadata(&service.name, &service.namespace),
+        spec: k8s::ServiceSpec {
+            selector: IndexMap::from([("app".to_string(), service.name.clone())]),
+            ports: vec![k8s::ServicePort {
+                name: "http",
+                port,
+                target_port,
+            }],
+        },
+    })
+}
