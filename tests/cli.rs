@@ -187,8 +187,11 @@ fn human_diagnostics_point_at_the_source() {
 fn out_dir_gets_one_file_per_manifest() {
     let dir = scratch("out");
     let out = dir.join("manifests");
+    // The platform has a canary: `--step 1` writes that one step, flat.
     let output = meshc(&[
         "build",
+        "--step",
+        "1",
         "examples/agents-platform.mesh",
         "-o",
         out.to_str().unwrap(),
@@ -335,4 +338,65 @@ fn a_syntax_error_in_one_file_does_not_cascade_into_others() {
         .collect();
     // The syntax error, and the real mistake in the other file; no "unknown service `web`".
     assert_eq!(codes, ["E0001", "E0201"]);
+}
+
+#[test]
+fn canary_steps_are_chosen_with_step_and_all_written_with_out_dir() {
+    let first = meshc(&["build", "examples/seed/canary.mesh"]);
+    let step1 = meshc(&["build", "--step", "1", "examples/seed/canary.mesh"]);
+    assert_eq!(first.status.code(), Some(0));
+    assert_eq!(
+        stdout(&first),
+        stdout(&step1),
+        "without --step, the first step"
+    );
+    let step3 = meshc(&["build", "--step", "3", "examples/seed/canary.mesh"]);
+    assert!(
+        stdout(&step3).contains("subset: v2\n      weight: 100"),
+        "{}",
+        stdout(&step3)
+    );
+    assert!(!stdout(&step3).contains("subset: v1\n      weight"));
+    let too_far = meshc(&["build", "--step", "4", "examples/seed/canary.mesh"]);
+    assert_eq!(too_far.status.code(), Some(2));
+    assert!(stderr(&too_far).contains("have 3 steps"));
+    let no_canary = meshc(&["build", "--step", "1", "examples/seed/05-vs-retries.mesh"]);
+    assert_eq!(no_canary.status.code(), Some(2));
+    assert_eq!(
+        meshc(&["build", "--step", "0", "examples/seed/canary.mesh"])
+            .status
+            .code(),
+        Some(2)
+    );
+
+    let dir = scratch("steps");
+    let out = dir.join("rollout");
+    let written = meshc(&[
+        "build",
+        "examples/seed/canary.mesh",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
+    for step in 1..=3 {
+        let vs = out.join(format!(
+            "step-{step}/team1.virtualservice.research-agent-canary.yaml"
+        ));
+        let text = std::fs::read_to_string(&vs).unwrap_or_else(|e| panic!("{}: {e}", vs.display()));
+        let expected = meshc(&[
+            "build",
+            "--step",
+            &step.to_string(),
+            "examples/seed/canary.mesh",
+        ]);
+        assert!(
+            stdout(&expected).contains(&text),
+            "step {step} differs from --step {step}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        3,
+        "exactly step-1, step-2, step-3"
+    );
 }

@@ -1,6 +1,7 @@
 //! Tests of the CRD schema validator in `support/crd.rs`: the guide's reference manifests in
 //! `tests/data/seed/` are accepted, and each kind of mistake is rejected with a message naming its path. The
-//! CEL rules are tested with the manifests of `tests/data/cel/` (see its README).
+//! CEL rules are tested with the manifests of `tests/data/cel/` (see its README), the built-in kinds
+//! (`apps/v1` Deployment, `v1` Service) at the end of this file.
 
 mod support;
 
@@ -73,9 +74,6 @@ fn every_seed_reference_manifest_validates() {
             .unwrap_or_default()
             .to_string_lossy()
             .to_string();
-        if name.starts_with("09-") {
-            continue; // A Deployment: no CRD (see the next test).
-        }
         let manifest = parse(&std::fs::read_to_string(path).expect("readable seed file"));
         if let Err(errors) = crd::validate(&manifest) {
             failures.push(format!("{name}:\n  {}", errors.join("\n  ")));
@@ -87,21 +85,31 @@ fn every_seed_reference_manifest_validates() {
         "invalid seed manifests:\n{}",
         failures.join("\n")
     );
-    assert_eq!(checked.len(), 23, "seed files checked: {checked:?}");
+    assert_eq!(checked.len(), 24, "seed files checked: {checked:?}");
 }
 
 #[test]
 fn a_kind_without_an_embedded_crd_is_an_error() {
+    let config_map = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}});
     assert_eq!(
-        errors(&seed("09-")),
-        ["apiVersion: no embedded CRD for kind \"Deployment\" in apiVersion \"apps/v1\" (known: \
-          networking.istio.io VirtualService and DestinationRule, gateway.networking.k8s.io HTTPRoute and \
-          ReferenceGrant)"]
+        errors(&config_map),
+        ["apiVersion: no embedded CRD or built-in schema for kind \"ConfigMap\" in apiVersion \"v1\" \
+          (known: networking.istio.io VirtualService and DestinationRule, gateway.networking.k8s.io HTTPRoute \
+          and ReferenceGrant; built-in: apps/v1 Deployment, v1 Service)"]
     );
     let mut manifest = seed("05-");
     set(&mut manifest, "/kind", json!("VirtualServic"));
     assert_eq!(errors(&manifest).len(), 1);
-    assert!(errors(&manifest)[0].contains("no embedded CRD for kind \"VirtualServic\""));
+    assert!(errors(&manifest)[0]
+        .contains("no embedded CRD or built-in schema for kind \"VirtualServic\""));
+    // The built-in kinds are known to validate and validate_with_channel only.
+    let crd = standard_httproute_crd();
+    let found = crd::validate_with_crd(&seed("09-"), &crd).expect_err("not an HTTPRoute");
+    assert!(
+        found[0]
+            .starts_with("apiVersion: no embedded CRD or built-in schema for kind \"Deployment\""),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -998,5 +1006,755 @@ fn reference_grant_is_validated() {
     assert_eq!(
         errors(&empty),
         ["spec.to: has 0 items, fewer than minItems 1"]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Built-in kinds: `apps/v1` Deployment and `v1` Service, against Kubernetes' OpenAPI documents in
+// `tests/data/kubernetes/` and the API server's native rules.
+
+/// A Deployment as `meshc` emits one: probe, resources, env and a named port.
+const DEPLOYMENT: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: research-agent-v2
+  namespace: team1
+  labels:
+    app: research-agent
+    version: v2
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: research-agent
+      version: v2
+  template:
+    metadata:
+      labels:
+        app: research-agent
+        version: v2
+    spec:
+      containers:
+      - name: agent
+        image: localhost:5000/research-agent:v0.0.16
+        ports:
+        - containerPort: 8000
+          name: http
+        env:
+        - name: LOG_LEVEL
+          value: info
+        - name: MODEL
+          value: llama3
+        readinessProbe:
+          httpGet:
+            path: /healthz
+            port: 8000
+          initialDelaySeconds: 5
+          periodSeconds: 10
+        resources:
+          requests:
+            cpu: 250m
+            memory: 256Mi
+          limits:
+            cpu: "500m"
+            memory: "512Mi"
+"#;
+
+/// A Service in front of it.
+const SERVICE: &str = r#"
+apiVersion: v1
+kind: Service
+metadata:
+  name: research-agent
+  namespace: team1
+spec:
+  selector:
+    app: research-agent
+  ports:
+  - name: http
+    port: 8080
+    targetPort: 8000
+"#;
+
+fn deployment() -> Value {
+    parse(DEPLOYMENT)
+}
+
+fn service() -> Value {
+    parse(SERVICE)
+}
+
+const CONTAINER: &str = "/spec/template/spec/containers/0";
+
+#[test]
+fn seed_deployment_validates() {
+    assert_eq!(crd::validate(&seed("09-")), Ok(()));
+    assert_eq!(
+        crd::validate_with_channel(&seed("09-"), Channel::Experimental),
+        Ok(())
+    );
+}
+
+#[test]
+fn deployment_with_probe_resources_env_and_ports_validates() {
+    assert_eq!(crd::validate(&deployment()), Ok(()));
+
+    // Named probe port, numeric quantities, matchExpressions, status (ignored), more fields.
+    let mut manifest = deployment();
+    set(
+        &mut manifest,
+        &format!("{CONTAINER}/readinessProbe/httpGet/port"),
+        json!("http"),
+    );
+    set(
+        &mut manifest,
+        &format!("{CONTAINER}/livenessProbe"),
+        json!({"tcpSocket": {"port": 8000}, "failureThreshold": 3, "timeoutSeconds": 1}),
+    );
+    set(
+        &mut manifest,
+        &format!("{CONTAINER}/resources/limits"),
+        json!({"cpu": 0.5, "memory": "1Gi", "ephemeral-storage": "2e9"}),
+    );
+    set(
+        &mut manifest,
+        &format!("{CONTAINER}/imagePullPolicy"),
+        json!("IfNotPresent"),
+    );
+    set(
+        &mut manifest,
+        "/spec/selector/matchExpressions",
+        json!([{"key": "version", "operator": "In", "values": ["v1", "v2"]},
+               {"key": "canary", "operator": "DoesNotExist"}]),
+    );
+    set(
+        &mut manifest,
+        "/spec/strategy",
+        json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}}),
+    );
+    set(&mut manifest, "/status", json!({"replicas": "anything"}));
+    assert_eq!(crd::validate(&manifest), Ok(()));
+}
+
+#[test]
+fn service_validates_with_or_without_selector() {
+    assert_eq!(crd::validate(&service()), Ok(()));
+    let mut manifest = service();
+    remove(&mut manifest, "/spec/selector");
+    assert_eq!(crd::validate(&manifest), Ok(()));
+
+    // Several ports (named), a named targetPort, a type; a headless Service needs no ports.
+    let mut manifest = service();
+    set(
+        &mut manifest,
+        "/spec/ports",
+        json!([{"name": "http", "port": 80, "targetPort": "http"},
+               {"name": "grpc", "port": 9090, "targetPort": 9090, "protocol": "TCP"}]),
+    );
+    set(&mut manifest, "/spec/type", json!("ClusterIP"));
+    assert_eq!(crd::validate(&manifest), Ok(()));
+    let mut headless = service();
+    remove(&mut headless, "/spec/ports");
+    set(&mut headless, "/spec/clusterIP", json!("None"));
+    assert_eq!(crd::validate(&headless), Ok(()));
+}
+
+#[test]
+fn unknown_field_in_a_container_is_rejected() {
+    let mut manifest = deployment();
+    set(
+        &mut manifest,
+        &format!("{CONTAINER}/imagePulPolicy"),
+        json!("Always"),
+    );
+    assert_eq!(
+        errors(&manifest),
+        ["spec.template.spec.containers[0].imagePulPolicy: unknown field"]
+    );
+    let mut manifest = service();
+    set(&mut manifest, "/spec/ports/0/containerPort", json!(8000));
+    set(&mut manifest, "/spec/selectors", json!({}));
+    assert_eq!(
+        errors(&manifest),
+        [
+            "spec.ports[0].containerPort: unknown field",
+            "spec.selectors: unknown field"
+        ]
+    );
+}
+
+#[test]
+fn replicas_as_a_string_is_rejected() {
+    let mut manifest = deployment();
+    set(&mut manifest, "/spec/replicas", json!("1"));
+    assert_eq!(
+        errors(&manifest),
+        ["spec.replicas: expected integer, got string \"1\""]
+    );
+    set(&mut manifest, "/spec/replicas", json!(3_000_000_000_u64));
+    assert_eq!(
+        errors(&manifest),
+        ["spec.replicas: 3000000000 is out of range for format int32"]
+    );
+    set(&mut manifest, "/spec/replicas", json!(-1));
+    assert_eq!(errors(&manifest), ["spec.replicas: -1 must be at least 0"]);
+}
+
+#[test]
+fn selector_must_match_the_template_labels() {
+    let mut manifest = deployment();
+    set(
+        &mut manifest,
+        "/spec/template/metadata/labels",
+        json!({"app": "research-agent", "version": "v1"}),
+    );
+    assert_eq!(
+        errors(&manifest),
+        [
+            "spec.template.metadata.labels: selector does not match template labels: \
+          spec.selector.matchLabels[version] = \"v2\", the template has version = \"v1\""
+        ]
+    );
+    remove(&mut manifest, "/spec/template/metadata/labels");
+    assert_eq!(
+        errors(&manifest),
+        [
+            "spec.template.metadata.labels: selector does not match template labels: \
+             spec.selector.matchLabels[app] = \"research-agent\", the template has no label app",
+            "spec.template.metadata.labels: selector does not match template labels: \
+             spec.selector.matchLabels[version] = \"v2\", the template has no label version",
+        ]
+    );
+
+    // Extra template labels are fine; matchExpressions count too.
+    let mut manifest = deployment();
+    set(
+        &mut manifest,
+        "/spec/template/metadata/labels/tier",
+        json!("agents"),
+    );
+    assert_eq!(crd::validate(&manifest), Ok(()));
+    set(
+        &mut manifest,
+        "/spec/selector/matchExpressions",
+        json!([{"key": "tier", "operator": "NotIn", "values": ["agents"]}]),
+    );
+    assert_eq!(
+        errors(&manifest),
+        ["spec.template.metadata.labels: selector does not match template labels: \
+          spec.selector.matchExpressions[0] (tier NotIn [\"agents\"]) does not hold, the template has \
+          tier = \"agents\""]
+    );
+
+    // An empty selector, or a malformed one, is an error of its own (and is not matched).
+    let mut manifest = deployment();
+    set(&mut manifest, "/spec/selector", json!({}));
+    assert_eq!(
+        errors(&manifest),
+        ["spec.selector: empty selector is invalid for deployment (set matchLabels or matchExpressions)"]
+    );
+    set(
+        &mut manifest,
+        "/spec/selector",
+        json!({"matchExpressions": [{"key": "version", "operator": "Is", "values": ["v2"]},
+                                     {"key": "app", "operator": "In"}]}),
+    );
+    assert_eq!(
+        errors(&manifest),
+        [
+            "spec.selector.matchExpressions[0].operator: unsupported value \"Is\"; supported values: \
+             \"In\", \"NotIn\", \"Exists\", \"DoesNotExist\"",
+            "spec.selector.matchExpressions[1].values: must be specified when operator is In or NotIn",
+        ]
+    );
+}
+
+#[test]
+fn missing_selector_is_rejected() {
+    let mut manifest = deployment();
+    remove(&mut manifest, "/spec/selector");
+    assert_eq!(
+        errors(&manifest),
+        ["spec.selector: required field is missing"]
+    );
+
+    // A Deployment without spec (or template) has the zero value, and misses both.
+    let mut manifest = deployment();
+    remove(&mut manifest, "/spec");
+    assert_eq!(
+        errors(&manifest),
+        [
+            "spec.selector: required field is missing",
+            "spec.template: required field is missing"
+        ]
+    );
+}
+
+#[test]
+fn bad_quantity_is_rejected() {
+    let mut manifest = deployment();
+    set(
+        &mut manifest,
+        &format!("{CONTAINER}/resources/limits/memory"),
+        json!("5 GB"),
+    );
+    assert_eq!(
+        errors(&manifest),
+        ["spec.template.spec.containers[0].resources.limits[memory]: \"5 GB\" is not a valid quantity: \
+          quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"]
+    );
+
+    let path = "spec.template.spec.containers[0].resources.requests[cpu]";
+    let format = "quantities must match the regular expression \
+                  '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+    let suffix = "unable to parse quantity's suffix";
+    for (bad, why) in [
+        ("1gb", format),
+        ("1KB", format),
+        ("", format),
+        ("1.2.3", format),
+        // Stricter than the API server, whose scanner reads a quantity without digits as 0.
+        ("m", format),
+        ("1K", suffix),
+        ("1Mi5", suffix),
+        ("2e", suffix),
+        ("1mi", suffix),
+    ] {
+        let mut manifest = deployment();
+        set(
+            &mut manifest,
+            &format!("{CONTAINER}/resources/requests/cpu"),
+            json!(bad),
+        );
+        assert_eq!(
+            errors(&manifest),
+            [format!("{path}: {bad:?} is not a valid quantity: {why}")],
+            "{bad:?}"
+        );
+    }
+    for good in [
+        "0", "1", "0.5", ".5", "100m", "1500m", "1.5", "2Gi", "512Mi", "1e3", "1E-3", "+1", "-1",
+        "1k", "1M", "3Ti", "5Ei", "10u", "7n",
+    ] {
+        let mut manifest = deployment();
+        set(
+            &mut manifest,
+            &format!("{CONTAINER}/resources/requests/cpu"),
+            json!(good),
+        );
+        assert_eq!(crd::validate(&manifest), Ok(()), "{good:?}");
+    }
+    let mut manifest = deployment();
+    set(
+        &mut manifest,
+        &format!("{CONTAINER}/resources/requests/cpu"),
+        json!(true),
+    );
+    assert_eq!(
+        errors(&manifest),
+        [format!(
+            "{path}: expected quantity (string or number), got boolean true"
+        )]
+    );
+}
+
+#[test]
+fn container_name_must_be_a_dns_label() {
+    let mut manifest = deployment();
+    set(
+        &mut manifest,
+        &format!("{CONTAINER}/name"),
+        json!("Agent_1"),
+    );
+    assert_eq!(
+        errors(&manifest),
+        ["spec.template.spec.containers[0].name: \"Agent_1\" is not a DNS-1123 label (lower-case \
+          alphanumerics and '-', at most 63 characters)"]
+    );
+
+    // Unique across containers and init containers.
+    let mut manifest = deployment();
+    let container = manifest.pointer(CONTAINER).cloned().expect("a container");
+    set(
+        &mut manifest,
+        "/spec/template/spec/initContainers",
+        json!([{"name": "agent", "image": "busybox"}]),
+    );
+    let containers = manifest
+        .pointer_mut("/spec/template/spec/containers")
+        .expect("containers");
+    *containers = json!([container.clone(), container]);
+    assert_eq!(
+        errors(&manifest),
+        [
+            "spec.template.spec.containers[1]: duplicate key (name) = [\"agent\"], already at \
+             spec.template.spec.containers[0]",
+            "spec.template.spec.initContainers[0].name: duplicate container name \"agent\", already used at \
+             spec.template.spec.containers[0]",
+        ]
+    );
+}
+
+#[test]
+fn port_out_of_range_is_rejected() {
+    let message = "is not a valid port number (must be between 1 and 65535, inclusive)";
+    let mut manifest = deployment();
+    set(
+        &mut manifest,
+        &format!("{CONTAINER}/ports/0/containerPort"),
+        json!(70000),
+    );
+    assert_eq!(
+        errors(&manifest),
+        [format!(
+            "spec.template.spec.containers[0].ports[0].containerPort: 70000 {message}"
+        )]
+    );
+    let mut manifest = service();
+    set(&mut manifest, "/spec/ports/0/port", json!(70000));
+    set(&mut manifest, "/spec/ports/0/targetPort", json!(0)); // 0: defaulted to port
+    assert_eq!(
+        errors(&manifest),
+        [format!("spec.ports[0].port: 70000 {message}")]
+    );
+    set(&mut manifest, "/spec/ports/0/port", json!(0));
+    set(&mut manifest, "/spec/ports/0/targetPort", json!(65536));
+    assert_eq!(
+        errors(&manifest),
+        [
+            format!("spec.ports[0].port: 0 {message}"),
+            format!("spec.ports[0].targetPort: 65536 {message}"),
+        ]
+    );
+
+    // Probe ports, host ports, and port names (IANA service names).
+    let mut manifest = deployment();
+    set(
+        &mut manifest,
+        &format!("{CONTAINER}/readinessProbe/httpGet/port"),
+        json!(0),
+    );
+    set(
+        &mut manifest,
+        &format!("{CONTAINER}/ports/0/hostPort"),
+        json!(-1),
+    );
+    set(
+        &mut manifest,
+        &format!("{CONTAINER}/ports/0/name"),
+        json!("http_api"),
+    );
+    let name_message =
+        "is not a valid port name (an IANA service name: at most 15 characters, lower-case \
+                        alphanumerics and '-', at least one letter, no '--', no '-' at either end)";
+    assert_eq!(
+        errors(&manifest),
+        [
+            format!("spec.template.spec.containers[0].ports[0].hostPort: -1 {message}"),
+            format!("spec.template.spec.containers[0].ports[0].name: \"http_api\" {name_message}"),
+            format!("spec.template.spec.containers[0].readinessProbe.httpGet.port: 0 {message}"),
+        ]
+    );
+    for name in ["8080", "a-very-long-port-name", "-http", "h--p", "HTTP"] {
+        let mut manifest = service();
+        set(&mut manifest, "/spec/ports/0/targetPort", json!(name));
+        assert_eq!(
+            errors(&manifest),
+            [format!("spec.ports[0].targetPort: {name:?} {name_message}")],
+            "{name:?}"
+        );
+    }
+}
+
+#[test]
+fn missing_containers_are_rejected() {
+    let mut manifest = deployment();
+    remove(&mut manifest, "/spec/template/spec/containers");
+    assert_eq!(
+        errors(&manifest),
+        ["spec.template.spec.containers: required field is missing"]
+    );
+    set(&mut manifest, "/spec/template/spec/containers", json!([]));
+    assert_eq!(
+        errors(&manifest),
+        ["spec.template.spec.containers: must list at least one container"]
+    );
+    // A template without spec has the zero PodSpec.
+    remove(&mut manifest, "/spec/template/spec");
+    assert_eq!(
+        errors(&manifest),
+        ["spec.template.spec.containers: required field is missing"]
+    );
+    let mut manifest = deployment();
+    remove(&mut manifest, &format!("{CONTAINER}/image"));
+    remove(&mut manifest, &format!("{CONTAINER}/name"));
+    assert_eq!(
+        errors(&manifest),
+        [
+            "spec.template.spec.containers[0].image: required field is missing",
+            "spec.template.spec.containers[0].name: required field is missing",
+        ]
+    );
+}
+
+#[test]
+fn native_enums_are_checked() {
+    let mut manifest = deployment();
+    set(
+        &mut manifest,
+        &format!("{CONTAINER}/ports/0/protocol"),
+        json!("tcp"),
+    );
+    set(
+        &mut manifest,
+        &format!("{CONTAINER}/imagePullPolicy"),
+        json!("IfAbsent"),
+    );
+    set(
+        &mut manifest,
+        "/spec/template/spec/restartPolicy",
+        json!("Never"),
+    );
+    assert_eq!(
+        errors(&manifest),
+        [
+            "spec.template.spec.containers[0].imagePullPolicy: unsupported value \"IfAbsent\"; supported \
+             values: \"Always\", \"Never\", \"IfNotPresent\"",
+            "spec.template.spec.containers[0].ports[0].protocol: unsupported value \"tcp\"; supported \
+             values: \"TCP\", \"UDP\", \"SCTP\"",
+            "spec.template.spec.restartPolicy: unsupported value \"Never\" for a Deployment; supported \
+             values: \"Always\"",
+        ]
+    );
+    let mut manifest = service();
+    set(&mut manifest, "/spec/type", json!("Internal"));
+    assert_eq!(
+        errors(&manifest),
+        ["spec.type: unsupported value \"Internal\"; supported values: \"ClusterIP\", \"NodePort\", \
+          \"LoadBalancer\", \"ExternalName\""]
+    );
+}
+
+#[test]
+fn service_ports_are_checked() {
+    let mut manifest = service();
+    remove(&mut manifest, "/spec/ports");
+    assert_eq!(
+        errors(&manifest),
+        ["spec.ports: must list at least one port (unless clusterIP is None or type is ExternalName)"]
+    );
+    set(&mut manifest, "/spec/type", json!("ExternalName"));
+    set(
+        &mut manifest,
+        "/spec/externalName",
+        json!("agents.example.com"),
+    );
+    assert_eq!(crd::validate(&manifest), Ok(()));
+
+    let mut manifest = service();
+    set(
+        &mut manifest,
+        "/spec/ports",
+        json!([{"name": "http", "port": 80}, {"port": 81}, {"name": "http", "port": 82},
+               {"name": "Web", "port": 83}, {"name": "grpc", "port": 80}]),
+    );
+    assert_eq!(
+        errors(&manifest),
+        [
+            "spec.ports[1].name: required when the Service has more than one port",
+            "spec.ports[2].name: duplicate port name \"http\", already at spec.ports[0]",
+            "spec.ports[3].name: \"Web\" is not a DNS-1123 label (lower-case alphanumerics and '-', at most \
+             63 characters)",
+            // protocol defaults to TCP: same (port, protocol) key.
+            "spec.ports[4]: duplicate key (port, protocol) = [80,\"TCP\"], already at spec.ports[0]",
+        ]
+    );
+    let mut manifest = service();
+    set(
+        &mut manifest,
+        "/spec/selector",
+        json!({"app": "research agent", "x/": "a"}),
+    );
+    assert_eq!(
+        errors(&manifest),
+        [
+            "spec.selector[app]: \"research agent\" is not a valid label value",
+            "spec.selector[x/]: key is not a qualified name ([prefix/]name)",
+        ]
+    );
+}
+
+#[test]
+fn probes_are_checked() {
+    let mut manifest = deployment();
+    let probe = format!("{CONTAINER}/readinessProbe");
+    set(
+        &mut manifest,
+        &format!("{probe}/tcpSocket"),
+        json!({"port": "http"}),
+    );
+    set(&mut manifest, &format!("{probe}/periodSeconds"), json!(-10));
+    assert_eq!(
+        errors(&manifest),
+        [
+            "spec.template.spec.containers[0].readinessProbe.periodSeconds: -10 must be at least 0",
+            "spec.template.spec.containers[0].readinessProbe: may not specify more than 1 handler type \
+             (found httpGet, tcpSocket)",
+        ]
+    );
+    let mut manifest = deployment();
+    remove(&mut manifest, &format!("{probe}/httpGet"));
+    assert_eq!(
+        errors(&manifest),
+        ["spec.template.spec.containers[0].readinessProbe: must specify a handler type (exec, grpc, \
+          httpGet or tcpSocket)"]
+    );
+    let mut manifest = deployment();
+    set(&mut manifest, &format!("{probe}/httpGet/port"), json!(80.5));
+    remove(&mut manifest, &format!("{probe}/httpGet/path"));
+    set(
+        &mut manifest,
+        &format!("{probe}/httpGet/scheme"),
+        json!("https"),
+    );
+    assert_eq!(
+        errors(&manifest),
+        [
+            "spec.template.spec.containers[0].readinessProbe.httpGet.port: expected integer or string, got \
+             number 80.5",
+            "spec.template.spec.containers[0].readinessProbe.httpGet.scheme: unsupported value \"https\"; \
+             supported values: \"HTTP\", \"HTTPS\"",
+        ]
+    );
+}
+
+#[test]
+fn pod_template_metadata_is_checked() {
+    let mut manifest = deployment();
+    set(
+        &mut manifest,
+        "/spec/template/metadata/labels/bad key!",
+        json!("x"),
+    );
+    set(
+        &mut manifest,
+        "/spec/template/metadata/annotations",
+        json!({"meshc.dev/source": 3}),
+    );
+    set(
+        &mut manifest,
+        "/spec/template/metadata/nickname",
+        json!("ra"),
+    );
+    assert_eq!(
+        errors(&manifest),
+        [
+            "spec.template.metadata.annotations[meshc.dev/source]: expected string, got integer 3",
+            "spec.template.metadata.labels[bad key!]: key is not a qualified name ([prefix/]name)",
+            "spec.template.metadata.nickname: unknown field",
+        ]
+    );
+}
+
+#[test]
+fn other_versions_of_the_built_in_kinds_are_not_served() {
+    let mut manifest = deployment();
+    set(&mut manifest, "/apiVersion", json!("apps/v1beta2"));
+    assert_eq!(
+        errors(&manifest),
+        ["apiVersion: version \"v1beta2\" of Deployment is not served (served: v1)"]
+    );
+    let mut manifest = service();
+    set(&mut manifest, "/apiVersion", json!("core/v1"));
+    let found = errors(&manifest);
+    assert!(
+        found[0].starts_with("apiVersion: no embedded CRD or built-in schema for kind \"Service\""),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn built_in_garbage_never_panics() {
+    let garbage = [
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a"}, "spec": []}),
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a"},
+               "spec": {"selector": {"matchLabels": [], "matchExpressions": {}}, "template": null}}),
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a"},
+               "spec": {"selector": {"matchExpressions": [null, 1, {"operator": 3, "values": "x"}]},
+                        "template": {"metadata": [], "spec": {"containers": [null, 1, {"ports": [null, {"name": 1}],
+                        "readinessProbe": {"httpGet": [], "grpc": {"port": "x"}}}]}}}}),
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a"},
+               "spec": {"ports": [null, {"name": 1, "port": "80", "targetPort": []}], "selector": "app"}}),
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a"}, "spec": null}),
+    ];
+    for manifest in &garbage {
+        let found = errors(manifest);
+        assert!(!found.is_empty(), "{manifest}");
+    }
+}
+
+/// The embedded OpenAPI document `tests/data/kubernetes/<file>`, parsed.
+fn openapi_document(file: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data/kubernetes")
+        .join(file);
+    serde_json::from_str(&std::fs::read_to_string(path).expect("readable document"))
+        .expect("valid JSON")
+}
+
+/// The keywords used anywhere in `schema` (not inside `default`s or `enum`s).
+fn keywords(schema: &Value, found: &mut std::collections::BTreeSet<String>) {
+    match schema {
+        Value::Object(map) => {
+            for (key, value) in map {
+                found.insert(key.clone());
+                match key.as_str() {
+                    "default" | "enum" | "x-kubernetes-group-version-kind" => {}
+                    "properties" => value
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .for_each(|(_, p)| keywords(p, found)),
+                    _ => keywords(value, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| keywords(item, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn openapi_refs_are_resolved_with_a_recursion_guard() {
+    for (file, name) in [
+        (
+            "apis__apps__v1_openapi.json",
+            "io.k8s.api.apps.v1.Deployment",
+        ),
+        ("api__v1_openapi.json", "io.k8s.api.core.v1.Service"),
+    ] {
+        let resolved = crd::resolve_openapi_schema(&openapi_document(file), name)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut found = std::collections::BTreeSet::new();
+        keywords(&resolved, &mut found);
+        for gone in ["$ref", "allOf", "oneOf", "description"] {
+            assert!(!found.contains(gone), "{name}: {gone} left in {found:?}");
+        }
+        assert!(found.contains("x-meshc-object-meta"), "{name}: {found:?}");
+    }
+
+    let cyclic = json!({"components": {"schemas": {
+        "A": {"type": "object", "properties": {"b": {"allOf": [{"$ref": "#/components/schemas/B"}]}}},
+        "B": {"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/A"}}}},
+    }}});
+    assert_eq!(
+        crd::resolve_openapi_schema(&cyclic, "A"),
+        Err("$ref cycle: A -> B -> A".to_string())
+    );
+    let dangling = json!({"components": {"schemas": {"A": {"$ref": "#/components/schemas/C"}}}});
+    assert_eq!(
+        crd::resolve_openapi_schema(&dangling, "A"),
+        Err("$ref to \"C\", which the document does not define".to_string())
     );
 }

@@ -12,6 +12,7 @@ const GATEWAY_API: [(Options, &str); 2] = [
         Options {
             target: Target::GatewayApi,
             channel: Channel::Standard,
+            step: None,
         },
         "gateway-api",
     ),
@@ -19,6 +20,7 @@ const GATEWAY_API: [(Options, &str); 2] = [
         Options {
             target: Target::GatewayApi,
             channel: Channel::Experimental,
+            step: None,
         },
         "gateway-api-experimental",
     ),

@@ -244,3 +244,38 @@ fn the_readme_example_prints_the_reference_manifest() {
     assert_eq!(documents.len(), 1);
     assert_eq!(without_managed_by(documents[0].clone()), reference);
 }
+
+#[test]
+fn the_canary_reproduces_its_three_steps() {
+    // `--step 1`, `--step 2`, `--step 3` of examples/seed/canary.mesh are references 10, 19
+    // and 20, each with the DestinationRule of reference 04.
+    let path = "examples/seed/canary.mesh";
+    let mut sources = meshc::SourceMap::new();
+    sources.add(path, mesh::read(path));
+    for (step, reference_name) in [
+        (1, "10-vs-canary-10"),
+        (2, "19-vs-canary-50"),
+        (3, "20-vs-canary-100"),
+    ] {
+        let options = meshc::target::Options {
+            step: Some(step),
+            ..Default::default()
+        };
+        let compilation = meshc::compile_with(&sources, options);
+        assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
+        assert_eq!(compilation.steps, 3);
+        let emitted: Vec<Value> = mesh::manifests_as_data(&compilation)
+            .into_iter()
+            .map(without_managed_by)
+            .collect();
+        let read = |name: &str| -> Value {
+            serde_saphyr::from_str(&mesh::read(&format!("tests/data/seed/{name}.yaml")))
+                .expect("reference parses")
+        };
+        assert_eq!(
+            emitted,
+            [read("04-dr-subsets"), read(reference_name)],
+            "step {step}"
+        );
+    }
+}

@@ -40,6 +40,8 @@ pub enum Item {
     Service(Service),
     /// `ingress NAME { ... }`.
     Ingress(Ingress),
+    /// `canary SERVICE { ... }`.
+    Canary(Canary),
     /// `route NAME ...`.
     Route(Route),
 }
@@ -53,6 +55,40 @@ pub struct Service {
     pub items: Vec<ServiceItem>,
     /// The whole declaration.
     pub span: Span,
+}
+
+/// `canary SERVICE { ... }`: a progressive rollout between two subsets.
+#[derive(Debug, Clone)]
+pub struct Canary {
+    /// The service rolled out.
+    pub service: Text,
+    /// The settings in source order.
+    pub settings: Vec<Spanned<CanarySetting>>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// One line of a `canary` block.
+#[derive(Debug, Clone)]
+pub enum CanarySetting {
+    /// `from SUBSET`.
+    From(Text),
+    /// `to SUBSET`.
+    To(Text),
+    /// `steps P, P, ...`.
+    Steps(Vec<Literal>),
+    /// `check error rate below P`.
+    ErrorRate(Literal),
+    /// `check p99 latency below D`.
+    Latency(Literal),
+    /// `every D`.
+    Interval(Literal),
+    /// `fail after N`.
+    FailAfter(Literal),
+    /// `beta header NAME = "v"`.
+    Beta(Condition),
+    /// `mirror P first`.
+    MirrorFirst(Literal),
 }
 
 /// `ingress NAME { ... }`: routes for traffic entering through Gateways.

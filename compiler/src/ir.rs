@@ -120,6 +120,8 @@ pub struct Service {
     pub subsets: Vec<Subset>,
     /// Versions deployed as Deployments, in source order.
     pub deployments: Vec<Deployment>,
+    /// A progressive rollout between two subsets, if declared.
+    pub canary: Option<Canary>,
     /// Service-wide traffic policy.
     pub policy: TrafficPolicy,
     /// Route rules in source order, across every file.
@@ -130,6 +132,36 @@ pub struct Service {
     pub policy_name: String,
     /// Where the service was declared.
     pub span: Span,
+}
+
+/// A progressive rollout from one subset to another.
+#[derive(Debug, Clone)]
+pub struct Canary {
+    /// The version traffic moves away from.
+    pub from: String,
+    /// The version traffic moves to.
+    pub to: String,
+    /// Percentages of traffic on `to`, strictly increasing, the last 100.
+    pub steps: Vec<u32>,
+    /// A first step that only mirrors this percentage of traffic to `to`.
+    pub mirror_first: Option<f64>,
+    /// Beta testers: a header condition that always reaches `to`.
+    pub beta: Option<(String, StringMatch)>,
+    /// Highest acceptable share of 5xx responses of `to`, in percent.
+    pub max_error_percent: Option<f64>,
+    /// Highest acceptable p99 latency of `to`.
+    pub max_p99: Option<Duration>,
+    /// How often the checks run.
+    pub interval: Option<Duration>,
+    /// Failed checks before a rollback.
+    pub failure_limit: Option<u32>,
+}
+
+impl Canary {
+    /// How many static steps the rollout has (the mirroring phase counts as one).
+    pub fn step_count(&self) -> usize {
+        self.steps.len() + usize::from(self.mirror_first.is_some())
+    }
 }
 
 /// A version of a service run as a Kubernetes Deployment.
@@ -282,6 +314,8 @@ pub enum Balance {
 pub struct RouteRule {
     /// Where the rule was written (for diagnostics about rule order).
     pub span: Span,
+    /// `retry ... idempotent only`: split by method before emission (the checker does it).
+    pub idempotent_only: bool,
     /// Alternatives (any may match), each a conjunction; empty matches everything.
     pub matches: Vec<Match>,
     /// Where traffic goes.

@@ -39,6 +39,8 @@ pub struct Compilation {
     pub diagnostics: Vec<Diagnostic>,
     /// The manifests; empty whenever there is an error.
     pub manifests: Vec<Manifest>,
+    /// How many steps the program's canaries have (the most of any); 0 without a canary.
+    pub steps: usize,
 }
 
 impl Compilation {
@@ -85,8 +87,16 @@ pub fn compile_configured(
     } else {
         emit::emit(&program, options)
     };
+    let steps = program
+        .services
+        .iter()
+        .filter_map(|s| s.canary.as_ref())
+        .map(ir::Canary::step_count)
+        .max()
+        .unwrap_or(0);
     Compilation {
         diagnostics,
         manifests,
+        steps,
     }
 }

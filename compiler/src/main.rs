@@ -68,6 +68,10 @@ struct Input {
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// Which step of the canaries to emit (1-based; default: the first). With `-o` and no
+    /// `--step`, every step is written, into `DIR/step-K/`.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u16).range(1..))]
+    step: Option<u16>,
     /// What service routes compile to (ingress routes are always HTTPRoutes).
     #[arg(long, value_enum, default_value_t = TargetArg::Istio)]
     target: TargetArg,
@@ -124,6 +128,7 @@ impl Input {
                 ChannelArg::Standard => Channel::Standard,
                 ChannelArg::Experimental => Channel::Experimental,
             },
+            step: self.step.map(usize::from),
         }
     }
 }
@@ -169,8 +174,29 @@ fn compile(input: &Input, build: Option<Option<PathBuf>>) -> Result<ExitCode, Us
     if compilation.has_errors() {
         return Ok(ExitCode::from(1));
     }
+    if let Some(step) = input.step.map(usize::from) {
+        if step > compilation.steps {
+            return Err(UsageError(match compilation.steps {
+                0 => "`--step` needs a canary, and this program has none".to_string(),
+                n => format!("`--step {step}`: the program's canaries have {n} steps"),
+            }));
+        }
+    }
     match build {
-        Some(Some(dir)) => write_dir(&dir, &compilation)?,
+        Some(Some(dir)) if compilation.steps > 0 && input.step.is_none() => {
+            // Every step of the canaries, each in a directory of its own.
+            let mut steps = Vec::new();
+            for step in 1..=compilation.steps {
+                let options = Options {
+                    step: Some(step),
+                    ..input.options()
+                };
+                let at_step = meshc::compile_configured(&sources, options, &levels);
+                steps.push((Some(format!("step-{step}")), at_step.manifests));
+            }
+            write_dir(&dir, &steps)?
+        }
+        Some(Some(dir)) => write_dir(&dir, &[(None, compilation.manifests)])?,
         Some(None) => {
             let yaml = meshc::emit::yaml::stream(&compilation.manifests);
             let mut stdout = std::io::stdout().lock();
@@ -257,9 +283,13 @@ fn report(sources: &SourceMap, compilation: &Compilation, input: &Input) -> Resu
     Ok(())
 }
 
-/// Writes one file per manifest into `dir`, all or nothing: everything is first written to a
-/// staging directory beside `dir`, then moved into place.
-fn write_dir(dir: &Path, compilation: &Compilation) -> Result<(), UsageError> {
+/// Writes one file per manifest into `dir` (or into its subdirectory, for each group that
+/// names one), all or nothing: everything is first written to a staging directory beside
+/// `dir`, then moved into place.
+fn write_dir(
+    dir: &Path,
+    groups: &[(Option<String>, Vec<meshc::Manifest>)],
+) -> Result<(), UsageError> {
     let io = |what: &Path, e: std::io::Error| {
         UsageError(format!("cannot write `{}`: {e}", what.display()))
     };
@@ -272,22 +302,40 @@ fn write_dir(dir: &Path, compilation: &Compilation) -> Result<(), UsageError> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".into());
     let staging = parent.join(format!(".{base}.meshc-staging-{}", std::process::id()));
+    // (path relative to the directory, contents) of every file.
+    let files: Vec<(PathBuf, String)> = groups
+        .iter()
+        .flat_map(|(subdir, manifests)| {
+            manifests.iter().map(move |manifest| {
+                let name = PathBuf::from(manifest.file_name());
+                let path = match subdir {
+                    Some(subdir) => Path::new(subdir).join(name),
+                    None => name,
+                };
+                (path, meshc::emit::yaml::document(manifest))
+            })
+        })
+        .collect();
     let stage = || -> Result<(), UsageError> {
-        std::fs::create_dir_all(&staging).map_err(|e| io(&staging, e))?;
-        for manifest in &compilation.manifests {
-            let path = staging.join(manifest.file_name());
-            std::fs::write(&path, meshc::emit::yaml::document(manifest))
-                .map_err(|e| io(&path, e))?;
+        for (path, text) in &files {
+            let target = staging.join(path);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+            }
+            std::fs::write(&target, text).map_err(|e| io(&target, e))?;
         }
+        std::fs::create_dir_all(&staging).map_err(|e| io(&staging, e))?;
         if !dir.exists() {
             return std::fs::rename(&staging, dir).map_err(|e| io(dir, e));
         }
-        for manifest in &compilation.manifests {
-            let name = manifest.file_name();
-            std::fs::rename(staging.join(&name), dir.join(&name))
-                .map_err(|e| io(&dir.join(&name), e))?;
+        for (path, _) in &files {
+            let target = dir.join(path);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+            }
+            std::fs::rename(staging.join(path), &target).map_err(|e| io(&target, e))?;
         }
-        std::fs::remove_dir(&staging).map_err(|e| io(&staging, e))
+        std::fs::remove_dir_all(&staging).map_err(|e| io(&staging, e))
     };
     let result = stage();
     if result.is_err() {

@@ -31,6 +31,8 @@ pub struct Options {
     pub target: Target,
     /// The Gateway API channel.
     pub channel: Channel,
+    /// Which step of the canaries to emit, 1-based (`--step`); the first when `None`.
+    pub step: Option<usize>,
 }
 
 /// The kind of object a route or policy becomes.

@@ -1,4 +1,6 @@
-//! Validates Kubernetes manifests against the upstream CRDs copied into `tests/data/crds/`.
+//! Validates Kubernetes manifests against the upstream CRDs copied into `tests/data/crds/`, and the built-in
+//! kinds `apps/v1` `Deployment` and `v1` `Service` against Kubernetes' OpenAPI v3 documents copied into
+//! `tests/data/kubernetes/` (see "Built-in kinds" below).
 //!
 //! This is a small OpenAPI v3 validator for the structural schemas of Kubernetes CRDs, written for the test
 //! suite: it says whether the API server would accept a manifest that `meshc` emits. It is stricter than the
@@ -11,7 +13,9 @@
 //! field`; map entries are written `headers[x-user-type]`. All errors are reported, sorted.
 //!
 //! Kinds: Istio `VirtualService` and `DestinationRule`; Gateway API `HTTPRoute` (standard or experimental
-//! channel, see [`Channel`]) and `ReferenceGrant`; every served version of each.
+//! channel, see [`Channel`]) and `ReferenceGrant`; every served version of each. Built-in: `apps/v1`
+//! `Deployment` and `v1` `Service` ([`validate`] and [`validate_with_channel`] only, not
+//! [`validate_with_crd`]).
 //!
 //! Like the API server, the `default`s of the schema are filled in first (recursively, also inside list
 //! items, map values and the defaults themselves), then the result is validated.
@@ -43,8 +47,60 @@
 //! A schema keyword this file does not know is reported as an error too, so nothing is skipped silently.
 //! `status` is not validated. The independent tool `shared/tools/k8s-validate`, run by hand, evaluates the
 //! CEL rules with a real CEL interpreter.
+//!
+//! # Built-in kinds
+//!
+//! `apps/v1` `Deployment` (schema `io.k8s.api.apps.v1.Deployment` of `apis__apps__v1_openapi.json`) and `v1`
+//! `Service` (`io.k8s.api.core.v1.Service` of `api__v1_openapi.json`), Kubernetes v1.36 (provenance in
+//! `tests/data/README.md`). Each document is parsed once; the kind's schema is then resolved once into the
+//! structural form the checks above use: every `$ref` and `allOf: [{$ref}]` wrapper is replaced by the schema
+//! it names (the wrapper's other keywords, e.g. `default`, kept; a `$ref` cycle is an error, and there is
+//! none in these documents),
+//! `IntOrString` becomes `x-kubernetes-int-or-string` (its integer an int32), `Quantity` a string or number
+//! whose string must parse as a quantity (Kubernetes' regular expression
+//! `^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$`, at most one `.`, and a known suffix: `m`, `Mi`, `e3`, ...),
+//! `ObjectMeta` the `metadata` checks above (in a pod template: `name` optional), and an object schema
+//! without `properties` or `additionalProperties` (`RawExtension`, `FieldsV1`) keeps any content. Then the
+//! same checks apply: types, `required`, unknown fields, maps (`additionalProperties`), int32/int64 ranges,
+//! list-map keys. `status` is ignored.
+//!
+//! The API server decodes a built-in object into its Go type, fills in defaults and runs hand-written
+//! ("native") validation, of which the OpenAPI document says little. Emulated here:
+//! - Defaults: the documents' `default`s are filled in, except for a `required` property: such a default is
+//!   only the Go zero value (`""`, `0`, `{}`) that native validation rejects as `Required value`, so it is
+//!   reported as a missing field instead (`spec.template: required field is missing`). A Deployment without
+//!   `spec` gets the default `{}`, so its `spec.selector` and `spec.template` are missing.
+//! - Enums: the published documents have none (removed upstream in 1.24); the values of a few `+enum` fields
+//!   are taken from k8s.io/api v1.36 (`types.go`) instead, see `NATIVE_ENUMS`. Unlike the API server, which
+//!   defaults an empty string to the field's default value first, `""` is rejected there.
+//! - Deployment: `spec.replicas` not negative; `spec.selector` not empty, `matchLabels` keys and values
+//!   well-formed, `matchExpressions` with a known `operator` and `values` exactly when `In`/`NotIn`; the
+//!   selector matches `spec.template.metadata.labels` (each unmatched requirement is one error); the pod
+//!   template's `restartPolicy` is `Always`.
+//! - Pod template: at least one container; container names DNS-1123 labels, unique across `containers` and
+//!   `initContainers`; `image` set; container ports `containerPort` (and a non-zero `hostPort`) 1-65535,
+//!   port names IANA service names (at most 15 characters, `a-z0-9-`, a letter, no `--`, no `-` at either
+//!   end) and unique in the container; probes (`livenessProbe`, `readinessProbe`, `startupProbe`) with
+//!   exactly one handler, their `httpGet`/`tcpSocket` port a port number or name, `grpc.port` a port number,
+//!   and their second/threshold counts not negative.
+//! - Service: `spec.selector` may be absent (a Service whose endpoints are managed by hand); when present
+//!   its keys and values are checked as labels. `spec.ports` has at least one port, unless `clusterIP` is
+//!   `None` or `type` is `ExternalName`; each `port` 1-65535; `targetPort` a port number or IANA service name
+//!   (`0` or `""`: defaulted to `port`); names DNS-1123 labels, unique, and required when there are several
+//!   ports.
+//!
+//! Stricter than the API server, besides the above: the OpenAPI `required` means "present" (for a few
+//! fields, e.g. an HTTP header's `value`, the API server accepts the zero value an absent field decodes
+//! to); a duplicate key in any `x-kubernetes-list-type: map` list is an error (the API server accepts
+//! duplicates in some, e.g. `env` and container `ports`, on create; server-side apply rejects them); a
+//! pod template's `metadata.name`, if set, must be a DNS-1123 subdomain; a quantity string must match
+//! Kubernetes' regular expression, which `ParseQuantity` only quotes in its error message: its scanner reads
+//! a string without digits, such as `m` or `+`, as 0. Not checked, among much else:
+//! `x-kubernetes-unions` (e.g. `seccompProfile.localhostProfile` only with `type: Localhost`), resource
+//! `requests` not above `limits` and not negative, `nodePort` ranges, volume and volume-mount consistency,
+//! lifecycle-hook ports, other `+enum` fields, image names, environment variable names.
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use std::sync::OnceLock;
 
 /// Which Gateway API release channel's HTTPRoute CRD to validate against.
@@ -65,12 +121,17 @@ const REFERENCE_GRANT: &str = include_str!(
 );
 
 /// Schema keywords that are checked below, or deliberately ignored (`description`, `default`, `example`,
-/// `title`, `x-kubernetes-map-type`). Any other keyword is reported instead of being skipped.
+/// `title`, `x-kubernetes-map-type`; and from the built-in kinds' OpenAPI documents the strategic-merge-patch
+/// hints `x-kubernetes-patch-merge-key` and `x-kubernetes-patch-strategy`, the kind's
+/// `x-kubernetes-group-version-kind`, and `x-kubernetes-unions`, which is not checked). `x-meshc-quantity` and
+/// `x-meshc-object-meta` are set only by the resolver of the built-in kinds (see [`Resolver`]). Any other
+/// keyword is reported instead of being skipped.
 const KNOWN_KEYWORDS: &str = "type nullable x-kubernetes-int-or-string x-kubernetes-preserve-unknown-fields
     properties additionalProperties required enum pattern minimum maximum exclusiveMinimum exclusiveMaximum
     minLength maxLength minItems maxItems minProperties maxProperties format items oneOf anyOf allOf not
-    x-kubernetes-list-type x-kubernetes-list-map-keys x-kubernetes-validations
-    description default example title x-kubernetes-map-type";
+    x-kubernetes-list-type x-kubernetes-list-map-keys x-kubernetes-validations x-meshc-quantity
+    x-meshc-object-meta description default example title x-kubernetes-map-type x-kubernetes-patch-merge-key
+    x-kubernetes-patch-strategy x-kubernetes-group-version-kind x-kubernetes-unions";
 
 /// ObjectMeta fields a manifest may carry besides `name`, `namespace`, `labels` and `annotations`.
 const OTHER_METADATA_FIELDS: &str = "generateName uid resourceVersion generation creationTimestamp
@@ -81,7 +142,8 @@ type ParsedCrd = (Option<Channel>, Result<Value, String>);
 
 /// Validates one Kubernetes manifest (already parsed into serde_json::Value) against the embedded upstream
 /// CRD whose group/kind match its apiVersion/kind; picks the schema of the served version named in
-/// apiVersion. HTTPRoute is checked against the standard channel's CRD.
+/// apiVersion. HTTPRoute is checked against the standard channel's CRD. `apps/v1` `Deployment` and `v1`
+/// `Service` are checked against Kubernetes' OpenAPI documents and native rules (see the module docs).
 pub fn validate(manifest: &Value) -> Result<(), Vec<String>> {
     validate_with_channel(manifest, Channel::Standard)
 }
@@ -92,18 +154,29 @@ pub fn validate_with_channel(manifest: &Value, channel: Channel) -> Result<(), V
         .iter()
         .filter(|(crd_channel, _)| crd_channel.is_none_or(|c| c == channel))
         .map(|(_, crd)| crd.as_ref());
-    validate_against(manifest, crds)
+    validate_against(manifest, crds, true)
 }
 
-/// Like [`validate`], against `crd` (a parsed CustomResourceDefinition) instead of the embedded CRDs.
+/// Like [`validate`], against `crd` (a parsed CustomResourceDefinition) instead of the embedded CRDs and the
+/// built-in kinds.
 pub fn validate_with_crd(manifest: &Value, crd: &Value) -> Result<(), Vec<String>> {
-    validate_against(manifest, [Ok(crd)])
+    validate_against(manifest, [Ok(crd)], false)
 }
 
-/// Validates `manifest` against the first of `crds` whose group/kind match its apiVersion/kind.
+/// The schema a manifest is validated against.
+enum Root<'a> {
+    /// The `openAPIV3Schema` of a served version of a CRD.
+    Crd(&'a Value),
+    /// A built-in kind and its resolved schema.
+    BuiltIn(BuiltIn, &'static Value),
+}
+
+/// Validates `manifest` against the first of `crds` whose group/kind match its apiVersion/kind, or, when
+/// `built_ins`, against the built-in kind it names.
 fn validate_against<'a>(
     manifest: &Value,
     crds: impl IntoIterator<Item = Result<&'a Value, &'a String>>,
+    built_ins: bool,
 ) -> Result<(), Vec<String>> {
     let Some(object) = manifest.as_object() else {
         return Err(vec![format!(
@@ -126,24 +199,41 @@ fn validate_against<'a>(
         }
         return Err(errors);
     };
-    let root_schema = match find_schema(api_version, kind, crds) {
-        Ok(schema) => schema,
-        Err(message) => return Err(vec![message]),
+    let built_in = built_ins
+        .then(|| BuiltIn::find(api_version, kind))
+        .flatten();
+    let root = match built_in {
+        Some(Ok(built_in)) => match built_in.schema() {
+            Ok(schema) => Root::BuiltIn(built_in, schema),
+            Err(message) => return Err(vec![message]),
+        },
+        Some(Err(message)) => return Err(vec![message]),
+        None => match find_schema(api_version, kind, crds) {
+            Ok(schema) => Root::Crd(schema),
+            Err(message) => return Err(vec![message]),
+        },
+    };
+    let root_schema = match root {
+        Root::Crd(schema) | Root::BuiltIn(_, schema) => schema,
     };
 
     for (key, value) in object {
         match key.as_str() {
             "apiVersion" | "kind" | "status" => {}
-            "metadata" => check_metadata(value, &mut errors),
+            "metadata" => check_metadata(value, "metadata", true, &mut errors),
             "spec" => match root_schema.pointer("/properties/spec") {
-                Some(spec_schema) => {
-                    let mut spec = value.clone();
-                    apply_defaults(spec_schema, &mut spec);
-                    check_value(spec_schema, &spec, "spec", true, &mut errors);
-                }
+                Some(spec_schema) => check_spec(&root, spec_schema, value, &mut errors),
                 None => errors.push("spec: the CRD does not define spec".to_string()),
             },
             _ => errors.push(format!("{key}: unknown field")),
+        }
+    }
+    // A built-in object without spec has the zero value of its spec type, the schema's default `{}`.
+    if let (Root::BuiltIn(..), None) = (&root, object.get("spec")) {
+        if let Some(spec_schema) = root_schema.pointer("/properties/spec") {
+            if let Some(default) = spec_schema.get("default") {
+                check_spec(&root, spec_schema, default, &mut errors);
+            }
         }
     }
     if !object.contains_key("metadata") {
@@ -166,6 +256,26 @@ fn validate_against<'a>(
     errors.sort();
     errors.dedup();
     Err(errors)
+}
+
+/// Checks `spec` (defaults filled in) against `spec_schema`, the schema of `spec` in `root`, and for a
+/// built-in kind against its native rules.
+fn check_spec(root: &Root, spec_schema: &Value, spec: &Value, errors: &mut Vec<String>) {
+    let mut spec = spec.clone();
+    match root {
+        Root::Crd(_) => {
+            apply_defaults(spec_schema, &mut spec, Defaulting::All);
+            check_value(spec_schema, &spec, "spec", true, errors);
+        }
+        Root::BuiltIn(built_in, _) => {
+            apply_defaults(spec_schema, &mut spec, Defaulting::ExceptRequired);
+            check_value(spec_schema, &spec, "spec", true, errors);
+            match built_in {
+                BuiltIn::Deployment => check_deployment_spec(&spec, errors),
+                BuiltIn::Service => check_service_spec(&spec, errors),
+            }
+        }
+    }
 }
 
 /// The embedded CRDs, parsed once.
@@ -219,27 +329,40 @@ fn find_schema<'a>(
         ));
     }
     Err(format!(
-        "apiVersion: no embedded CRD for kind {kind:?} in apiVersion {api_version:?} (known: \
-         networking.istio.io VirtualService and DestinationRule, gateway.networking.k8s.io HTTPRoute and \
-         ReferenceGrant)"
+        "apiVersion: no embedded CRD or built-in schema for kind {kind:?} in apiVersion {api_version:?} \
+         (known: networking.istio.io VirtualService and DestinationRule, gateway.networking.k8s.io HTTPRoute \
+         and ReferenceGrant; built-in: apps/v1 Deployment, v1 Service)"
     ))
+}
+
+/// Which `default`s [`apply_defaults`] fills in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Defaulting {
+    /// Every default (CRDs).
+    All,
+    /// Not those of `required` properties (built-in kinds: there they are Go zero values that native
+    /// validation rejects, so the property is reported as missing instead).
+    ExceptRequired,
 }
 
 /// Fills in the `default` of every absent property of `value`, recursively (in list items, map values and
 /// the filled-in defaults too), as the API server does before it validates. Only `properties`, `items` and
 /// `additionalProperties` count: the API server does not default from `oneOf`/`anyOf`/`allOf`/`not`. A
 /// property that is present, even as `null`, is left alone (a `null` is reported where it is not allowed).
-fn apply_defaults(schema: &Value, value: &mut Value) {
+fn apply_defaults(schema: &Value, value: &mut Value, defaulting: Defaulting) {
     match value {
         Value::Object(fields) => {
             let properties = schema.get("properties").and_then(Value::as_object);
+            let required = string_list(schema.get("required"));
             for (name, property) in properties.into_iter().flatten() {
                 match fields.get_mut(name) {
-                    Some(field) => apply_defaults(property, field),
+                    Some(field) => apply_defaults(property, field, defaulting),
+                    None if defaulting == Defaulting::ExceptRequired
+                        && required.contains(&name.as_str()) => {}
                     None => {
                         if let Some(default) = property.get("default") {
                             let mut default = default.clone();
-                            apply_defaults(property, &mut default);
+                            apply_defaults(property, &mut default, defaulting);
                             fields.insert(name.clone(), default);
                         }
                     }
@@ -248,7 +371,7 @@ fn apply_defaults(schema: &Value, value: &mut Value) {
             if let Some(additional @ Value::Object(_)) = schema.get("additionalProperties") {
                 for (name, field) in fields.iter_mut() {
                     if !properties.is_some_and(|p| p.contains_key(name)) {
-                        apply_defaults(additional, field);
+                        apply_defaults(additional, field, defaulting);
                     }
                 }
             }
@@ -256,7 +379,7 @@ fn apply_defaults(schema: &Value, value: &mut Value) {
         Value::Array(items) => {
             if let Some(item_schema) = schema.get("items") {
                 for item in items {
-                    apply_defaults(item_schema, item);
+                    apply_defaults(item_schema, item, defaulting);
                 }
             }
         }
@@ -264,66 +387,79 @@ fn apply_defaults(schema: &Value, value: &mut Value) {
     }
 }
 
-/// Checks `metadata`: `name` (required, DNS-1123 subdomain), `namespace` (DNS-1123 label), `labels` and
-/// `annotations` (maps from qualified names to strings; label values at most 63 characters).
-fn check_metadata(metadata: &Value, errors: &mut Vec<String>) {
+/// Checks the ObjectMeta `metadata` at `path`: `name` (a DNS-1123 subdomain; required if `name_required`),
+/// `namespace` (DNS-1123 label), `labels` and `annotations` (maps from qualified names to strings; label
+/// values at most 63 characters), and no fields other than ObjectMeta's.
+fn check_metadata(metadata: &Value, path: &str, name_required: bool, errors: &mut Vec<String>) {
     let Some(metadata) = metadata.as_object() else {
         errors.push(format!(
-            "metadata: expected object, got {}",
+            "{path}: expected object, got {}",
             describe(metadata)
         ));
         return;
     };
     match metadata.get("name") {
-        None => errors.push("metadata.name: required field is missing".to_string()),
+        None if name_required => errors.push(format!("{path}.name: required field is missing")),
+        None => {}
         Some(Value::String(name)) if !is_dns1123_subdomain(name) => errors.push(format!(
-            "metadata.name: {name:?} is not a DNS-1123 subdomain (lower-case alphanumerics, '-' and '.', at \
+            "{path}.name: {name:?} is not a DNS-1123 subdomain (lower-case alphanumerics, '-' and '.', at \
              most 253 characters)"
         )),
         Some(Value::String(_)) => {}
-        Some(other) => errors.push(format!("metadata.name: expected string, got {}", describe(other))),
+        Some(other) => errors.push(format!("{path}.name: expected string, got {}", describe(other))),
     }
     for (key, value) in metadata {
-        let path = format!("metadata.{key}");
+        let field_path = join(path, key);
         match (key.as_str(), value) {
             ("name", _) => {}
             ("namespace", Value::String(namespace)) => {
                 if !is_dns1123_label(namespace) {
-                    errors.push(format!(
-                        "{path}: {namespace:?} is not a DNS-1123 label (lower-case alphanumerics and '-', \
-                         at most 63 characters)"
-                    ));
+                    errors.push(not_a_dns1123_label(&field_path, namespace));
                 }
             }
             ("labels" | "annotations", Value::Object(map)) => {
-                for (entry_key, entry_value) in map {
-                    let entry_path = format!("{path}[{entry_key}]");
-                    if !is_qualified_name(entry_key) {
-                        errors.push(format!(
-                            "{entry_path}: key is not a qualified name ([prefix/]name)"
-                        ));
-                    }
-                    match entry_value {
-                        Value::String(text) if key == "labels" && !is_label_value(text) => errors
-                            .push(format!("{entry_path}: {text:?} is not a valid label value")),
-                        Value::String(_) => {}
-                        other => errors.push(format!(
-                            "{entry_path}: expected string, got {}",
-                            describe(other)
-                        )),
-                    }
-                }
+                check_string_map(map, &field_path, key == "labels", errors);
             }
-            ("namespace", other) => {
-                errors.push(format!("{path}: expected string, got {}", describe(other)))
-            }
-            ("labels" | "annotations", other) => {
-                errors.push(format!("{path}: expected object, got {}", describe(other)))
-            }
+            ("namespace", other) => errors.push(format!(
+                "{field_path}: expected string, got {}",
+                describe(other)
+            )),
+            ("labels" | "annotations", other) => errors.push(format!(
+                "{field_path}: expected object, got {}",
+                describe(other)
+            )),
             (other, _) if OTHER_METADATA_FIELDS.split_whitespace().any(|f| f == other) => {}
-            _ => errors.push(format!("{path}: unknown field")),
+            _ => errors.push(format!("{field_path}: unknown field")),
         }
     }
+}
+
+/// Checks a map of labels (`labels`: values are label values) or annotations at `path`: keys are qualified
+/// names, values strings.
+fn check_string_map(map: &Map<String, Value>, path: &str, labels: bool, errors: &mut Vec<String>) {
+    for (entry_key, entry_value) in map {
+        let entry_path = format!("{path}[{entry_key}]");
+        if !is_qualified_name(entry_key) {
+            errors.push(format!(
+                "{entry_path}: key is not a qualified name ([prefix/]name)"
+            ));
+        }
+        match entry_value {
+            Value::String(text) if labels && !is_label_value(text) => {
+                errors.push(format!("{entry_path}: {text:?} is not a valid label value"))
+            }
+            Value::String(_) => {}
+            other => errors.push(format!(
+                "{entry_path}: expected string, got {}",
+                describe(other)
+            )),
+        }
+    }
+}
+
+/// The message for `text` at `path`, which is not a DNS-1123 label.
+fn not_a_dns1123_label(path: &str, text: &str) -> String {
+    format!("{path}: {text:?} is not a DNS-1123 label (lower-case alphanumerics and '-', at most 63 characters)")
 }
 
 /// Checks `value` at `path` against `schema`, pushing one message per problem onto `errors`.
@@ -352,6 +488,15 @@ fn check_value(
         }
     }
     let flag = |name: &str| schema.get(name) == Some(&Value::Bool(true));
+    // Built-in kinds: the types the resolver replaced by a check of their own.
+    if flag("x-meshc-object-meta") {
+        check_metadata(value, path, false, errors);
+        return;
+    }
+    if flag("x-meshc-quantity") {
+        check_quantity(value, path, errors);
+        return;
+    }
     let int_or_string = flag("x-kubernetes-int-or-string");
     let declared_type = schema.get("type").and_then(Value::as_str);
 
@@ -679,6 +824,721 @@ fn describe_schema(schema: &Value) -> String {
         parts.push(part);
     }
     parts.join(", ")
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Built-in kinds: `apps/v1` Deployment and `v1` Service (see the module docs)
+
+const CORE_V1_OPENAPI: &str = include_str!("../data/kubernetes/api__v1_openapi.json");
+const APPS_V1_OPENAPI: &str = include_str!("../data/kubernetes/apis__apps__v1_openapi.json");
+
+const INT_OR_STRING: &str = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";
+const QUANTITY: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
+const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+
+/// The expression a quantity string must match (k8s.io/apimachinery `pkg/api/resource/quantity.go`,
+/// `splitREString`; its error `ErrFormatWrong` quotes it).
+const QUANTITY_PATTERN: &str = r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$";
+
+/// The allowed values of `+enum` string fields of k8s.io/api v1.36 (core/v1 and apps/v1 `types.go`) that the
+/// API server's native validation enforces (`Unsupported value`) and the published OpenAPI documents do not
+/// state: (schema, property, values). Only fields a `meshc` Deployment or Service may carry are listed.
+const NATIVE_ENUMS: &[(&str, &str, &[&str])] = &[
+    (
+        "io.k8s.api.apps.v1.DeploymentStrategy",
+        "type",
+        &["Recreate", "RollingUpdate"],
+    ),
+    (
+        "io.k8s.api.core.v1.Container",
+        "imagePullPolicy",
+        &["Always", "Never", "IfNotPresent"],
+    ),
+    (
+        "io.k8s.api.core.v1.Container",
+        "terminationMessagePolicy",
+        &["File", "FallbackToLogsOnError"],
+    ),
+    (
+        "io.k8s.api.core.v1.ContainerPort",
+        "protocol",
+        &["TCP", "UDP", "SCTP"],
+    ),
+    (
+        "io.k8s.api.core.v1.HTTPGetAction",
+        "scheme",
+        &["HTTP", "HTTPS"],
+    ),
+    (
+        "io.k8s.api.core.v1.PodSpec",
+        "restartPolicy",
+        &["Always", "OnFailure", "Never"],
+    ),
+    (
+        "io.k8s.api.core.v1.ServicePort",
+        "protocol",
+        &["TCP", "UDP", "SCTP"],
+    ),
+    (
+        "io.k8s.api.core.v1.ServiceSpec",
+        "type",
+        &["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"],
+    ),
+    (
+        "io.k8s.api.core.v1.ServiceSpec",
+        "sessionAffinity",
+        &["ClientIP", "None"],
+    ),
+    (
+        "io.k8s.api.core.v1.ServiceSpec",
+        "externalTrafficPolicy",
+        &["Cluster", "Local"],
+    ),
+    (
+        "io.k8s.api.core.v1.ServiceSpec",
+        "internalTrafficPolicy",
+        &["Cluster", "Local"],
+    ),
+    (
+        "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement",
+        "operator",
+        &["In", "NotIn", "Exists", "DoesNotExist"],
+    ),
+];
+
+/// A built-in kind that [`validate`] knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BuiltIn {
+    Deployment,
+    Service,
+}
+
+impl BuiltIn {
+    const ALL: [BuiltIn; 2] = [BuiltIn::Deployment, BuiltIn::Service];
+
+    /// The API group (`""`: core), version and kind.
+    fn group_version_kind(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            BuiltIn::Deployment => ("apps", "v1", "Deployment"),
+            BuiltIn::Service => ("", "v1", "Service"),
+        }
+    }
+
+    /// The name of the kind's schema in `components.schemas`.
+    fn component(self) -> &'static str {
+        match self {
+            BuiltIn::Deployment => "io.k8s.api.apps.v1.Deployment",
+            BuiltIn::Service => "io.k8s.api.core.v1.Service",
+        }
+    }
+
+    /// The built-in kind `kind` of `apiVersion`'s group: `None` if there is none, an error if that version is
+    /// not served.
+    fn find(api_version: &str, kind: &str) -> Option<Result<BuiltIn, String>> {
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        let built_in = BuiltIn::ALL.into_iter().find(|b| {
+            let (g, _, k) = b.group_version_kind();
+            g == group && k == kind
+        })?;
+        let (_, served, _) = built_in.group_version_kind();
+        if version != served {
+            return Some(Err(format!(
+                "apiVersion: version {version:?} of {kind} is not served (served: {served})"
+            )));
+        }
+        Some(Ok(built_in))
+    }
+
+    /// The kind's OpenAPI document, parsed once.
+    fn document(self) -> Result<&'static Value, String> {
+        static CORE_V1: OnceLock<Result<Value, String>> = OnceLock::new();
+        static APPS_V1: OnceLock<Result<Value, String>> = OnceLock::new();
+        let (cell, text, file) = match self {
+            BuiltIn::Deployment => (&APPS_V1, APPS_V1_OPENAPI, "apis__apps__v1_openapi.json"),
+            BuiltIn::Service => (&CORE_V1, CORE_V1_OPENAPI, "api__v1_openapi.json"),
+        };
+        let parsed = cell.get_or_init(|| {
+            serde_json::from_str(text)
+                .map_err(|e| format!("tests/data/kubernetes/{file} is not valid JSON: {e}"))
+        });
+        parsed.as_ref().map_err(Clone::clone)
+    }
+
+    /// The kind's schema, resolved once (see [`Resolver`]).
+    fn schema(self) -> Result<&'static Value, String> {
+        static DEPLOYMENT: OnceLock<Result<Value, String>> = OnceLock::new();
+        static SERVICE: OnceLock<Result<Value, String>> = OnceLock::new();
+        let cell = match self {
+            BuiltIn::Deployment => &DEPLOYMENT,
+            BuiltIn::Service => &SERVICE,
+        };
+        let resolved = cell.get_or_init(|| {
+            let schema = resolve_openapi_schema(self.document()?, self.component())?;
+            // The schema must say that it is this kind's.
+            let (group, version, kind) = self.group_version_kind();
+            let gvk = json!({"group": group, "kind": kind, "version": version});
+            let kinds = schema.get("x-kubernetes-group-version-kind");
+            if !kinds
+                .and_then(Value::as_array)
+                .is_some_and(|k| k.contains(&gvk))
+            {
+                return Err(format!("{} is not the schema of {gvk}", self.component()));
+            }
+            Ok(schema)
+        });
+        resolved.as_ref().map_err(|e| {
+            let (_, _, kind) = self.group_version_kind();
+            format!("apiVersion: cannot use the embedded OpenAPI schema of {kind}: {e}")
+        })
+    }
+}
+
+/// The schema `name` of the OpenAPI v3 `document` (in its `components.schemas`), resolved as the schemas of
+/// the built-in kinds are (see [`Resolver`]): an error for a `$ref` cycle or a `$ref` to a schema the
+/// document does not define.
+pub fn resolve_openapi_schema(document: &Value, name: &str) -> Result<Value, String> {
+    let components = (document.pointer("/components/schemas"))
+        .and_then(Value::as_object)
+        .ok_or("the OpenAPI document has no components.schemas")?;
+    Resolver::new(components).component(name)
+}
+
+/// Resolves a schema of an OpenAPI document's `components.schemas` into the structural form that
+/// [`check_value`] checks: `$ref` and `allOf: [{$ref}]` replaced by the schema they name (with the wrapper's
+/// other keywords, e.g. `default`; `description`s dropped), `IntOrString` by `x-kubernetes-int-or-string`
+/// (`format: int32`), `Quantity` by `x-meshc-quantity`, `ObjectMeta` by `x-meshc-object-meta`, an object
+/// without `properties` and `additionalProperties` kept open (`x-kubernetes-preserve-unknown-fields`), and the
+/// `NATIVE_ENUMS` added as `enum`s. Each component is resolved once; a `$ref` cycle is an error.
+struct Resolver<'a> {
+    components: &'a Map<String, Value>,
+    done: std::collections::HashMap<String, Value>,
+    /// The components being resolved, outermost first: the recursion guard.
+    resolving: Vec<String>,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(components: &'a Map<String, Value>) -> Self {
+        Resolver {
+            components,
+            done: std::collections::HashMap::new(),
+            resolving: Vec::new(),
+        }
+    }
+
+    /// The resolved component `name`.
+    fn component(&mut self, name: &str) -> Result<Value, String> {
+        if let Some(done) = self.done.get(name) {
+            return Ok(done.clone());
+        }
+        if self.resolving.iter().any(|n| n == name) {
+            return Err(format!(
+                "$ref cycle: {} -> {name}",
+                self.resolving.join(" -> ")
+            ));
+        }
+        let resolved = match name {
+            INT_OR_STRING => json!({"x-kubernetes-int-or-string": true, "format": "int32"}),
+            QUANTITY => json!({"x-meshc-quantity": true}),
+            OBJECT_META => json!({"x-meshc-object-meta": true}),
+            _ => {
+                let schema = (self.components.get(name)).ok_or_else(|| {
+                    format!("$ref to {name:?}, which the document does not define")
+                })?;
+                self.resolving.push(name.to_string());
+                let resolved = self.node(schema, Some(name));
+                self.resolving.pop();
+                resolved?
+            }
+        };
+        self.done.insert(name.to_string(), resolved.clone());
+        Ok(resolved)
+    }
+
+    /// The resolved schema node `schema`; `component` is the name of the component it is the top of.
+    fn node(&mut self, schema: &Value, component: Option<&str>) -> Result<Value, String> {
+        let Some(schema) = schema.as_object() else {
+            return Ok(schema.clone());
+        };
+        let wrapped = match schema.get("allOf").and_then(Value::as_array) {
+            Some(branches) if branches.len() == 1 => (branches[0].as_object())
+                .filter(|branch| branch.len() == 1)
+                .and_then(|branch| branch.get("$ref")),
+            _ => None,
+        };
+        let reference = schema.get("$ref").or(wrapped);
+        let mut resolved = match reference {
+            Some(reference) => {
+                let name = (reference.as_str())
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    .ok_or_else(|| format!("unsupported $ref {reference}"))?;
+                match self.component(name)? {
+                    Value::Object(target) => target,
+                    other => return Err(format!("the schema {name:?} is not an object: {other}")),
+                }
+            }
+            None => Map::new(),
+        };
+        for (keyword, value) in schema {
+            let value = match keyword.as_str() {
+                "$ref" | "description" => continue,
+                "allOf" if wrapped.is_some() => continue,
+                "properties" => Value::Object(self.properties(value, component)?),
+                "items" | "additionalProperties" | "not" if value.is_object() => {
+                    self.node(value, None)?
+                }
+                "allOf" | "anyOf" | "oneOf" => {
+                    let branches = value.as_array().into_iter().flatten();
+                    let resolved: Result<Vec<Value>, String> =
+                        branches.map(|branch| self.node(branch, None)).collect();
+                    Value::Array(resolved?)
+                }
+                _ => value.clone(),
+            };
+            resolved.insert(keyword.clone(), value);
+        }
+        let open_object = resolved.get("type") == Some(&json!("object"))
+            && !resolved.contains_key("properties")
+            && !resolved.contains_key("additionalProperties");
+        if open_object {
+            resolved.insert(
+                "x-kubernetes-preserve-unknown-fields".to_string(),
+                Value::Bool(true),
+            );
+        }
+        Ok(Value::Object(resolved))
+    }
+
+    /// The resolved `properties` of `component`, with its `NATIVE_ENUMS`.
+    fn properties(
+        &mut self,
+        properties: &Value,
+        component: Option<&str>,
+    ) -> Result<Map<String, Value>, String> {
+        let properties = (properties.as_object()).ok_or("properties is not an object")?;
+        let mut resolved = Map::new();
+        for (name, property) in properties {
+            resolved.insert(name.clone(), self.node(property, None)?);
+        }
+        let enums = NATIVE_ENUMS.iter().filter(|(c, ..)| Some(*c) == component);
+        for (component, name, values) in enums {
+            let property = resolved.get_mut(*name).and_then(Value::as_object_mut);
+            let Some(property) = property.filter(|p| p.get("type") == Some(&json!("string")))
+            else {
+                return Err(format!(
+                    "NATIVE_ENUMS: {component} has no string property {name:?}"
+                ));
+            };
+            property.insert("enum".to_string(), json!(values));
+        }
+        Ok(resolved)
+    }
+}
+
+/// A `Quantity` (`resources.limits[cpu]`, ...): a number, or a string that k8s.io/apimachinery's
+/// `ParseQuantity` accepts. The string must match [`QUANTITY_PATTERN`], and then, as `ParseQuantity` reads
+/// it, have at most one `.` and a known suffix (`ErrFormatWrong` and `ErrSuffix`, whose texts are quoted).
+fn check_quantity(value: &Value, path: &str, errors: &mut Vec<String>) {
+    let text = match value {
+        Value::Number(_) => return,
+        Value::String(text) => text,
+        other => {
+            return errors.push(format!(
+                "{path}: expected quantity (string or number), got {}",
+                describe(other)
+            ))
+        }
+    };
+    static SPLIT: OnceLock<regex::Regex> = OnceLock::new();
+    let split = SPLIT.get_or_init(|| regex::Regex::new(QUANTITY_PATTERN).expect("a valid regex"));
+    let why = match split.captures(text) {
+        Some(parts) if parts[1].matches('.').count() > 1 => Some("format"),
+        Some(parts) if !is_quantity_suffix(&parts[2]) => Some("suffix"),
+        Some(_) => None,
+        None => Some("format"),
+    };
+    match why {
+        None => {}
+        Some("suffix") => errors.push(format!(
+            "{path}: {text:?} is not a valid quantity: unable to parse quantity's suffix"
+        )),
+        Some(_) => errors.push(format!(
+            "{path}: {text:?} is not a valid quantity: quantities must match the regular expression \
+             '{QUANTITY_PATTERN}'"
+        )),
+    }
+}
+
+/// A suffix `ParseQuantity` interprets: decimal SI (`n u m "" k M G T P E`), binary SI (`Ki` ... `Ei`), or a
+/// decimal exponent (`e` or `E` and an integer).
+fn is_quantity_suffix(suffix: &str) -> bool {
+    const SI: [&str; 16] = [
+        "", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
+    ];
+    if SI.contains(&suffix) {
+        return true;
+    }
+    let exponent = suffix.strip_prefix(['e', 'E']);
+    exponent.is_some_and(|e| e.parse::<i64>().is_ok())
+}
+
+/// A Deployment's `spec` (defaults filled in): the native rules of the module docs.
+fn check_deployment_spec(spec: &Value, errors: &mut Vec<String>) {
+    if let Some(replicas) = spec.get("replicas").filter(|r| is_integer(r)) {
+        if replicas.as_f64().is_some_and(|r| r < 0.0) {
+            errors.push(format!("spec.replicas: {replicas} must be at least 0"));
+        }
+    }
+    if let Some(selector) = spec.get("selector").filter(|s| s.is_object()) {
+        let errors_before = errors.len();
+        check_label_selector(selector, "spec.selector", errors);
+        let non_empty = |name: &str| match selector.get(name) {
+            Some(Value::Object(map)) => !map.is_empty(),
+            Some(Value::Array(items)) => !items.is_empty(),
+            _ => false,
+        };
+        if !non_empty("matchLabels") && !non_empty("matchExpressions") {
+            errors.push(
+                "spec.selector: empty selector is invalid for deployment (set matchLabels or \
+                 matchExpressions)"
+                    .to_string(),
+            );
+        } else if errors.len() == errors_before {
+            // Like the API server, only a well-formed selector is matched.
+            let empty = Map::new();
+            let labels = (spec.pointer("/template/metadata/labels"))
+                .and_then(Value::as_object)
+                .unwrap_or(&empty);
+            for why in selector_mismatches(selector, labels) {
+                errors.push(format!(
+                    "spec.template.metadata.labels: selector does not match template labels: {why}"
+                ));
+            }
+        }
+    }
+    let Some(template) = spec.get("template") else {
+        return;
+    };
+    let policy = template
+        .pointer("/spec/restartPolicy")
+        .and_then(Value::as_str);
+    if let Some(policy) = policy.filter(|p| *p != "Always") {
+        errors.push(format!(
+            "spec.template.spec.restartPolicy: unsupported value {policy:?} for a Deployment; supported \
+             values: \"Always\""
+        ));
+    }
+    if let Some(pod) = template.get("spec").filter(|p| p.is_object()) {
+        check_pod_spec(pod, "spec.template.spec", errors);
+    }
+}
+
+/// A `LabelSelector` at `path`: `matchLabels` keys and values, `matchExpressions` keys, values, and values
+/// present exactly for `In` and `NotIn` (the `operator` values are an enum of the schema).
+fn check_label_selector(selector: &Value, path: &str, errors: &mut Vec<String>) {
+    if let Some(labels) = selector.get("matchLabels").and_then(Value::as_object) {
+        check_string_map(labels, &join(path, "matchLabels"), true, errors);
+    }
+    for (index, requirement) in array_field(selector, "matchExpressions").iter().enumerate() {
+        let requirement_path = format!("{path}.matchExpressions[{index}]");
+        if let Some(key) = requirement.get("key").and_then(Value::as_str) {
+            if !is_qualified_name(key) {
+                errors.push(format!(
+                    "{requirement_path}.key: {key:?} is not a qualified name ([prefix/]name)"
+                ));
+            }
+        }
+        let values = array_field(requirement, "values");
+        match requirement.get("operator").and_then(Value::as_str) {
+            Some("In" | "NotIn") if values.is_empty() => errors.push(format!(
+                "{requirement_path}.values: must be specified when operator is In or NotIn"
+            )),
+            Some("Exists" | "DoesNotExist") if !values.is_empty() => errors.push(format!(
+                "{requirement_path}.values: may not be specified when operator is Exists or DoesNotExist"
+            )),
+            _ => {}
+        }
+        for (value_index, value) in values.iter().enumerate() {
+            if let Some(text) = value.as_str().filter(|t| !is_label_value(t)) {
+                errors.push(format!(
+                    "{requirement_path}.values[{value_index}]: {text:?} is not a valid label value"
+                ));
+            }
+        }
+    }
+}
+
+/// Why the well-formed `selector` does not select `labels`: one reason per requirement it fails.
+fn selector_mismatches(selector: &Value, labels: &Map<String, Value>) -> Vec<String> {
+    let mut reasons = Vec::new();
+    let has = |key: &str| match labels.get(key) {
+        Some(actual) => format!("the template has {key} = {actual}"),
+        None => format!("the template has no label {key}"),
+    };
+    let match_labels = selector.get("matchLabels").and_then(Value::as_object);
+    for (key, wanted) in match_labels.into_iter().flatten() {
+        if labels.get(key) != Some(wanted) {
+            reasons.push(format!(
+                "spec.selector.matchLabels[{key}] = {wanted}, {}",
+                has(key)
+            ));
+        }
+    }
+    for (index, requirement) in array_field(selector, "matchExpressions").iter().enumerate() {
+        let key = requirement.get("key").and_then(Value::as_str).unwrap_or("");
+        let operator = requirement
+            .get("operator")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let values = array_field(requirement, "values");
+        let actual = labels.get(key);
+        let in_values = actual.is_some_and(|a| values.contains(a));
+        let holds = match operator {
+            "In" => in_values,
+            "NotIn" => !in_values,
+            "Exists" => actual.is_some(),
+            "DoesNotExist" => actual.is_none(),
+            _ => true,
+        };
+        if !holds {
+            let values: Vec<String> = values.iter().map(Value::to_string).collect();
+            reasons.push(format!(
+                "spec.selector.matchExpressions[{index}] ({key} {operator} [{}]) does not hold, {}",
+                values.join(", "),
+                has(key)
+            ));
+        }
+    }
+    reasons
+}
+
+/// A pod template's `spec` at `path`: containers (and init containers), see the module docs.
+fn check_pod_spec(pod: &Value, path: &str, errors: &mut Vec<String>) {
+    if pod
+        .get("containers")
+        .and_then(Value::as_array)
+        .is_some_and(Vec::is_empty)
+    {
+        errors.push(format!(
+            "{path}.containers: must list at least one container"
+        ));
+    }
+    // Container names are unique across containers and init containers; duplicates within one list are
+    // list-map keys the schema check reports.
+    let mut names: Vec<(&str, String)> = Vec::new();
+    for list in ["containers", "initContainers"] {
+        for (index, container) in array_field(pod, list).iter().enumerate() {
+            let container_path = format!("{path}.{list}[{index}]");
+            check_container(container, &container_path, errors);
+            let Some(name) = container.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            match names.iter().find(|(seen, _)| *seen == name) {
+                Some((_, first)) if list == "initContainers" && !first.contains(".initContainers[") => {
+                    errors.push(format!(
+                        "{container_path}.name: duplicate container name {name:?}, already used at {first}"
+                    ))
+                }
+                Some(_) => {}
+                None => names.push((name, container_path)),
+            }
+        }
+    }
+}
+
+/// A container at `path`: name, image, ports and probes.
+fn check_container(container: &Value, path: &str, errors: &mut Vec<String>) {
+    if let Some(name) = container.get("name").and_then(Value::as_str) {
+        if !is_dns1123_label(name) {
+            errors.push(not_a_dns1123_label(&join(path, "name"), name));
+        }
+    }
+    match container.get("image") {
+        None => errors.push(format!("{path}.image: required field is missing")),
+        Some(Value::String(image)) if image.is_empty() => {
+            errors.push(format!("{path}.image: must not be empty"))
+        }
+        Some(_) => {}
+    }
+    let mut port_names: Vec<(&str, usize)> = Vec::new();
+    for (index, port) in array_field(container, "ports").iter().enumerate() {
+        let port_path = format!("{path}.ports[{index}]");
+        if let Some(number) = port.get("containerPort") {
+            check_port_number(number, &join(&port_path, "containerPort"), errors);
+        }
+        // hostPort 0 is "no host port".
+        if let Some(number) = port.get("hostPort").filter(|n| n.as_f64() != Some(0.0)) {
+            check_port_number(number, &join(&port_path, "hostPort"), errors);
+        }
+        let Some(name) = port.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        if !is_iana_service_name(name) {
+            errors.push(not_a_port_name(&join(&port_path, "name"), name));
+        } else if let Some((_, first)) = port_names.iter().find(|(seen, _)| *seen == name) {
+            errors.push(format!(
+                "{port_path}.name: duplicate port name {name:?}, already at {path}.ports[{first}]"
+            ));
+        } else {
+            port_names.push((name, index));
+        }
+    }
+    for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+        if let Some(value) = container.get(probe).filter(|p| p.is_object()) {
+            check_probe(value, &join(path, probe), errors);
+        }
+    }
+}
+
+/// A probe at `path`: exactly one handler, its port, and counts that are not negative.
+fn check_probe(probe: &Value, path: &str, errors: &mut Vec<String>) {
+    let handlers: Vec<&str> = ["exec", "grpc", "httpGet", "tcpSocket"]
+        .into_iter()
+        .filter(|handler| has(probe, handler))
+        .collect();
+    match handlers.len() {
+        0 => errors.push(format!(
+            "{path}: must specify a handler type (exec, grpc, httpGet or tcpSocket)"
+        )),
+        1 => {}
+        _ => errors.push(format!(
+            "{path}: may not specify more than 1 handler type (found {})",
+            handlers.join(", ")
+        )),
+    }
+    for handler in ["httpGet", "tcpSocket"] {
+        if let Some(port) = probe.get(handler).and_then(|h| h.get("port")) {
+            check_port_number_or_name(port, &format!("{path}.{handler}.port"), false, errors);
+        }
+    }
+    if let Some(port) = probe.pointer("/grpc/port") {
+        check_port_number(port, &format!("{path}.grpc.port"), errors);
+    }
+    let counts = [
+        "initialDelaySeconds",
+        "timeoutSeconds",
+        "periodSeconds",
+        "successThreshold",
+        "failureThreshold",
+    ];
+    for count in counts {
+        if let Some(value) = probe.get(count).filter(|v| is_integer(v)) {
+            if value.as_f64().is_some_and(|v| v < 0.0) {
+                errors.push(format!("{path}.{count}: {value} must be at least 0"));
+            }
+        }
+    }
+}
+
+/// A Service's `spec` (defaults filled in): the native rules of the module docs.
+fn check_service_spec(spec: &Value, errors: &mut Vec<String>) {
+    // A selector is optional: without one, the Service's endpoints are managed by hand.
+    if let Some(selector) = spec.get("selector").and_then(Value::as_object) {
+        check_string_map(selector, "spec.selector", true, errors);
+    }
+    let headless = spec.get("clusterIP").and_then(Value::as_str) == Some("None")
+        || spec.pointer("/clusterIPs/0").and_then(Value::as_str) == Some("None");
+    let external_name = spec.get("type").and_then(Value::as_str) == Some("ExternalName");
+    let ports = array_field(spec, "ports");
+    let no_ports = spec
+        .get("ports")
+        .is_none_or(|p| p.as_array().is_some_and(Vec::is_empty));
+    if no_ports && !headless && !external_name {
+        errors.push(
+            "spec.ports: must list at least one port (unless clusterIP is None or type is ExternalName)"
+                .to_string(),
+        );
+    }
+    let mut names: Vec<(&str, usize)> = Vec::new();
+    for (index, port) in ports.iter().enumerate() {
+        let port_path = format!("spec.ports[{index}]");
+        match port.get("name") {
+            None | Some(Value::String(_)) if ports.len() > 1 && !has_text(port, "name") => errors
+                .push(format!(
+                    "{port_path}.name: required when the Service has more than one port"
+                )),
+            Some(Value::String(name)) if name.is_empty() => {}
+            Some(Value::String(name)) if !is_dns1123_label(name) => {
+                errors.push(not_a_dns1123_label(&join(&port_path, "name"), name))
+            }
+            Some(Value::String(name)) => match names.iter().find(|(seen, _)| seen == name) {
+                Some((_, first)) => errors.push(format!(
+                    "{port_path}.name: duplicate port name {name:?}, already at spec.ports[{first}]"
+                )),
+                None => names.push((name, index)),
+            },
+            _ => {}
+        }
+        if let Some(number) = port.get("port") {
+            check_port_number(number, &join(&port_path, "port"), errors);
+        }
+        if let Some(target) = port.get("targetPort") {
+            check_port_number_or_name(target, &join(&port_path, "targetPort"), true, errors);
+        }
+    }
+}
+
+/// The items of the list `object.name`; none if it is absent or not a list.
+fn array_field<'a>(object: &'a Value, name: &str) -> &'a [Value] {
+    (object.get(name).and_then(Value::as_array))
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+/// `object.name` is a non-empty string.
+fn has_text(object: &Value, name: &str) -> bool {
+    object
+        .get(name)
+        .and_then(Value::as_str)
+        .is_some_and(|t| !t.is_empty())
+}
+
+/// An integer at `path` is a port number, 1-65535 (values of other types are the schema's to report).
+fn check_port_number(value: &Value, path: &str, errors: &mut Vec<String>) {
+    if is_integer(value) && !value.as_f64().is_some_and(|n| (1.0..=65535.0).contains(&n)) {
+        errors.push(format!(
+            "{path}: {value} is not a valid port number (must be between 1 and 65535, inclusive)"
+        ));
+    }
+}
+
+/// An `IntOrString` port at `path`: a port number or an IANA service name. `zero_is_unset`: `0` and `""`
+/// mean "not set" (a Service's `targetPort`, then defaulted to its `port`).
+fn check_port_number_or_name(
+    value: &Value,
+    path: &str,
+    zero_is_unset: bool,
+    errors: &mut Vec<String>,
+) {
+    match value {
+        Value::String(name) if name.is_empty() && zero_is_unset => {}
+        Value::String(name) if !is_iana_service_name(name) => {
+            errors.push(not_a_port_name(path, name))
+        }
+        Value::String(_) => {}
+        _ if zero_is_unset && value.as_f64() == Some(0.0) => {}
+        _ => check_port_number(value, path, errors),
+    }
+}
+
+/// The message for `name` at `path`, which is not a port name.
+fn not_a_port_name(path: &str, name: &str) -> String {
+    format!(
+        "{path}: {name:?} is not a valid port name (an IANA service name: at most 15 characters, lower-case \
+         alphanumerics and '-', at least one letter, no '--', no '-' at either end)"
+    )
+}
+
+/// An IANA service name (k8s.io/apimachinery `IsValidPortName`): 1-15 characters `a-z`, `0-9` and `-`, at
+/// least one letter, no `--`, not starting or ending with `-`.
+fn is_iana_service_name(name: &str) -> bool {
+    (1..=15).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name.chars().any(|c| c.is_ascii_lowercase())
+        && !name.contains("--")
+        && !name.starts_with('-')
+        && !name.ends_with('-')
 }
 
 // ---------------------------------------------------------------------------------------------------------

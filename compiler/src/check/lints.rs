@@ -85,6 +85,7 @@ pub(crate) fn split_by_idempotence(rule: ir::RouteRule) -> Vec<ir::RouteRule> {
     if !retried.is_empty() {
         out.push(ir::RouteRule {
             matches: retried,
+            idempotent_only: false,
             ..rule.clone()
         });
     }
@@ -106,6 +107,7 @@ pub(crate) fn split_by_idempotence(rule: ir::RouteRule) -> Vec<ir::RouteRule> {
         out.push(ir::RouteRule {
             matches,
             retry,
+            idempotent_only: false,
             ..rule
         });
     }

@@ -8,6 +8,7 @@
 //! to one declared later or in another file), then `route` resolves and checks every route,
 //! against the output its owner compiles to (see [`crate::target`]).
 
+mod canary;
 mod ingress;
 mod lints;
 mod names;
@@ -52,17 +53,21 @@ pub fn check(
                 ast::Item::Ingress(ingress) => {
                     checker.declare_ingress(ingress, namespace.as_deref())
                 }
-                ast::Item::Route(_) => {}
+                ast::Item::Route(_) | ast::Item::Canary(_) => {}
             }
         }
     }
     for (file, namespace) in files.iter().zip(&namespaces) {
         for item in &file.items {
-            if let ast::Item::Route(route) = item {
-                checker.route(route, namespace.as_deref());
+            match item {
+                ast::Item::Route(route) => checker.route(route, namespace.as_deref()),
+                ast::Item::Canary(canary) => checker.canary(canary, namespace.as_deref()),
+                _ => {}
             }
         }
     }
+    checker.canary_routes();
+    checker.split_idempotent_routes();
     checker.resource_names();
     checker.unreachable_routes();
     checker.unused_names();
@@ -100,6 +105,8 @@ pub(crate) struct Checker {
     pub(crate) granted: std::collections::HashSet<(String, String, String)>,
     /// Some file failed to parse, so unknown services are not reported.
     incomplete: bool,
+    /// Where each service's (by index) canary was declared.
+    pub(crate) canary_spans: HashMap<usize, Span>,
     /// Which traffic-policy blocks each service (by index) wrote, valid or not.
     pub(crate) policy_written: std::collections::HashSet<(usize, Concept)>,
     /// Where `routes named` / `policy named` was written, per service index.
@@ -447,6 +454,7 @@ impl Checker {
             port: None,
             subsets: Vec::new(),
             deployments: Vec::new(),
+            canary: None,
             policy: ir::TrafficPolicy::default(),
             routes: Vec::new(),
             routes_name: name.node.clone(),

@@ -200,25 +200,56 @@ impl Checker {
                 ));
             }
         }
-        let rules = if idempotent_only {
-            super::lints::split_by_idempotence(rule)
-        } else {
-            vec![rule]
-        };
-        if output != Output::Istio {
-            if let Some(rule) = rules.iter().find(|r| r.matches.len() > MAX_MATCHES) {
-                self.limit(
-                    rule.span,
-                    "alternatives in a route once `idempotent only` splits it by method",
-                    MAX_MATCHES,
-                    "split the route: each alternative becomes six (one per idempotent method)",
-                );
+        // Split by method later, once canaries have set the destinations.
+        rule.idempotent_only = idempotent_only;
+        match owner {
+            Some(Owner::Service(service)) => self.services[service].routes.push(rule),
+            Some(Owner::Ingress(ingress)) => self.ingresses[ingress].routes.push(rule),
+            None => {}
+        }
+    }
+
+    /// `retry ... idempotent only`: splits every such rule by method (see
+    /// `lints::split_by_idempotence`), and checks Gateway API's limit on the result.
+    pub(crate) fn split_idempotent_routes(&mut self) {
+        let mut over = Vec::new();
+        let service_output = self.service_output();
+        let http_route = Output::http_route(self.options.channel);
+        let owners = self
+            .services
+            .iter_mut()
+            .map(|s| (&mut s.routes, service_output))
+            .chain(
+                self.ingresses
+                    .iter_mut()
+                    .map(|i| (&mut i.routes, http_route)),
+            );
+        for (routes, output) in owners {
+            let rules = std::mem::take(routes);
+            for rule in rules {
+                if !rule.idempotent_only {
+                    routes.push(rule);
+                    continue;
+                }
+                let split = super::lints::split_by_idempotence(rule);
+                if output != Output::Istio {
+                    over.extend(
+                        split
+                            .iter()
+                            .filter(|r| r.matches.len() > MAX_MATCHES)
+                            .map(|r| r.span),
+                    );
+                }
+                routes.extend(split);
             }
         }
-        match owner {
-            Some(Owner::Service(service)) => self.services[service].routes.extend(rules),
-            Some(Owner::Ingress(ingress)) => self.ingresses[ingress].routes.extend(rules),
-            None => {}
+        for span in over {
+            self.limit(
+                span,
+                "alternatives in a route once `idempotent only` splits it by method",
+                MAX_MATCHES,
+                "split the route: each alternative becomes six (one per idempotent method)",
+            );
         }
     }
 
@@ -362,7 +393,11 @@ impl Checker {
         );
     }
 
-    fn string_match(&mut self, matcher: &ast::StringMatch, what: &str) -> Option<ir::StringMatch> {
+    pub(crate) fn string_match(
+        &mut self,
+        matcher: &ast::StringMatch,
+        what: &str,
+    ) -> Option<ir::StringMatch> {
         let value = &matcher.value;
         let empty = |sink: &mut super::Sink, message: String, help: &str| {
             sink.push(Diagnostic::new(
@@ -596,7 +631,12 @@ impl Checker {
     /// Looks a subset up on a service; reports E0102 with did-you-mean if it is not there.
     ///
     /// With `bare`, the name could also have been a service, so services are suggested too.
-    fn resolve_subset(&mut self, subset: &ast::Text, service: usize, bare: bool) -> Option<String> {
+    pub(crate) fn resolve_subset(
+        &mut self,
+        subset: &ast::Text,
+        service: usize,
+        bare: bool,
+    ) -> Option<String> {
         let svc = &self.services[service];
         if svc.subsets.iter().any(|s| s.name == subset.node) {
             return Some(subset.node.clone());

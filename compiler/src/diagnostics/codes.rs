@@ -67,6 +67,7 @@ codes! {
     E0306 => "per-try or backend timeout longer than the route timeout",
     E0307 => "regular expression RE2 cannot compile",
     E0308 => "required setting missing",
+    E0309 => "invalid canary steps",
     E0401 => "not expressible on this target",
     E0402 => "Gateway API limit exceeded",
     E0403 => "prefix rewrite without a prefix match",

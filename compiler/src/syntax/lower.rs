@@ -66,7 +66,7 @@ impl Lowerer {
             let rule = item.as_rule();
             if matches!(
                 rule,
-                Rule::service_decl | Rule::route_decl | Rule::ingress_decl
+                Rule::service_decl | Rule::route_decl | Rule::ingress_decl | Rule::canary_decl
             ) {
                 let target = self.span(&item);
                 for allow in &mut file.allows[pending..] {
@@ -92,6 +92,7 @@ impl Lowerer {
                 Rule::service_decl => file.items.push(ast::Item::Service(self.service(item))),
                 Rule::route_decl => file.items.push(ast::Item::Route(self.route(item))),
                 Rule::ingress_decl => file.items.push(ast::Item::Ingress(self.ingress(item))),
+                Rule::canary_decl => file.items.push(ast::Item::Canary(self.canary(item))),
                 rule => unreachable!("grammar: unexpected item {rule:?}"),
             }
         }
@@ -135,6 +136,55 @@ impl Lowerer {
         };
         let name = self.name_or_string(inner.next().expect("grammar: named has a name"));
         (what, name)
+    }
+
+    fn canary(&self, pair: P<'_>) -> ast::Canary {
+        let span = self.span(&pair);
+        let mut inner = Self::meaningful(pair);
+        let service = self.text(&inner.next().expect("grammar: canary names a service"));
+        let settings = inner
+            .map(|setting| {
+                let span = self.span(&setting);
+                let rule = setting.as_rule();
+                let node = match rule {
+                    Rule::canary_from => ast::CanarySetting::From(self.text(&Self::first(setting))),
+                    Rule::canary_to => ast::CanarySetting::To(self.text(&Self::first(setting))),
+                    Rule::canary_steps => ast::CanarySetting::Steps(
+                        Self::meaningful(setting).map(|l| self.literal(l)).collect(),
+                    ),
+                    Rule::canary_check => {
+                        let check = Self::first(setting);
+                        let is_error_rate = check.as_rule() == Rule::check_error_rate;
+                        let value = self.literal(Self::first(check));
+                        if is_error_rate {
+                            ast::CanarySetting::ErrorRate(value)
+                        } else {
+                            ast::CanarySetting::Latency(value)
+                        }
+                    }
+                    Rule::canary_interval => {
+                        ast::CanarySetting::Interval(self.literal(Self::first(setting)))
+                    }
+                    Rule::canary_fail => {
+                        ast::CanarySetting::FailAfter(self.literal(Self::first(setting)))
+                    }
+                    Rule::canary_beta => {
+                        let condition = Self::first(setting);
+                        let mut parts = Self::meaningful(condition);
+                        let name = self.name_or_string(parts.next().expect("grammar: header name"));
+                        let matcher = self.string_match(parts.next().expect("grammar: matcher"));
+                        ast::CanarySetting::Beta(ast::Condition::Header { name, matcher })
+                    }
+                    _ => ast::CanarySetting::MirrorFirst(self.literal(Self::first(setting))),
+                };
+                Spanned { node, span }
+            })
+            .collect();
+        ast::Canary {
+            service,
+            settings,
+            span,
+        }
     }
 
     fn ingress(&self, pair: P<'_>) -> ast::Ingress {

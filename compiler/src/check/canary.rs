@@ -1,0 +1,263 @@
+//! Canaries: `canary SERVICE { from v1 to v2 steps 10%, 50%, 100% ... }`, checked, and turned
+//! into the service's routes for the step being compiled (`--step`).
+
+use super::{names, Checker, Seen};
+use crate::ast::{self, CanarySetting};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::ir;
+use crate::source::Span;
+
+impl Checker {
+    /// Checks a canary declaration and attaches it to its service.
+    pub(crate) fn canary(&mut self, canary: &ast::Canary, namespace: Option<&str>) {
+        let Some(namespace) = namespace else { return };
+        let Some(service) = self.resolve_service(&canary.service, namespace) else {
+            return;
+        };
+        if let Some(first) = self.canary_spans.get(&service).copied() {
+            self.sink.push(
+                Diagnostic::new(
+                    Code::E0103,
+                    format!("`{}` has two canaries", canary.service.node),
+                    canary.service.span,
+                    "second canary here",
+                    "roll out one version at a time: merge the two, or finish the first",
+                )
+                .with_secondary(first, "first canary here"),
+            );
+            return;
+        }
+        self.canary_spans.insert(service, canary.service.span);
+        let mut seen = Seen::default();
+        let mut out = ir::Canary {
+            from: String::new(),
+            to: String::new(),
+            steps: Vec::new(),
+            mirror_first: None,
+            beta: None,
+            max_error_percent: None,
+            max_p99: None,
+            interval: None,
+            failure_limit: None,
+        };
+        let (mut from, mut to, mut steps) = (None, None, None);
+        for setting in &canary.settings {
+            let what = match &setting.node {
+                CanarySetting::From(_) => "from",
+                CanarySetting::To(_) => "to",
+                CanarySetting::Steps(_) => "steps",
+                CanarySetting::ErrorRate(_) => "check error rate",
+                CanarySetting::Latency(_) => "check p99 latency",
+                CanarySetting::Interval(_) => "every",
+                CanarySetting::FailAfter(_) => "fail after",
+                CanarySetting::Beta(_) => "beta",
+                CanarySetting::MirrorFirst(_) => "mirror first",
+            };
+            if !seen.first(&mut self.sink, what, setting.span) {
+                continue;
+            }
+            match &setting.node {
+                CanarySetting::From(subset) => {
+                    from = self
+                        .resolve_subset(subset, service, false)
+                        .map(|s| (s, subset.span))
+                }
+                CanarySetting::To(subset) => {
+                    to = self
+                        .resolve_subset(subset, service, false)
+                        .map(|s| (s, subset.span))
+                }
+                CanarySetting::Steps(literals) => {
+                    steps = Some((self.canary_steps(literals), setting.span))
+                }
+                CanarySetting::ErrorRate(rate) => {
+                    out.max_error_percent = self.sink.percent(rate, "the error-rate limit", false)
+                }
+                CanarySetting::Latency(latency) => {
+                    out.max_p99 = self.sink.duration(latency, "the latency limit")
+                }
+                CanarySetting::Interval(interval) => {
+                    out.interval = self.sink.duration(interval, "the check interval")
+                }
+                CanarySetting::FailAfter(count) => {
+                    out.failure_limit = self.sink.count(
+                        count,
+                        1,
+                        1000,
+                        "the failure limit",
+                        "the number of failed checks before a rollback, at least 1",
+                    )
+                }
+                CanarySetting::Beta(ast::Condition::Header { name, matcher }) => {
+                    let name_ok =
+                        self.name_rule(&name.node, name.span, "header name", names::header_name);
+                    let matcher = self.string_match(matcher, "header");
+                    if let (true, Some(matcher)) = (name_ok, matcher) {
+                        out.beta = Some((name.node.clone(), matcher));
+                    }
+                }
+                CanarySetting::Beta(_) => {}
+                CanarySetting::MirrorFirst(percent) => {
+                    out.mirror_first = self.sink.percent(percent, "the mirrored share", false)
+                }
+            }
+        }
+        let missing = |checker: &mut Checker, what: &str, example: &str| {
+            checker.sink.push(Diagnostic::new(
+                Code::E0308,
+                format!("the canary of `{}` has no `{what}`", canary.service.node),
+                canary.service.span,
+                format!("no `{what}` line"),
+                format!("add it, e.g. `{example}`"),
+            ));
+        };
+        match (&from, &to) {
+            (Some((from, _)), Some((to, span))) if from == to => self.sink.push(Diagnostic::new(
+                Code::E0309,
+                "a canary goes from one version to another",
+                *span,
+                format!("`from` is `{from}` too"),
+                "name the subset of the new version after `to`",
+            )),
+            _ => {}
+        }
+        if !canary
+            .settings
+            .iter()
+            .any(|s| matches!(s.node, CanarySetting::From(_)))
+        {
+            missing(self, "from", "from v1");
+        }
+        if !canary
+            .settings
+            .iter()
+            .any(|s| matches!(s.node, CanarySetting::To(_)))
+        {
+            missing(self, "to", "to v2");
+        }
+        match steps {
+            None => missing(self, "steps", "steps 10%, 50%, 100%"),
+            Some((Some(steps), _)) => out.steps = steps,
+            Some((None, _)) => {}
+        }
+        let (Some((from, _)), Some((to, _))) = (from, to) else {
+            return;
+        };
+        if from == to || out.steps.is_empty() {
+            return;
+        }
+        out.from = from;
+        out.to = to;
+        self.services[service].canary = Some(out);
+    }
+
+    /// `steps`: whole percentages, strictly increasing, ending at 100.
+    fn canary_steps(&mut self, literals: &[ast::Literal]) -> Option<Vec<u32>> {
+        let mut steps: Vec<u32> = Vec::new();
+        let mut ok = true;
+        for literal in literals {
+            let Some(value) = self.sink.percent(literal, "a canary step", true) else {
+                ok = false;
+                continue;
+            };
+            let value = value as u32;
+            let problem = if value == 0 {
+                Some("a step of 0% sends nothing to the new version: start above 0%".to_string())
+            } else {
+                steps
+                    .last()
+                    .filter(|last| value <= **last)
+                    .map(|last| format!("steps go up: {value}% after {last}%"))
+            };
+            if let Some(problem) = problem {
+                self.sink.push(Diagnostic::new(
+                    Code::E0309,
+                    problem,
+                    literal.span,
+                    "out of order",
+                    "list the shares of the new version in increasing order, e.g. `steps 10%, 50%, 100%`",
+                ));
+                ok = false;
+            }
+            steps.push(value);
+        }
+        if ok && steps.last() != Some(&100) {
+            let last = literals.last().map_or(Span::default(), |l| l.span);
+            self.sink.push(Diagnostic::new(
+                Code::E0309,
+                "a canary ends with all traffic on the new version",
+                last,
+                "the last step is not 100%",
+                "end the steps with `100%`; to stop before, leave the canary out and write the weights as a route",
+            ));
+            ok = false;
+        }
+        ok.then_some(steps)
+    }
+
+    /// Applies every canary to its service's routes, for the step being compiled (1-based,
+    /// the first by default; a canary with fewer steps stays at its last). The step's weights
+    /// replace the destinations of the service's catch-all route (its timeouts and retries
+    /// stay), or become a route of their own; a beta-tester route goes before it.
+    pub(crate) fn canary_routes(&mut self) {
+        let step = self.options.step.unwrap_or(1).max(1);
+        for (service_index, service) in self.services.iter_mut().enumerate() {
+            let Some(canary) = &service.canary else {
+                continue;
+            };
+            let span = self
+                .canary_spans
+                .get(&service_index)
+                .copied()
+                .unwrap_or(service.span);
+            let own = ir::ServiceRef {
+                name: service.name.clone(),
+                namespace: service.namespace.clone(),
+                host: service.host.clone(),
+                port: service.port,
+            };
+            let dest = |subset: &str, weight: u32| ir::Destination {
+                service: own.clone(),
+                subset: Some(subset.to_string()),
+                weight: Some(weight),
+            };
+            let index = step.min(canary.step_count()) - 1;
+            let mut weighted = match service.routes.iter().position(|r| r.matches.is_empty()) {
+                Some(position) => service.routes.remove(position),
+                None => ir::RouteRule {
+                    span,
+                    ..ir::RouteRule::default()
+                },
+            };
+            match (canary.mirror_first, index) {
+                (Some(percent), 0) => {
+                    weighted.destinations = vec![dest(&canary.from, 100)];
+                    weighted.mirror = Some(ir::Mirror {
+                        service: own.clone(),
+                        subset: Some(canary.to.clone()),
+                        percent,
+                    });
+                }
+                _ => {
+                    let share = canary.steps[index - usize::from(canary.mirror_first.is_some())];
+                    weighted.destinations = if share == 100 {
+                        vec![dest(&canary.to, 100)]
+                    } else {
+                        vec![dest(&canary.from, 100 - share), dest(&canary.to, share)]
+                    };
+                }
+            }
+            if let Some((name, matcher)) = &canary.beta {
+                let mut beta = weighted.clone();
+                beta.matches = vec![ir::Match {
+                    headers: [(name.clone(), matcher.clone())].into_iter().collect(),
+                    ..ir::Match::default()
+                }];
+                beta.destinations = vec![dest(&canary.to, 100)];
+                beta.mirror = None;
+                service.routes.push(beta);
+            }
+            service.routes.push(weighted);
+        }
+    }
+}
