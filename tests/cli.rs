@@ -214,6 +214,7 @@ fn out_dir_gets_one_file_per_manifest() {
             "team1.destinationrule.orchestrator-agent.yaml",
             "team1.destinationrule.research-agent.yaml",
             "team1.httproute.agent-routes.yaml",
+            "team1.prometheusrule.research-agent-canary.yaml",
             "team1.service.code-agent.yaml",
             "team1.service.orchestrator-agent.yaml",
             "team1.service.research-agent.yaml",

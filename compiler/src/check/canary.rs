@@ -222,13 +222,41 @@ impl Checker {
                 weight: Some(weight),
             };
             let index = step.min(canary.step_count()) - 1;
-            let mut weighted = match service.routes.iter().position(|r| r.matches.is_empty()) {
-                Some(position) => service.routes.remove(position),
-                None => ir::RouteRule {
+            // The catch-all route stays where it was written (what follows it stays
+            // unreachable, W0002); without one, the canary's route goes last.
+            let position = service.routes.iter().position(|r| r.matches.is_empty());
+            let position = position.unwrap_or_else(|| {
+                service.routes.push(ir::RouteRule {
                     span,
                     ..ir::RouteRule::default()
-                },
-            };
+                });
+                service.routes.len() - 1
+            });
+            let mut weighted = service.routes.remove(position);
+            // The route may name the service itself or the `from` version; anything else would
+            // be silently replaced by the canary's weights.
+            let replaced = weighted.destinations.len() > 1
+                || weighted.destinations.iter().any(|d| {
+                    d.service.name != service.name
+                        || d.subset
+                            .as_ref()
+                            .is_some_and(|subset| *subset != canary.from)
+                });
+            if replaced {
+                self.sink.push(
+                    Diagnostic::new(
+                        Code::E0404,
+                        format!("the canary of `{}` decides where this route goes", service.name),
+                        weighted.span,
+                        "its destinations would be replaced by the canary's weights",
+                        format!(
+                            "write `-> {}` (or no `->`) on this route, and let the canary move the traffic",
+                            canary.from
+                        ),
+                    )
+                    .with_secondary(span, "the canary"),
+                );
+            }
             match (canary.mirror_first, index) {
                 (Some(percent), 0) => {
                     weighted.destinations = vec![dest(&canary.from, 100)];
@@ -247,6 +275,7 @@ impl Checker {
                     };
                 }
             }
+            let mut insert = position;
             if let Some((name, matcher)) = &canary.beta {
                 let mut beta = weighted.clone();
                 beta.matches = vec![ir::Match {
@@ -255,9 +284,10 @@ impl Checker {
                 }];
                 beta.destinations = vec![dest(&canary.to, 100)];
                 beta.mirror = None;
-                service.routes.push(beta);
+                service.routes.insert(insert, beta);
+                insert += 1;
             }
-            service.routes.push(weighted);
+            service.routes.insert(insert, weighted);
         }
     }
 }

@@ -31,6 +31,31 @@ fn quantity(text: &str) -> bool {
     valid_number && valid_suffix
 }
 
+/// The value of a valid quantity, for comparisons.
+fn quantity_value(text: &str) -> Option<f64> {
+    let suffixes: [(&str, f64); 13] = [
+        ("Ki", 1024.0),
+        ("Mi", 1024.0 * 1024.0),
+        ("Gi", 1024.0 * 1024.0 * 1024.0),
+        ("Ti", 1024f64.powi(4)),
+        ("Pi", 1024f64.powi(5)),
+        ("Ei", 1024f64.powi(6)),
+        ("m", 1e-3),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+        ("P", 1e15),
+        ("E", 1e18),
+    ];
+    for (suffix, scale) in suffixes {
+        if let Some(number) = text.strip_suffix(suffix) {
+            return number.parse::<f64>().ok().map(|n| n * scale);
+        }
+    }
+    text.parse::<f64>().ok()
+}
+
 /// An environment variable name Kubernetes accepts.
 fn env_name(name: &str) -> Result<(), String> {
     let first_ok = name
@@ -198,6 +223,21 @@ impl Checker {
                 }
             }
         }
+        for (key, request) in &out.requests {
+            let (Some(limit), Some(limits_span)) = (out.limits.get(key), limits_span(deploy))
+            else {
+                continue;
+            };
+            if quantity_value(request) > quantity_value(limit) {
+                self.sink.push(Diagnostic::new(
+                    Code::E0208,
+                    format!("the {key} request ({request}) is above its limit ({limit})"),
+                    limits_span,
+                    format!("{key} limit below the request"),
+                    "raise the limit to at least the request, or lower the request: Kubernetes rejects a request above its limit",
+                ));
+            }
+        }
         if !seen_image(deploy) {
             self.sink.push(Diagnostic::new(
                 Code::E0308,
@@ -266,7 +306,7 @@ impl Checker {
             if duration.millis % 1000 != 0 {
                 checker.sink.push(Diagnostic::new(
                     Code::E0204,
-                    format!("{what} must be whole seconds, found `{}`", literal.text),
+                    format!("`{what}` must be whole seconds, found `{}`", literal.text),
                     literal.span,
                     "Kubernetes probes count in seconds",
                     "round it to whole seconds",
@@ -355,7 +395,11 @@ impl Checker {
                         format!("subset `{}` selects no declared Deployment", subset.name),
                         span,
                         "its labels match no pods",
-                        format!("the deployed versions are {}: select one with `(version = ...)`, or deploy this one", versions.join(", ")),
+                        format!(
+                            "{} {}: select one with `(version = ...)`, or deploy this one",
+                            if versions.len() == 1 { "the deployed version is" } else { "the deployed versions are" },
+                            versions.join(", ")
+                        ),
                     ).with_note("Istio accepts it, then every request routed to the subset fails with 503 UH (istioctl analyze: IST0173)"));
                 }
             }
@@ -378,6 +422,15 @@ impl Checker {
             self.sink.push(diagnostic);
         }
     }
+}
+
+/// Where a `deploy` block writes its `limits`.
+fn limits_span(deploy: &ast::Deploy) -> Option<Span> {
+    deploy
+        .settings
+        .iter()
+        .find(|s| matches!(s.node, DeploySetting::Limits(_)))
+        .map(|s| s.span)
 }
 
 /// Whether a `deploy` block writes an `image` line (valid or not).

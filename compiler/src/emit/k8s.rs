@@ -829,6 +829,51 @@ pub struct ServicePort {
     pub name: &'static str,
     /// Port.
     pub port: u16,
-    /// Container port.
-    pub target_port: u16,
+    /// Container port: a number, or the name of the containers' port.
+    pub target_port: IntOrName,
+}
+
+/// Kubernetes' int-or-string.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum IntOrName {
+    /// A port number.
+    Int(u16),
+    /// A port name.
+    Name(&'static str),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Monitoring (monitoring.coreos.com/v1 PrometheusRule)
+
+/// `PrometheusRule` spec.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PrometheusRuleSpec {
+    /// Rule groups.
+    pub groups: Vec<RuleGroup>,
+}
+
+/// A group of rules.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RuleGroup {
+    /// Group name.
+    pub name: String,
+    /// Alerting rules.
+    pub rules: Vec<AlertRule>,
+}
+
+/// An alerting rule.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AlertRule {
+    /// Alert name.
+    pub alert: String,
+    /// PromQL expression.
+    pub expr: String,
+    /// How long the condition must hold.
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    pub for_: Option<String>,
+    /// Labels.
+    pub labels: IndexMap<String, String>,
+    /// Annotations.
+    pub annotations: IndexMap<String, String>,
 }

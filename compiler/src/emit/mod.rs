@@ -4,12 +4,13 @@
 //! `DestinationRule`, in source order (subsets must exist before
 //! a route points at them, and a route may point at another service's subsets); then every
 //! service's `VirtualService` (or, with `--target gateway-api`, its HTTPRoute); then the
-//! ingresses' HTTPRoutes; then the ReferenceGrants they need. Emission
+//! ingresses' HTTPRoutes; then the ReferenceGrants they need; then the canaries' alerts. Emission
 //! cannot fail: the checker has already rejected everything the API server or Istio would.
 
 pub mod gateway;
 pub mod istio;
 pub mod k8s;
+pub mod monitoring;
 pub mod workloads;
 pub mod yaml;
 
@@ -37,6 +38,8 @@ pub enum Manifest {
     Deployment(Box<k8s::Object<k8s::DeploymentSpec>>),
     /// The Kubernetes Service in front of the versions.
     Service(Box<k8s::Object<k8s::ServiceSpec>>),
+    /// Alerts for a canary.
+    PrometheusRule(Box<k8s::Object<k8s::PrometheusRuleSpec>>),
 }
 
 impl Manifest {
@@ -49,6 +52,7 @@ impl Manifest {
             Manifest::ReferenceGrant(o) => o.kind,
             Manifest::Deployment(o) => o.kind,
             Manifest::Service(o) => o.kind,
+            Manifest::PrometheusRule(o) => o.kind,
         }
     }
 
@@ -61,6 +65,7 @@ impl Manifest {
             Manifest::ReferenceGrant(o) => &o.metadata,
             Manifest::Deployment(o) => &o.metadata,
             Manifest::Service(o) => &o.metadata,
+            Manifest::PrometheusRule(o) => &o.metadata,
         }
     }
 
@@ -128,5 +133,9 @@ pub fn emit(program: &ir::Program, options: Options) -> Vec<Manifest> {
             .into_iter()
             .map(|o| Manifest::ReferenceGrant(Box::new(o))),
     );
+    for service in &program.services {
+        let alerts = monitoring::canary_alerts(service);
+        out.extend(alerts.map(|o| Manifest::PrometheusRule(Box::new(o))));
+    }
     out
 }

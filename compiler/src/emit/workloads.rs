@@ -70,14 +70,19 @@ pub fn deployments(service: &ir::Service) -> Vec<k8s::Object<k8s::DeploymentSpec
 }
 
 /// The Kubernetes Service in front of a service's Deployments, when it declares a port. Its
-/// port is named `http`, so that Istio treats the traffic as HTTP (IST0118); it targets the
-/// Deployments' port when they all declare the same one.
+/// port is named `http`, so that Istio treats the traffic as HTTP (IST0118). It targets the
+/// Deployments' port: by number when they all declare the same one, by its name `http` when
+/// they declare different ones, and the service's own port when none declares one.
 pub fn service(service: &ir::Service) -> Option<k8s::Object<k8s::ServiceSpec>> {
     let port = service.port?;
     let first = service.deployments.first()?;
+    let all_declare = service.deployments.iter().all(|d| d.port.is_some());
     let target_port = match first.port {
-        Some(target) if service.deployments.iter().all(|d| d.port == Some(target)) => target,
-        _ => port,
+        Some(target) if service.deployments.iter().all(|d| d.port == Some(target)) => {
+            k8s::IntOrName::Int(target)
+        }
+        Some(_) if all_declare => k8s::IntOrName::Name("http"),
+        _ => k8s::IntOrName::Int(port),
     };
     Some(k8s::Object {
         api_version: "v1",
