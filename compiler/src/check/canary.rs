@@ -15,15 +15,11 @@ impl Checker {
             return;
         };
         if let Some(first) = self.canary_spans.get(&service).copied() {
-            self.sink.push(
-                Diagnostic::new(
-                    Code::E0103,
-                    format!("`{}` has two canaries", canary.service.node),
-                    canary.service.span,
-                    "second canary here",
-                    "roll out one version at a time: merge the two, or finish the first",
-                )
-                .with_secondary(first, "first canary here"),
+            self.defined_twice(
+                format!("`{}` has two canaries", canary.service.node),
+                canary.service.span,
+                first,
+                "roll out one version at a time: merge the two, or finish the first",
             );
             return;
         }

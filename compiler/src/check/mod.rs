@@ -537,15 +537,11 @@ impl Checker {
         self.name_rule(&name.node, name.span, "subset name", names::subset_name);
         let key = (service, name.node.clone());
         if let Some(&first) = self.subset_spans.get(&key) {
-            self.sink.push(
-                Diagnostic::new(
-                    Code::E0103,
-                    format!("subset `{}` is defined twice", name.node),
-                    name.span,
-                    "defined again here",
-                    "give each subset a distinct name",
-                )
-                .with_secondary(first, "first defined here"),
+            self.defined_twice(
+                format!("subset `{}` is defined twice", name.node),
+                name.span,
+                first,
+                "give each subset a distinct name",
             );
             return None;
         }
@@ -566,15 +562,11 @@ impl Checker {
                 names::label_value,
             );
             if let Some(first) = label_spans.insert(&label.key.node, label.key.span) {
-                self.sink.push(
-                    Diagnostic::new(
-                        Code::E0103,
-                        format!("label `{}` is given twice", label.key.node),
-                        label.key.span,
-                        "given again here",
-                        "a pod label has one value: keep one of the two",
-                    )
-                    .with_secondary(first, "first given here"),
+                self.defined_twice(
+                    format!("label `{}` is given twice", label.key.node),
+                    label.key.span,
+                    first,
+                    "a pod label has one value: keep one of the two",
                 );
                 continue;
             }
@@ -608,6 +600,15 @@ impl Checker {
         })
     }
 
+    /// E0103: the second definition of something defined once, with the first as a secondary
+    /// label.
+    pub(crate) fn defined_twice(&mut self, message: String, span: Span, first: Span, help: &str) {
+        self.sink.push(
+            Diagnostic::new(Code::E0103, message, span, "defined again here", help)
+                .with_secondary(first, "first defined here"),
+        );
+    }
+
     /// E0103 when a service or ingress of `namespace` already has this name.
     pub(crate) fn name_taken(&mut self, namespace: &str, name: &ast::Text) -> bool {
         let key = (namespace.to_string(), name.node.clone());
@@ -620,15 +621,11 @@ impl Checker {
         let Some(first) = earlier else {
             return false;
         };
-        self.sink.push(
-            Diagnostic::new(
-                Code::E0103,
-                format!("`{}` is defined twice in namespace `{namespace}`", name.node),
-                name.span,
-                "defined again here",
-                "services and ingresses of a namespace share one set of names: merge the two declarations, or rename one",
-            )
-            .with_secondary(first, "first defined here"),
+        self.defined_twice(
+            format!("`{}` is defined twice in namespace `{namespace}`", name.node),
+            name.span,
+            first,
+            "services and ingresses of a namespace share one set of names: merge the two declarations, or rename one",
         );
         true
     }

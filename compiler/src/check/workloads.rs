@@ -89,15 +89,11 @@ impl Checker {
                 continue;
             }
             if let Some(index) = out.iter().position(|d| d.version == version.node) {
-                self.sink.push(
-                    Diagnostic::new(
-                        Code::E0103,
-                        format!("version `{}` is deployed twice", version.node),
-                        version.span,
-                        "deployed again here",
-                        "merge the two `deploy` blocks",
-                    )
-                    .with_secondary(spans[index], "first deployed here"),
+                self.defined_twice(
+                    format!("version `{}` is deployed twice", version.node),
+                    version.span,
+                    spans[index],
+                    "merge the two `deploy` blocks",
                 );
                 continue;
             }
