@@ -119,6 +119,13 @@ const HTTP_ROUTE_EXPERIMENTAL: &str =
 const REFERENCE_GRANT: &str = include_str!(
     "../data/crds/gateway-api/standard/gateway.networking.k8s.io_referencegrants.yaml"
 );
+/// Three CRDs in one YAML stream: `Canary`, `MetricTemplate` and `AlertProvider`.
+const FLAGGER: &str = include_str!("../data/crds/flagger/crd.yaml");
+const ROLLOUT: &str = include_str!("../data/crds/argo-rollouts/rollout-crd.yaml");
+const ANALYSIS_TEMPLATE: &str =
+    include_str!("../data/crds/argo-rollouts/analysis-template-crd.yaml");
+const PROMETHEUS_RULE: &str =
+    include_str!("../data/crds/prometheus-operator/monitoring.coreos.com_prometheusrules.yaml");
 
 /// Schema keywords that are checked below, or deliberately ignored (`description`, `default`, `example`,
 /// `title`, `x-kubernetes-map-type`; and from the built-in kinds' OpenAPI documents the strategic-merge-patch
@@ -278,19 +285,67 @@ fn check_spec(root: &Root, spec_schema: &Value, spec: &Value, errors: &mut Vec<S
     }
 }
 
-/// The embedded CRDs, parsed once.
+/// The embedded CRDs, parsed once, one entry per CRD (a file may hold several).
 fn parsed_crds() -> &'static [ParsedCrd] {
     static CRDS: OnceLock<Vec<ParsedCrd>> = OnceLock::new();
     CRDS.get_or_init(|| {
-        let parse = |text: &str| serde_saphyr::from_str::<Value>(text).map_err(|e| e.to_string());
-        vec![
-            (None, parse(VIRTUAL_SERVICE)),
-            (None, parse(DESTINATION_RULE)),
-            (Some(Channel::Standard), parse(HTTP_ROUTE_STANDARD)),
-            (Some(Channel::Experimental), parse(HTTP_ROUTE_EXPERIMENTAL)),
-            (None, parse(REFERENCE_GRANT)),
-        ]
+        let files = [
+            (None, "istio/virtualservice.crd.yaml", VIRTUAL_SERVICE),
+            (None, "istio/destinationrule.crd.yaml", DESTINATION_RULE),
+            (
+                Some(Channel::Standard),
+                "gateway-api/standard/gateway.networking.k8s.io_httproutes.yaml",
+                HTTP_ROUTE_STANDARD,
+            ),
+            (
+                Some(Channel::Experimental),
+                "gateway-api/experimental/gateway.networking.k8s.io_httproutes.yaml",
+                HTTP_ROUTE_EXPERIMENTAL,
+            ),
+            (
+                None,
+                "gateway-api/standard/gateway.networking.k8s.io_referencegrants.yaml",
+                REFERENCE_GRANT,
+            ),
+            (None, "flagger/crd.yaml", FLAGGER),
+            (None, "argo-rollouts/rollout-crd.yaml", ROLLOUT),
+            (
+                None,
+                "argo-rollouts/analysis-template-crd.yaml",
+                ANALYSIS_TEMPLATE,
+            ),
+            (
+                None,
+                "prometheus-operator/monitoring.coreos.com_prometheusrules.yaml",
+                PROMETHEUS_RULE,
+            ),
+        ];
+        let mut crds = Vec::new();
+        for (channel, file, text) in files {
+            for crd in parse_crds(file, text) {
+                crds.push((channel, crd));
+            }
+        }
+        crds
     })
+}
+
+/// The CRDs of the embedded file `file` (under `tests/data/crds/`), whose text is `text`: one per YAML
+/// document (empty documents skipped). An error when the file is not valid YAML or holds no document.
+fn parse_crds(file: &str, text: &str) -> Vec<Result<Value, String>> {
+    match serde_saphyr::from_multiple::<Value>(text) {
+        Ok(documents) => {
+            let crds: Vec<Result<Value, String>> = (documents.into_iter())
+                .filter(|document| !document.is_null())
+                .map(Ok)
+                .collect();
+            if crds.is_empty() {
+                return vec![Err(format!("{file}: no YAML document"))];
+            }
+            crds
+        }
+        Err(e) => vec![Err(format!("{file}: {e}"))],
+    }
 }
 
 /// Finds the `openAPIV3Schema` for `apiVersion` (`group/version`) and `kind` in the first of `crds` with that
@@ -330,8 +385,9 @@ fn find_schema<'a>(
     }
     Err(format!(
         "apiVersion: no embedded CRD or built-in schema for kind {kind:?} in apiVersion {api_version:?} \
-         (known: networking.istio.io VirtualService and DestinationRule, gateway.networking.k8s.io HTTPRoute \
-         and ReferenceGrant; built-in: apps/v1 Deployment, v1 Service)"
+         (known: networking.istio.io VirtualService and DestinationRule; gateway.networking.k8s.io HTTPRoute \
+         and ReferenceGrant; flagger.app Canary, MetricTemplate and AlertProvider; argoproj.io Rollout and \
+         AnalysisTemplate; monitoring.coreos.com PrometheusRule; built-in: apps/v1 Deployment, v1 Service)"
     ))
 }
 
@@ -1683,7 +1739,7 @@ const CEL_RULES: &[(&str, Rule)] = &[
         backend_request_within_request,
     ),
     // HTTPRoute spec.rules[].backendRefs[], and the backendRef of every RequestMirror and ExternalAuth
-    // filter.
+    // filter; Flagger Canary spec.service.mirror[].backendRef.
     (
         r#"(size(self.group) == 0 && self.kind == 'Service') ? has(self.port) : true"#,
         |reference| {
@@ -1886,10 +1942,17 @@ const CEL_RULES: &[(&str, Rule)] = &[
 ];
 
 /// CEL rules of the embedded CRDs that are deliberately not evaluated: the exact `rule` text and why. A rule
-/// text that is neither here nor in `CEL_RULES` is an error (`unknown CEL rule at <path>: <rule>`). Every
-/// rule of the embedded CRDs is evaluated at the moment, so this is empty; a rule that cannot be evaluated
-/// by hand (or only applies to fields `meshc` never emits) would be listed here, with the reason.
-const NOT_EVALUATED: &[(&str, &str)] = &[];
+/// text that is neither here nor in `CEL_RULES` is an error (`unknown CEL rule at <path>: <rule>`). A rule
+/// that cannot be evaluated by hand, or that never applies to a created object, is listed here with the
+/// reason.
+const NOT_EVALUATED: &[(&str, &str)] = &[
+    // Argo Rollouts Rollout spec.selector.
+    (
+        "self == oldSelf",
+        "a transition rule (it reads oldSelf): the API server evaluates it only when an object is updated, \
+         never on create, which is what this validator checks",
+    ),
+];
 
 /// How [`validate`] handles a CEL rule, by its text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
