@@ -94,8 +94,9 @@ fn a_kind_without_an_embedded_crd_is_an_error() {
     assert_eq!(
         errors(&config_map),
         ["apiVersion: no embedded CRD or built-in schema for kind \"ConfigMap\" in apiVersion \"v1\" \
-          (known: networking.istio.io VirtualService and DestinationRule, gateway.networking.k8s.io HTTPRoute \
-          and ReferenceGrant; built-in: apps/v1 Deployment, v1 Service)"]
+          (known: networking.istio.io VirtualService and DestinationRule; gateway.networking.k8s.io HTTPRoute \
+          and ReferenceGrant; flagger.app Canary, MetricTemplate and AlertProvider; argoproj.io Rollout and \
+          AnalysisTemplate; monitoring.coreos.com PrometheusRule; built-in: apps/v1 Deployment, v1 Service)"]
     );
     let mut manifest = seed("05-");
     set(&mut manifest, "/kind", json!("VirtualServic"));
@@ -584,6 +585,13 @@ fn garbage_never_panics() {
                "spec": {"trafficPolicy": {"loadBalancer": {"consistentHash": [], "simple": {}}}}}),
         json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService", "metadata": {"name": "a"},
                "spec": {"http": [{"timeout": "\u{b5}\u{b5}.", "retries": {"perTryTimeout": "1.\u{3bc}s"}}]}}),
+        json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": {"name": "a"}}),
+        json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": {"name": "a"},
+               "spec": {"restartAt": "\u{130}\u{130}\u{130}\u{130}-\u{b5}T\u{130}", "strategy": {"canary": {"steps": "x"}}}}),
+        json!({"apiVersion": "flagger.app/v1beta1", "kind": "Canary", "metadata": {"name": "a"},
+               "spec": {"analysis": [], "service": {"mirror": [{"backendRef": {"group": 1, "kind": null}}]}}}),
+        json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule", "metadata": {"name": "a"},
+               "spec": {"groups": [{"name": null, "rules": [{"expr": 1.5}]}, {}]}}),
     ];
     for manifest in &garbage {
         let found = errors(manifest);
@@ -739,10 +747,25 @@ fn every_cel_rule_of_the_embedded_crds_is_evaluated_or_listed_as_not_evaluated()
         assert_eq!(count("virtualservices.networking.istio.io", version), 6);
         assert_eq!(count("destinationrules.networking.istio.io", version), 47);
     }
+    // Canary's one rule is HTTPRoute's backendRef port rule; Rollout's is the transition rule
+    // `self == oldSelf`, not evaluated.
+    assert_eq!(count("canaries.flagger.app", "v1beta1"), 1);
+    assert_eq!(count("metrictemplates.flagger.app", "v1beta1"), 0);
+    assert_eq!(count("alertproviders.flagger.app", "v1beta1"), 0);
+    assert_eq!(count("rollouts.argoproj.io", "v1alpha1"), 1);
+    assert_eq!(count("analysistemplates.argoproj.io", "v1alpha1"), 0);
+    assert_eq!(count("prometheusrules.monitoring.coreos.com", "v1"), 0);
+    assert_eq!(
+        crd::cel_handling("self == oldSelf"),
+        crd::CelHandling::NotEvaluated(
+            "a transition rule (it reads oldSelf): the API server evaluates it only when an object is \
+             updated, never on create, which is what this validator checks"
+        )
+    );
     let mut texts: Vec<&str> = rules.iter().map(|rule| rule.rule.as_str()).collect();
     texts.sort_unstable();
     texts.dedup();
-    assert_eq!(texts.len(), 63, "distinct rule texts");
+    assert_eq!(texts.len(), 64, "distinct rule texts");
 }
 
 #[test]
@@ -1007,6 +1030,698 @@ fn reference_grant_is_validated() {
         errors(&empty),
         ["spec.to: has 0 items, fewer than minItems 1"]
     );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Progressive delivery and monitoring: Flagger `Canary` and `MetricTemplate` (flagger.app/v1beta1), Argo
+// Rollouts `Rollout` and `AnalysisTemplate` (argoproj.io/v1alpha1), prometheus-operator `PrometheusRule`
+// (monitoring.coreos.com/v1). Every manifest and expected error here was cross-checked by hand with
+// `shared/tools/k8s-validate --strict`, which agrees (in the API server's wording) except where a test says
+// otherwise.
+
+/// A minimal Flagger Canary: Istio, a Deployment target, a service port and a step-weight analysis.
+const CANARY: &str = r#"
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata:
+  name: reviews
+  namespace: bookinfo
+spec:
+  provider: istio
+  targetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: reviews
+  service:
+    port: 9080
+  analysis:
+    interval: 1m
+    threshold: 5
+    stepWeights: [10, 50]
+    metrics:
+      - name: request-success-rate
+        thresholdRange:
+          min: 99
+        interval: 1m
+      - name: request-duration
+        thresholdRange:
+          max: 500
+        interval: 1m
+"#;
+
+/// A Flagger MetricTemplate for Prometheus.
+const METRIC_TEMPLATE: &str = r#"
+apiVersion: flagger.app/v1beta1
+kind: MetricTemplate
+metadata:
+  name: error-rate
+  namespace: bookinfo
+spec:
+  provider:
+    type: prometheus
+    address: http://prometheus.istio-system:9090
+  query: |
+    100 - sum(rate(istio_requests_total{destination_workload="{{ target }}",response_code!~"5.*"}[{{ interval }}]))
+    / sum(rate(istio_requests_total{destination_workload="{{ target }}"}[{{ interval }}])) * 100
+"#;
+
+/// An Argo Rollout with a canary strategy routed by Istio, and its pod template.
+const ROLLOUT: &str = r#"
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: reviews
+  namespace: bookinfo
+spec:
+  replicas: 3
+  selector:
+    matchLabels:
+      app: reviews
+  template:
+    metadata:
+      labels:
+        app: reviews
+    spec:
+      containers:
+        - name: reviews
+          image: docker.io/istio/examples-bookinfo-reviews-v2:1.20.1
+          ports:
+            - name: http
+              containerPort: 9080
+          resources:
+            requests:
+              cpu: 100m
+              memory: 128Mi
+  strategy:
+    canary:
+      canaryService: reviews-canary
+      stableService: reviews-stable
+      trafficRouting:
+        istio:
+          virtualService:
+            name: reviews
+            routes:
+              - primary
+          destinationRule:
+            name: reviews
+            canarySubsetName: canary
+            stableSubsetName: stable
+      steps:
+        - setWeight: 10
+        - pause:
+            duration: 1m
+        - analysis:
+            templates:
+              - templateName: success-rate
+"#;
+
+/// An Argo AnalysisTemplate with two Prometheus metrics.
+const ANALYSIS_TEMPLATE: &str = r#"
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata:
+  name: success-rate
+  namespace: bookinfo
+spec:
+  args:
+    - name: service-name
+  metrics:
+    - name: success-rate
+      interval: 1m
+      successCondition: "result[0] >= 0.99"
+      failureLimit: 3
+      provider:
+        prometheus:
+          address: http://prometheus.istio-system:9090
+          query: |
+            sum(irate(istio_requests_total{destination_service=~"{{args.service-name}}",response_code!~"5.*"}[1m]))
+            / sum(irate(istio_requests_total{destination_service=~"{{args.service-name}}"}[1m]))
+    - name: latency-p99
+      interval: 1m
+      successCondition: "result[0] <= 500"
+      failureLimit: 3
+      provider:
+        prometheus:
+          address: http://prometheus.istio-system:9090
+          query: |
+            histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{destination_service=~"{{args.service-name}}"}[1m])) by (le))
+"#;
+
+/// A PrometheusRule with one alerting rule.
+const PROMETHEUS_RULE: &str = r#"
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata:
+  name: reviews-canary
+  namespace: bookinfo
+  labels:
+    release: prometheus
+spec:
+  groups:
+    - name: reviews.rules
+      rules:
+        - alert: ReviewsHighErrorRate
+          expr: |
+            sum(rate(istio_requests_total{destination_service_name="reviews",response_code=~"5.."}[5m]))
+            / sum(rate(istio_requests_total{destination_service_name="reviews"}[5m])) > 0.01
+          for: 5m
+          labels:
+            severity: critical
+          annotations:
+            summary: More than 1% of the requests to reviews fail
+"#;
+
+#[test]
+fn progressive_delivery_and_monitoring_kinds_validate() {
+    for (name, yaml) in [
+        ("Canary", CANARY),
+        ("MetricTemplate", METRIC_TEMPLATE),
+        ("Rollout", ROLLOUT),
+        ("AnalysisTemplate", ANALYSIS_TEMPLATE),
+        ("PrometheusRule", PROMETHEUS_RULE),
+    ] {
+        let manifest = parse(yaml);
+        assert_eq!(crd::validate(&manifest), Ok(()), "{name}");
+        assert_eq!(
+            crd::validate_with_channel(&manifest, Channel::Experimental),
+            Ok(()),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn only_the_served_versions_of_the_new_kinds_are_accepted() {
+    for (yaml, api_version, expected) in [
+        (
+            CANARY,
+            "flagger.app/v1alpha3",
+            "apiVersion: version \"v1alpha3\" of Canary is not served (served: v1beta1)",
+        ),
+        (
+            ROLLOUT,
+            "argoproj.io/v1",
+            "apiVersion: version \"v1\" of Rollout is not served (served: v1alpha1)",
+        ),
+        (
+            PROMETHEUS_RULE,
+            "monitoring.coreos.com/v1alpha1",
+            "apiVersion: version \"v1alpha1\" of PrometheusRule is not served (served: v1)",
+        ),
+    ] {
+        let mut manifest = parse(yaml);
+        set(&mut manifest, "/apiVersion", json!(api_version));
+        assert_eq!(errors(&manifest), [expected]);
+    }
+}
+
+#[test]
+fn canary_mistakes_are_rejected() {
+    // Unknown field (a misspelt thresholdRange).
+    let mut canary = parse(CANARY);
+    let range = canary
+        .pointer("/spec/analysis/metrics/0/thresholdRange")
+        .cloned()
+        .expect("a thresholdRange");
+    remove(&mut canary, "/spec/analysis/metrics/0/thresholdRange");
+    set(
+        &mut canary,
+        "/spec/analysis/metrics/0/thresholdrange",
+        range,
+    );
+    assert_eq!(
+        errors(&canary),
+        ["spec.analysis.metrics[0].thresholdrange: unknown field"]
+    );
+
+    // Wrong type: the port is a number.
+    let mut canary = parse(CANARY);
+    set(&mut canary, "/spec/service/port", json!("9080"));
+    assert_eq!(
+        errors(&canary),
+        ["spec.service.port: expected number, got string \"9080\""]
+    );
+
+    // Flagger's interval pattern: minutes or seconds only. It is not anchored at the end.
+    for (pointer, bad) in [
+        ("/spec/analysis/interval", "1h"),
+        ("/spec/analysis/metrics/1/interval", "30 s"),
+    ] {
+        let mut canary = parse(CANARY);
+        set(&mut canary, pointer, json!(bad));
+        let path = pointer[1..]
+            .replace("/metrics/1/", ".metrics[1].")
+            .replace('/', ".");
+        assert_eq!(
+            errors(&canary),
+            [format!(
+                "{path}: {bad:?} does not match pattern \"^[0-9]+(m|s)\""
+            )]
+        );
+    }
+    let mut canary = parse(CANARY);
+    set(&mut canary, "/spec/analysis/interval", json!("90s"));
+    set(
+        &mut canary,
+        "/spec/analysis/metrics/1/interval",
+        json!("2m30s"),
+    );
+    assert_eq!(crd::validate(&canary), Ok(()));
+
+    // Enums.
+    let mut canary = parse(CANARY);
+    set(&mut canary, "/spec/targetRef/kind", json!("StatefulSet"));
+    assert_eq!(
+        errors(&canary),
+        ["spec.targetRef.kind: unsupported value \"StatefulSet\"; supported values: \"DaemonSet\", \
+          \"Deployment\", \"Service\""]
+    );
+    let mut canary = parse(CANARY);
+    set(&mut canary, "/spec/provider", json!("istio-ambient"));
+    let found = errors(&canary);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with(
+            "spec.provider: unsupported value \"istio-ambient\"; supported values: \"apisix\", "
+        ),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn canary_analysis_needs_exactly_one_progression() {
+    // iterations, stepWeight or stepWeights (oneOf).
+    let mut canary = parse(CANARY);
+    set(&mut canary, "/spec/analysis/stepWeight", json!(10));
+    assert_eq!(
+        errors(&canary),
+        ["spec.analysis: must match exactly one oneOf alternative, matches 2: required [interval, threshold, \
+          stepWeight] | required [interval, threshold, stepWeights]"]
+    );
+    let mut canary = parse(CANARY);
+    remove(&mut canary, "/spec/analysis/stepWeights");
+    assert_eq!(
+        errors(&canary),
+        ["spec.analysis: must match exactly one oneOf alternative, matches none of: required [interval, \
+          threshold, iterations] | required [interval, threshold, stepWeight] | required [interval, threshold, \
+          stepWeights]"]
+    );
+    set(&mut canary, "/spec/analysis/iterations", json!(10));
+    assert_eq!(crd::validate(&canary), Ok(()));
+}
+
+#[test]
+fn canary_mirror_backend_ref_needs_a_port() {
+    // The CEL rule of spec.service.mirror[].backendRef, with the defaults group "" and kind Service.
+    let mut canary = parse(CANARY);
+    set(
+        &mut canary,
+        "/spec/service/mirror",
+        json!([{"backendRef": {"name": "reviews-shadow"}}]),
+    );
+    assert_eq!(
+        errors(&canary),
+        ["spec.service.mirror[0].backendRef: Must have port for Service reference"]
+    );
+    set(
+        &mut canary,
+        "/spec/service/mirror/0/backendRef/port",
+        json!(9080),
+    );
+    assert_eq!(crd::validate(&canary), Ok(()));
+}
+
+#[test]
+fn metric_template_and_alert_provider_mistakes_are_rejected() {
+    let mut template = parse(METRIC_TEMPLATE);
+    set(
+        &mut template,
+        "/spec/provider/type",
+        json!("victoriametrics"),
+    );
+    assert_eq!(
+        errors(&template),
+        ["spec.provider.type: unsupported value \"victoriametrics\"; supported values: \"prometheus\", \
+          \"influxdb\", \"datadog\", \"externalmetrics\", \"stackdriver\", \"cloudwatch\", \"newrelic\", \
+          \"graphite\", \"dynatrace\", \"keptn\", \"splunk\""]
+    );
+    let mut template = parse(METRIC_TEMPLATE);
+    remove(&mut template, "/spec/query");
+    assert_eq!(errors(&template), ["spec.query: required field is missing"]);
+
+    // AlertProvider, the third CRD of Flagger's file: an address or a secretRef (oneOf).
+    let provider = json!({
+        "apiVersion": "flagger.app/v1beta1",
+        "kind": "AlertProvider",
+        "metadata": {"name": "on-call", "namespace": "bookinfo"},
+        "spec": {"type": "slack", "channel": "on-call", "address": "https://hooks.slack.com/services/x"}
+    });
+    assert_eq!(crd::validate(&provider), Ok(()));
+    let mut both = provider;
+    set(&mut both, "/spec/secretRef", json!({"name": "slack-url"}));
+    assert_eq!(
+        errors(&both),
+        ["spec: must match exactly one oneOf alternative, matches 2: required [type, address] | required \
+          [type, secretRef]"]
+    );
+}
+
+#[test]
+fn rollout_mistakes_are_rejected() {
+    // Unknown field: a misspelt setWeight.
+    let mut rollout = parse(ROLLOUT);
+    remove(&mut rollout, "/spec/strategy/canary/steps/0/setWeight");
+    set(
+        &mut rollout,
+        "/spec/strategy/canary/steps/0/setWeigth",
+        json!(10),
+    );
+    assert_eq!(
+        errors(&rollout),
+        ["spec.strategy.canary.steps[0].setWeigth: unknown field"]
+    );
+
+    // Wrong types: setWeight is an integer, a pause duration an integer or a string.
+    let mut rollout = parse(ROLLOUT);
+    set(
+        &mut rollout,
+        "/spec/strategy/canary/steps/0/setWeight",
+        json!("10%"),
+    );
+    set(
+        &mut rollout,
+        "/spec/strategy/canary/steps/1/pause/duration",
+        json!(true),
+    );
+    assert_eq!(
+        errors(&rollout),
+        [
+            "spec.strategy.canary.steps[0].setWeight: expected integer, got string \"10%\"",
+            "spec.strategy.canary.steps[1].pause.duration: expected integer or string, got boolean true",
+        ]
+    );
+    let mut rollout = parse(ROLLOUT);
+    set(
+        &mut rollout,
+        "/spec/strategy/canary/steps/1/pause/duration",
+        json!(60),
+    );
+    assert_eq!(crd::validate(&rollout), Ok(()));
+
+    // Missing required field.
+    let mut rollout = parse(ROLLOUT);
+    remove(
+        &mut rollout,
+        "/spec/strategy/canary/trafficRouting/istio/destinationRule/stableSubsetName",
+    );
+    assert_eq!(
+        errors(&rollout),
+        ["spec.strategy.canary.trafficRouting.istio.destinationRule.stableSubsetName: required field is \
+          missing"]
+    );
+}
+
+#[test]
+fn rollout_pod_template_is_checked_against_the_crd() {
+    // Container ports are a list map keyed by containerPort and protocol (defaulted to TCP).
+    let mut rollout = parse(ROLLOUT);
+    set(
+        &mut rollout,
+        "/spec/template/spec/containers/0/ports",
+        json!([{"containerPort": 9080}, {"containerPort": 9080, "protocol": "TCP", "name": "http2"}]),
+    );
+    assert_eq!(
+        errors(&rollout),
+        [
+            "spec.template.spec.containers[0].ports[1]: duplicate key (containerPort, protocol) = \
+          [9080,\"TCP\"], already at spec.template.spec.containers[0].ports[0]"
+        ]
+    );
+
+    // resources.requests and .limits keep any content (x-kubernetes-preserve-unknown-fields without a
+    // type), as in the API server; their neighbours are still checked.
+    let mut rollout = parse(ROLLOUT);
+    set(
+        &mut rollout,
+        "/spec/template/spec/containers/0/resources",
+        json!({"requests": {"cpu": "lots", "x": [1]}, "limits": 5, "request": {"cpu": "1"}}),
+    );
+    assert_eq!(
+        errors(&rollout),
+        ["spec.template.spec.containers[0].resources.request: unknown field"]
+    );
+
+    // Only the CRD's schema applies, not the native rules of a Deployment's pod template.
+    let mut rollout = parse(ROLLOUT);
+    set(
+        &mut rollout,
+        "/spec/template/spec/containers/0/name",
+        json!("Reviews_v2"),
+    );
+    assert_eq!(crd::validate(&rollout), Ok(()));
+
+    // The transition rule of spec.selector (`self == oldSelf`) is not evaluated on create.
+    let mut rollout = parse(ROLLOUT);
+    set(
+        &mut rollout,
+        "/spec/selector/matchLabels/app",
+        json!("other"),
+    );
+    set(
+        &mut rollout,
+        "/spec/template/metadata/labels/app",
+        json!("other"),
+    );
+    assert_eq!(crd::validate(&rollout), Ok(()));
+}
+
+#[test]
+fn analysis_template_mistakes_are_rejected() {
+    // Unknown field: a misspelt address.
+    let mut template = parse(ANALYSIS_TEMPLATE);
+    remove(&mut template, "/spec/metrics/0/provider/prometheus/address");
+    set(
+        &mut template,
+        "/spec/metrics/0/provider/prometheus/adress",
+        json!("http://prometheus.istio-system:9090"),
+    );
+    assert_eq!(
+        errors(&template),
+        ["spec.metrics[0].provider.prometheus.adress: unknown field"]
+    );
+
+    // Wrong types: failureLimit is an integer or a string, the Prometheus timeout an integer (seconds).
+    let mut template = parse(ANALYSIS_TEMPLATE);
+    set(&mut template, "/spec/metrics/0/failureLimit", json!(true));
+    set(
+        &mut template,
+        "/spec/metrics/1/provider/prometheus/timeout",
+        json!("30s"),
+    );
+    assert_eq!(
+        errors(&template),
+        [
+            "spec.metrics[0].failureLimit: expected integer or string, got boolean true",
+            "spec.metrics[1].provider.prometheus.timeout: expected integer, got string \"30s\"",
+        ]
+    );
+    let mut template = parse(ANALYSIS_TEMPLATE);
+    set(
+        &mut template,
+        "/spec/metrics/0/failureLimit",
+        json!("{{args.limit}}"),
+    );
+    set(
+        &mut template,
+        "/spec/metrics/1/provider/prometheus/timeout",
+        json!(30),
+    );
+    assert_eq!(crd::validate(&template), Ok(()));
+
+    // Missing required field.
+    let mut template = parse(ANALYSIS_TEMPLATE);
+    remove(&mut template, "/spec/metrics/1/provider");
+    assert_eq!(
+        errors(&template),
+        ["spec.metrics[1].provider: required field is missing"]
+    );
+}
+
+const PROMETHEUS_DURATION: &str =
+    "\"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?\
+                                   (([0-9]+)ms)?)$\"";
+
+#[test]
+fn prometheus_rule_mistakes_are_rejected() {
+    // Prometheus durations: units y w d h m s ms, largest first, no spaces.
+    let mut rule = parse(PROMETHEUS_RULE);
+    set(&mut rule, "/spec/groups/0/rules/0/for", json!("5 minutes"));
+    assert_eq!(
+        errors(&rule),
+        [format!(
+            "spec.groups[0].rules[0].for: \"5 minutes\" does not match pattern {PROMETHEUS_DURATION}"
+        )]
+    );
+    for good in ["0", "1h30m", "90s", "500ms", "1w"] {
+        set(&mut rule, "/spec/groups/0/rules/0/for", json!(good));
+        assert_eq!(crd::validate(&rule), Ok(()), "{good:?}");
+    }
+
+    // Unknown field, and a label value of the wrong type.
+    let mut rule = parse(PROMETHEUS_RULE);
+    set(&mut rule, "/spec/groups/0/rules/0/duration", json!("5m"));
+    set(
+        &mut rule,
+        "/spec/groups/0/rules/0/labels/severity",
+        json!(2),
+    );
+    assert_eq!(
+        errors(&rule),
+        [
+            "spec.groups[0].rules[0].duration: unknown field",
+            "spec.groups[0].rules[0].labels[severity]: expected string, got integer 2",
+        ]
+    );
+
+    // expr is required; group names are unique (a list map keyed by name).
+    let mut rule = parse(PROMETHEUS_RULE);
+    remove(&mut rule, "/spec/groups/0/rules/0/expr");
+    assert_eq!(
+        errors(&rule),
+        ["spec.groups[0].rules[0].expr: required field is missing"]
+    );
+    let mut rule = parse(PROMETHEUS_RULE);
+    let group = rule.pointer("/spec/groups/0").cloned().expect("a group");
+    set(&mut rule, "/spec/groups", json!([group, group]));
+    assert_eq!(
+        errors(&rule),
+        ["spec.groups[1]: duplicate key (name) = [\"reviews.rules\"], already at spec.groups[0]"]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// String formats.
+
+#[test]
+fn date_time_format_is_checked_like_the_api_server() {
+    // kube-openapi's strfmt.IsDateTime: a real date, `T`, seconds, and a zone. k8s-validate is more lenient
+    // here: it accepts a space for `T`, no seconds, no zone, and any day up to 31.
+    for good in [
+        "2026-08-22T10:00:00Z",
+        "2026-08-22t10:00:00.5+02:00",
+        "2024-02-29T23:59:59-07:00",
+    ] {
+        let mut rollout = parse(ROLLOUT);
+        set(&mut rollout, "/spec/restartAt", json!(good));
+        assert_eq!(crd::validate(&rollout), Ok(()), "{good:?}");
+    }
+    for bad in [
+        "2026-08-22 10:00:00Z",
+        "2026-08-22T10:00Z",
+        "2026-08-22T10:00:00",
+        "2026-02-29T10:00:00Z",
+        "2026-13-01T10:00:00Z",
+        "2026-8-22T10:00:00Z",
+        "2026-08-22T24:00:00Z",
+        "tomorrow",
+    ] {
+        let mut rollout = parse(ROLLOUT);
+        set(&mut rollout, "/spec/restartAt", json!(bad));
+        assert_eq!(
+            errors(&rollout),
+            [format!(
+                "spec.restartAt: {bad:?} is not a date-time (RFC 3339, e.g. \"2026-01-02T15:04:05Z\")"
+            )],
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn byte_format_is_checked_like_the_api_server() {
+    // govalidator's IsBase64: padded standard base64, not empty (k8s-validate accepts "").
+    let response = |bytes: &str| {
+        json!({
+            "apiVersion": "networking.istio.io/v1",
+            "kind": "VirtualService",
+            "metadata": {"name": "reviews"},
+            "spec": {"hosts": ["reviews"], "http": [{"directResponse": {"status": 200, "body": {"bytes": bytes}}}]}
+        })
+    };
+    for good in ["aGVsbG8=", "aGVsbA==", "aGVs", "a+/b"] {
+        assert_eq!(crd::validate(&response(good)), Ok(()), "{good:?}");
+    }
+    for bad in ["hello!", "aGVsbG8", "a GVs", "aGVsbG8-", ""] {
+        assert_eq!(
+            errors(&response(bad)),
+            [format!(
+                "spec.http[0].directResponse.body.bytes: {bad:?} is not base64 (format byte)"
+            )],
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn formats_outside_the_api_servers_registry_are_ignored_and_others_not_supported_are_errors() {
+    // A CRD of our own with one string field per format.
+    let crd = |format: &str| {
+        json!({
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "things.example.com"},
+            "spec": {"group": "example.com", "names": {"kind": "Thing"}, "versions": [{
+                "name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {
+                    "type": "object", "properties": {"value": {"type": "string", "format": format}}
+                }}}}
+            }]}
+        })
+    };
+    let thing = |value: &str| {
+        json!({"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "a"},
+               "spec": {"value": value}})
+    };
+    for format in [
+        "url",
+        "string",
+        "double",
+        "int32",
+        "int-or-string",
+        "password",
+    ] {
+        assert_eq!(
+            crd::validate_with_crd(&thing("not checked!"), &crd(format)),
+            Ok(()),
+            "{format}"
+        );
+    }
+    assert_eq!(
+        crd::validate_with_crd(&thing("2026-02-28"), &crd("date")),
+        Ok(())
+    );
+    assert_eq!(
+        crd::validate_with_crd(&thing("2026-02-30"), &crd("date")),
+        Err(vec![
+            "spec.value: \"2026-02-30\" is not a date (YYYY-MM-DD)".to_string()
+        ])
+    );
+    for format in [
+        "uri",
+        "hostname",
+        "ipv4",
+        "uuid",
+        "duration",
+        "k8s-short-name",
+    ] {
+        assert_eq!(
+            crd::validate_with_crd(&thing("x"), &crd(format)),
+            Err(vec![format!(
+                "spec.value: cannot check format {format:?}: not supported by this validator"
+            )]),
+            "{format}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -13,9 +13,14 @@
 //! field`; map entries are written `headers[x-user-type]`. All errors are reported, sorted.
 //!
 //! Kinds: Istio `VirtualService` and `DestinationRule`; Gateway API `HTTPRoute` (standard or experimental
-//! channel, see [`Channel`]) and `ReferenceGrant`; every served version of each. Built-in: `apps/v1`
-//! `Deployment` and `v1` `Service` ([`validate`] and [`validate_with_channel`] only, not
-//! [`validate_with_crd`]).
+//! channel, see [`Channel`]) and `ReferenceGrant`; Flagger `Canary`, `MetricTemplate` and `AlertProvider`
+//! (`flagger.app/v1beta1`, three CRDs in one multi-document file); Argo Rollouts `Rollout` and
+//! `AnalysisTemplate` (`argoproj.io/v1alpha1`); prometheus-operator `PrometheusRule`
+//! (`monitoring.coreos.com/v1`); every served version of each. Built-in: `apps/v1` `Deployment` and `v1`
+//! `Service` ([`validate`] and [`validate_with_channel`] only, not [`validate_with_crd`]). A `Rollout`'s pod
+//! template is checked against the Rollout CRD's schema only, as the API server does (the CRD describes it
+//! in full, except `resources.limits`/`requests` and `volumes`, which keep any content): none of the
+//! native pod-template rules of the built-in `Deployment` below apply to it.
 //!
 //! Like the API server, the `default`s of the schema are filled in first (recursively, also inside list
 //! items, map values and the defaults themselves), then the result is validated.
@@ -25,8 +30,9 @@
 //! `additionalProperties`, unknown fields (allowed under `x-kubernetes-preserve-unknown-fields`, where
 //! declared fields are still checked), `required`, `enum`, `pattern`, `minimum`/`maximum` (+ exclusive),
 //! `minLength`/`maxLength` (in characters), `minItems`/`maxItems`, `minProperties`/`maxProperties`, the ranges
-//! of `format: int32 | uint32 | int64`, `oneOf`/`anyOf`/`allOf`/`not` with JSON-schema semantics,
-//! `x-kubernetes-list-type: set | map` uniqueness, and the CEL rules (`x-kubernetes-validations`).
+//! of `format: int32 | uint32 | int64`, the string formats `date-time`, `date` and `byte` (see "Formats"
+//! below), `oneOf`/`anyOf`/`allOf`/`not` with JSON-schema semantics, `x-kubernetes-list-type: set | map`
+//! uniqueness, and the CEL rules (`x-kubernetes-validations`).
 //!
 //! CEL rules: there is no CEL interpreter here. Every rule text of the embedded CRDs is recognised by its
 //! exact text and evaluated by a hand-written Rust function (the table `CEL_RULES`), with `self` bound to the
@@ -35,18 +41,29 @@
 //! rule `duration(self) >= duration('1ms')` adds why, e.g. `...: "0s" is less than 1ms`. A rule that would
 //! stop with a CEL runtime error (a field it reads is missing or of the wrong type) is reported only when the
 //! value has no other error, since those explain it. A rule text listed in the table `NOT_EVALUATED` is
-//! skipped (the table says why; it is empty at the moment); any other rule text, e.g. one that a CRD update
-//! brings, is an error, `unknown CEL rule at <path>: <rule>`, so that a new rule is never ignored silently.
+//! skipped (the table says why: at the moment only the Rollout's transition rule `self == oldSelf` on
+//! `spec.selector`, which the API server runs on updates only); any other rule text, e.g. one that a CRD
+//! update brings, is an error, `unknown CEL rule at <path>: <rule>`, so that a new rule is never ignored
+//! silently.
 //! So are keys of a rule other than `rule` and `message` (`messageExpression`, `fieldPath`, `reason`, ...).
 //! Unlike the API server, the rules are evaluated even when the manifest has other errors (the API server
 //! skips them all after a type, required, enum or too-long/too-many error), so a manifest may get more errors
 //! here. [`embedded_cel_rules`] lists the rules of the embedded CRDs and how each is handled.
 //!
-//! Not checked: other `format`s (`date-time`, `byte`, `double`, ...) are ignored. `pattern` is run with the
-//! `regex` crate, which is not ECMA-262: a pattern it cannot compile is reported as an error, never ignored.
-//! A schema keyword this file does not know is reported as an error too, so nothing is skipped silently.
-//! `status` is not validated. The independent tool `shared/tools/k8s-validate`, run by hand, evaluates the
-//! CEL rules with a real CEL interpreter.
+//! Formats: like the API server, a string is checked against its `format` only when the format is in the
+//! API server's registry (kube-openapi `strfmt`; names compared without `-`): `date-time` (e.g.
+//! `2026-01-02T15:04:05Z`; seconds and a zone required), `date` (`2026-01-02`), `byte` (padded standard
+//! base64) and `password` (anything) are checked as the registry checks them; another format of the
+//! registry (`uri`, `hostname`, `ipv4`, `uuid`, `duration`, ...; none of the embedded CRDs uses one) is
+//! reported as not supported by this validator. Formats outside the registry (`url`, `string`, `double`,
+//! ...) are ignored, as the API server ignores them; `int32`, `uint32` and `int64` are number ranges (above).
+//! (`shared/tools/k8s-validate` is more lenient: its `date-time` takes a space for `T` and no seconds or
+//! zone, and its `byte` takes the empty string.)
+//!
+//! `pattern` is run with the `regex` crate, which is not ECMA-262: a pattern it cannot compile is reported
+//! as an error, never ignored. A schema keyword this file does not know is reported as an error too, so
+//! nothing is skipped silently. `status` is not validated. The independent tool `shared/tools/k8s-validate`,
+//! run by hand, evaluates the CEL rules with a real CEL interpreter.
 //!
 //! # Built-in kinds
 //!
@@ -622,6 +639,106 @@ fn check_string(schema: &Map<String, Value>, text: &str, path: &str, errors: &mu
             )),
         }
     }
+    if let Some(format) = schema.get("format").and_then(Value::as_str) {
+        check_string_format(format, text, path, errors);
+    }
+}
+
+/// The formats of the API server's format registry (kube-openapi `strfmt`) that are not checked here, as
+/// the registry compares names: without `-`. See [`check_string_format`].
+const UNCHECKED_REGISTRY_FORMATS: &str = "bsonobjectid uri email hostname ipv4 ipv6 cidr mac uuid uuid3
+    uuid4 uuid5 isbn isbn10 isbn13 creditcard ssn hexcolor rgbcolor duration k8sshortname k8slongname";
+
+/// The `format` of a string. The API server checks a string against the formats of its registry (names
+/// compared without `-`, so `date-time` is `datetime`) and ignores any other format (`int32`, `url`,
+/// `string`, `double`, ...). Checked here as the registry does: `date-time` (`strfmt.IsDateTime`: an RFC 3339
+/// date, `T`, and a time with seconds and a zone, `Z` or `±hh:mm`; case-insensitive), `date`
+/// (`strfmt.IsDate`: `YYYY-MM-DD`, a real day), `byte` (`govalidator.IsBase64`: standard base64 with
+/// padding, not empty) and `password` (anything). Another format of the registry is reported as not
+/// supported by this validator, so that it is never skipped silently.
+fn check_string_format(format: &str, text: &str, path: &str, errors: &mut Vec<String>) {
+    let normalized = format.replace('-', "");
+    let problem = match normalized.as_str() {
+        "datetime" if !is_strfmt_date_time(text) => {
+            "is not a date-time (RFC 3339, e.g. \"2026-01-02T15:04:05Z\")"
+        }
+        "date" if !is_strfmt_date(text) => "is not a date (YYYY-MM-DD)",
+        "byte" if !is_base64(text) => "is not base64 (format byte)",
+        "datetime" | "date" | "byte" | "password" => return,
+        other
+            if UNCHECKED_REGISTRY_FORMATS
+                .split_whitespace()
+                .any(|f| f == other) =>
+        {
+            errors.push(format!(
+                "{path}: cannot check format {format:?}: not supported by this validator"
+            ));
+            return;
+        }
+        _ => return,
+    };
+    errors.push(format!("{path}: {text:?} {problem}"));
+}
+
+/// kube-openapi's `strfmt.IsDateTime`: lower-cased and split at `t`, the first part a date
+/// ([`is_strfmt_date`]), the second `hh:mm:ss`, an optional fraction, and `z` or `±hh:mm`.
+fn is_strfmt_date_time(text: &str) -> bool {
+    static TIME: OnceLock<regex::Regex> = OnceLock::new();
+    let time = TIME.get_or_init(|| {
+        regex::Regex::new(
+            r"^([0-9]{2}):([0-9]{2}):([0-9]{2})(.[0-9]+)?(z|([+-][0-9]{2}:[0-9]{2}))$",
+        )
+        .expect("a valid regular expression")
+    });
+    let lower = text.to_lowercase();
+    let mut parts = lower.split('t');
+    let (Some(date), Some(clock)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let Some(captures) = time.captures(clock) else {
+        return false;
+    };
+    is_strfmt_date(date) && &captures[1] <= "23" && &captures[2] <= "59" && &captures[3] <= "59"
+}
+
+/// kube-openapi's `strfmt.IsDate`, Go's `time.Parse("2006-01-02", text)`: four digits, `-`, a month
+/// `01`-`12`, `-`, a day of that month.
+fn is_strfmt_date(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = text.get(range)?;
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return false;
+    }
+    let (Some(year), Some(month), Some(day)) = (digits(0..4), digits(5..7), digits(8..10)) else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
+}
+
+/// govalidator's `IsBase64`: groups of four characters of the standard alphabet, the last one padded with
+/// `=` where needed; the empty string is not base64.
+fn is_base64(text: &str) -> bool {
+    static BASE64: OnceLock<regex::Regex> = OnceLock::new();
+    let base64 = BASE64.get_or_init(|| {
+        regex::Regex::new(
+            r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})$",
+        )
+        .expect("a valid regular expression")
+    });
+    base64.is_match(text)
 }
 
 /// `minLength`/`maxLength`, `minItems`/`maxItems` or `minProperties`/`maxProperties`: `size` (the number of
