@@ -26,6 +26,9 @@ const GATEWAY_API: [(Options, &str); 2] = [
     ),
 ];
 
+/// The examples written for `--target flagger`.
+const FLAGGER: [&str; 1] = ["examples/flagger-canary.mesh"];
+
 /// The examples written to compile for every target.
 const PORTABLE: [&str; 1] = ["examples/portable-routes.mesh"];
 
@@ -112,6 +115,35 @@ fn portable_examples_compile_for_gateway_api() {
                 });
             }
         }
+    }
+}
+
+#[test]
+fn flagger_examples_compile_to_valid_flagger_canaries() {
+    let options = Options {
+        target: Target::Flagger,
+        ..Options::default()
+    };
+    for path in FLAGGER {
+        let (_, compilation) = compile(path, options);
+        assert!(
+            !compilation.has_errors(),
+            "{path}: {:?}",
+            compilation.diagnostics
+        );
+        let kinds: Vec<&str> = compilation.manifests.iter().map(|m| m.kind()).collect();
+        assert!(kinds.contains(&"Canary"), "{path}: {kinds:?}");
+        // Flagger writes the routes, DestinationRules and Services of the canaried service.
+        for kind in ["VirtualService", "DestinationRule", "Service"] {
+            assert!(!kinds.contains(&kind), "{path}: {kind} emitted for Flagger");
+        }
+        validate_all(path, &compilation, Channel::Standard);
+        let name = path
+            .trim_start_matches("examples/")
+            .trim_end_matches(".mesh");
+        insta::with_settings!({ snapshot_path => "../tests/snapshots", prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(format!("example__{name}__flagger"), render_with(path, options));
+        });
     }
 }
 

@@ -86,6 +86,8 @@ enum TargetArg {
     Istio,
     /// GAMMA HTTPRoutes.
     GatewayApi,
+    /// Flagger Canaries for the services with a canary, Istio for the rest.
+    Flagger,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -123,6 +125,7 @@ impl Input {
             target: match self.target {
                 TargetArg::Istio => Target::Istio,
                 TargetArg::GatewayApi => Target::GatewayApi,
+                TargetArg::Flagger => Target::Flagger,
             },
             channel: match self.gateway_channel {
                 ChannelArg::Standard => Channel::Standard,

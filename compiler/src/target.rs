@@ -12,6 +12,9 @@ pub enum Target {
     Istio,
     /// Service routes → GAMMA HTTPRoutes (parent: the Service); ingress → HTTPRoute.
     GatewayApi,
+    /// Like Istio, except that a service with a canary gets a Flagger `Canary`, and Flagger
+    /// writes its routes, Services and DestinationRules.
+    Flagger,
 }
 
 /// The Gateway API release channel whose HTTPRoute fields may be used (`--gateway-channel`).

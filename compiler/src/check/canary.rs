@@ -6,6 +6,7 @@ use crate::ast::{self, CanarySetting};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
 use crate::source::Span;
+use crate::target::Target;
 
 impl Checker {
     /// Checks a canary declaration and attaches it to its service.
@@ -136,6 +137,9 @@ impl Checker {
             Some((Some(steps), _)) => out.steps = steps,
             Some((None, _)) => {}
         }
+        if self.options.target == Target::Flagger {
+            self.flagger_needs(canary, &out, service);
+        }
         let (Some((from, _)), Some((to, _))) = (from, to) else {
             return;
         };
@@ -145,6 +149,140 @@ impl Checker {
         out.from = from;
         out.to = to;
         self.services[service].canary = Some(out);
+    }
+
+    /// With `--target flagger`: what a Flagger `Canary` needs (an interval, a failure limit,
+    /// the service's port), and what it cannot do (a beta route, a mirroring phase).
+    fn flagger_needs(&mut self, canary: &ast::Canary, out: &ir::Canary, service: usize) {
+        let head = canary.service.span;
+        let needs = [
+            (
+                out.interval.is_none(),
+                "every",
+                "`every 1m` to the canary",
+                "the time between checks (`analysis.interval`)",
+            ),
+            (
+                out.failure_limit.is_none(),
+                "fail after",
+                "`fail after 5` to the canary",
+                "failed checks before a rollback (`analysis.threshold`)",
+            ),
+            (
+                self.services[service].port.is_none(),
+                "port",
+                "`port 8080` to the service",
+                "the service's port (`service.port`)",
+            ),
+        ];
+        for (missing, what, example, why) in needs {
+            if missing {
+                self.sink.push(Diagnostic::new(
+                    Code::E0308,
+                    format!("a Flagger canary needs `{what}`"),
+                    head,
+                    format!("no `{what}`: Flagger requires {why}"),
+                    format!("add {example}"),
+                ));
+            }
+        }
+        for setting in &canary.settings {
+            let what = match setting.node {
+                CanarySetting::Beta(_) => "a beta-tester route",
+                CanarySetting::MirrorFirst(_) => "a mirroring phase",
+                _ => continue,
+            };
+            self.sink.push(
+                Diagnostic::new(
+                    Code::E0401,
+                    format!("{what} cannot be expressed in a Flagger weighted canary"),
+                    setting.span,
+                    "not supported by this target",
+                    "Flagger runs either weights or header matching (A/B), not both: remove it, or use `--target istio` and apply the steps yourself",
+                )
+                .with_note("with `--target flagger`, a service's canary becomes a Flagger `Canary`"),
+            );
+        }
+    }
+
+    /// With `--target flagger`, Flagger writes the routes of a service with a canary: only its
+    /// catch-all route's timeout and retries carry over (to `service.timeout`, `.retries`).
+    pub(crate) fn flagger_owned_routes(&mut self) {
+        if self.options.target != Target::Flagger {
+            return;
+        }
+        let mut found = Vec::new();
+        for service in &self.services {
+            let Some(canary) = &service.canary else {
+                continue;
+            };
+            let catch_all = service.routes.iter().position(|r| r.matches.is_empty());
+            for (index, rule) in service.routes.iter().enumerate() {
+                let extra = if Some(index) != catch_all {
+                    Some("a route with `when`")
+                } else if rule.fault.delay.is_some() || rule.fault.abort.is_some() {
+                    Some("fault injection")
+                } else if rule.mirror.is_some() {
+                    Some("mirroring")
+                } else if rule.redirect.is_some()
+                    || rule.rewrite.path.is_some()
+                    || rule.rewrite.authority.is_some()
+                {
+                    Some("a rewrite or redirect")
+                } else if !rule.request_headers.is_empty() || !rule.response_headers.is_empty() {
+                    Some("header changes")
+                } else if rule.idempotent_only {
+                    Some("`idempotent only`")
+                } else if rule.destinations.iter().any(|d| {
+                    d.service.name != service.name
+                        || d.subset.as_ref().is_some_and(|s| *s != canary.from)
+                }) {
+                    Some("destinations other than the canary's")
+                } else {
+                    None
+                };
+                if let Some(what) = extra {
+                    found.push((rule.span, what, service.name.clone()));
+                }
+            }
+        }
+        // Flagger's `service.trafficPolicy` has no TCP connection pool.
+        let tcp: Vec<(Span, String)> = self
+            .services
+            .iter()
+            .filter(|s| s.canary.is_some())
+            .filter(|s| {
+                s.policy
+                    .pool
+                    .as_ref()
+                    .is_some_and(|p| p.max_connections.is_some() || p.connect_timeout.is_some())
+            })
+            .map(|s| (s.span, s.name.clone()))
+            .collect();
+        for (span, name) in tcp {
+            self.sink.push(
+                Diagnostic::new(
+                    Code::E0401,
+                    format!("the TCP settings of `{name}`'s pool cannot be expressed in a Flagger canary"),
+                    span,
+                    "`max connections` or `connect timeout` in its `pool`",
+                    "keep the HTTP limits (`max pending requests`, `max requests`, ...): Flagger's traffic policy has no TCP connection pool",
+                )
+                .with_note("with `--target flagger`, a service's canary becomes a Flagger `Canary`, whose `service.trafficPolicy` Flagger copies into its DestinationRules"),
+            );
+        }
+        for (span, what, name) in found {
+            self.sink.push(
+                Diagnostic::new(
+                    Code::E0404,
+                    format!("Flagger writes the routes of `{name}`: {what} cannot be kept"),
+                    span,
+                    "Flagger's canary would replace this",
+                    "keep only a route without `when` (its `timeout` and `retry` carry over), or use `--target istio`",
+                )
+                .with_note("with `--target flagger`, a service's canary becomes a Flagger `Canary`, which generates the VirtualService"),
+            );
+        }
     }
 
     /// `steps`: whole percentages, strictly increasing, ending at 100.
@@ -196,6 +334,10 @@ impl Checker {
     /// replace the destinations of the service's catch-all route (its timeouts and retries
     /// stay), or become a route of their own; a beta-tester route goes before it.
     pub(crate) fn canary_routes(&mut self) {
+        // With Flagger, Flagger moves the weights.
+        if self.options.target == Target::Flagger {
+            return;
+        }
         let step = self.options.step.unwrap_or(1).max(1);
         for (service_index, service) in self.services.iter_mut().enumerate() {
             let Some(canary) = &service.canary else {

@@ -66,6 +66,7 @@ pub fn check(
             }
         }
     }
+    checker.flagger_owned_routes();
     checker.canary_routes();
     checker.split_idempotent_routes();
     checker.resource_names();
@@ -240,6 +241,7 @@ impl Checker {
         match self.options.target {
             Target::Istio => Output::Istio,
             Target::GatewayApi => Output::http_route(self.options.channel),
+            Target::Flagger => Output::Istio,
         }
     }
 

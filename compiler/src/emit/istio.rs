@@ -31,7 +31,7 @@ pub fn destination_rule(service: &ir::Service) -> Option<k8s::Object<k8s::Destin
     })
 }
 
-fn traffic_policy(policy: &ir::TrafficPolicy) -> Option<k8s::TrafficPolicy> {
+pub(crate) fn traffic_policy(policy: &ir::TrafficPolicy) -> Option<k8s::TrafficPolicy> {
     if policy.is_empty() {
         return None;
     }

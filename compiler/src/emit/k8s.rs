@@ -877,3 +877,87 @@ pub struct AlertRule {
     /// Annotations.
     pub annotations: IndexMap<String, String>,
 }
+
+// ---------------------------------------------------------------------------------------------
+// Flagger (flagger.app/v1beta1)
+
+/// Flagger `Canary` spec.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FlaggerCanarySpec {
+    /// The mesh Flagger drives.
+    pub provider: &'static str,
+    /// The Deployment Flagger rolls out.
+    pub target_ref: TargetRef,
+    /// The service Flagger generates routes for.
+    pub service: FlaggerService,
+    /// How the rollout is judged.
+    pub analysis: FlaggerAnalysis,
+}
+
+/// `targetRef`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetRef {
+    /// `apps/v1`.
+    pub api_version: &'static str,
+    /// `Deployment`.
+    pub kind: &'static str,
+    /// Name.
+    pub name: String,
+}
+
+/// `service`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FlaggerService {
+    /// Port.
+    pub port: u16,
+    /// Request timeout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    /// Retries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<Retries>,
+    /// Istio traffic policy for the generated DestinationRules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic_policy: Option<TrafficPolicy>,
+}
+
+/// `analysis`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FlaggerAnalysis {
+    /// Time between checks.
+    pub interval: String,
+    /// Failed checks before a rollback.
+    pub threshold: u32,
+    /// Weights before promotion.
+    pub step_weights: Vec<u32>,
+    /// Built-in metrics.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<FlaggerMetric>,
+}
+
+/// A built-in Flagger metric.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FlaggerMetric {
+    /// `request-success-rate` or `request-duration`.
+    pub name: &'static str,
+    /// Bounds.
+    pub threshold_range: ThresholdRange,
+    /// Query window.
+    pub interval: String,
+}
+
+/// `thresholdRange`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ThresholdRange {
+    /// Lower bound.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Upper bound.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}

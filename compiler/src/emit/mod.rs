@@ -7,6 +7,7 @@
 //! ingresses' HTTPRoutes; then the ReferenceGrants they need; then the canaries' alerts. Emission
 //! cannot fail: the checker has already rejected everything the API server or Istio would.
 
+pub mod flagger;
 pub mod gateway;
 pub mod istio;
 pub mod k8s;
@@ -40,6 +41,8 @@ pub enum Manifest {
     Service(Box<k8s::Object<k8s::ServiceSpec>>),
     /// Alerts for a canary.
     PrometheusRule(Box<k8s::Object<k8s::PrometheusRuleSpec>>),
+    /// A Flagger canary.
+    FlaggerCanary(Box<k8s::Object<k8s::FlaggerCanarySpec>>),
 }
 
 impl Manifest {
@@ -53,6 +56,7 @@ impl Manifest {
             Manifest::Deployment(o) => o.kind,
             Manifest::Service(o) => o.kind,
             Manifest::PrometheusRule(o) => o.kind,
+            Manifest::FlaggerCanary(o) => o.kind,
         }
     }
 
@@ -66,6 +70,7 @@ impl Manifest {
             Manifest::Deployment(o) => &o.metadata,
             Manifest::Service(o) => &o.metadata,
             Manifest::PrometheusRule(o) => &o.metadata,
+            Manifest::FlaggerCanary(o) => &o.metadata,
         }
     }
 
@@ -95,7 +100,14 @@ pub fn emit(program: &ir::Program, options: Options) -> Vec<Manifest> {
     let mut out = Vec::new();
     let mut http_routes: Vec<(&str, &[ir::RouteRule])> = Vec::new();
     // Workloads first: the pods exist before anything routes to them.
+    let flagger =
+        |service: &ir::Service| options.target == Target::Flagger && flagger::owns(service);
     for service in &program.services {
+        if flagger(service) {
+            // Flagger rolls out one Deployment and writes the Services itself.
+            out.extend(flagger::target(service).map(|o| Manifest::Deployment(Box::new(o))));
+            continue;
+        }
         let deployments = workloads::deployments(service);
         out.extend(
             deployments
@@ -104,16 +116,19 @@ pub fn emit(program: &ir::Program, options: Options) -> Vec<Manifest> {
         );
         out.extend(workloads::service(service).map(|o| Manifest::Service(Box::new(o))));
     }
-    if options.target == Target::Istio {
+    if options.target != Target::GatewayApi {
         // Every DestinationRule first: a route may point at another service's subsets.
-        for service in &program.services {
+        for service in program.services.iter().filter(|s| !flagger(s)) {
             let rule = istio::destination_rule(service);
             out.extend(rule.map(|o| Manifest::DestinationRule(Box::new(o))));
         }
     }
     for service in &program.services {
         match options.target {
-            Target::Istio => {
+            _ if flagger(service) => {
+                out.extend(flagger::canary(service).map(|o| Manifest::FlaggerCanary(Box::new(o))));
+            }
+            Target::Istio | Target::Flagger => {
                 let routes = istio::virtual_service(service);
                 out.extend(routes.map(|o| Manifest::VirtualService(Box::new(o))));
             }
