@@ -96,6 +96,7 @@ fn options(name: &str, text: &str) -> Options {
             ["--target", "istio"] => options.target = Target::Istio,
             ["--target", "gateway-api"] => options.target = Target::GatewayApi,
             ["--target", "flagger"] => options.target = Target::Flagger,
+            ["--target", "argo-rollouts"] => options.target = Target::ArgoRollouts,
             ["--gateway-channel", "standard"] => options.channel = Channel::Standard,
             ["--gateway-channel", "experimental"] => options.channel = Channel::Experimental,
             _ => panic!("{name}: unknown option {pair:?} in `// options:`"),

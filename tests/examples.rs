@@ -26,8 +26,39 @@ const GATEWAY_API: [(Options, &str); 2] = [
     ),
 ];
 
-/// The examples written for `--target flagger`.
-const FLAGGER: [&str; 1] = ["examples/flagger-canary.mesh"];
+/// The examples written for the targets that roll canaries out: (target, flag, examples, the
+/// kinds they must emit, the kinds the tool writes itself and meshc must not).
+type RolloutTarget = (
+    Target,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+const ROLLOUT_TARGETS: [RolloutTarget; 2] = [
+    (
+        Target::Flagger,
+        "flagger",
+        &["examples/flagger-canary.mesh"],
+        &["Canary", "Deployment", "PrometheusRule"],
+        &["VirtualService", "DestinationRule", "Service"],
+    ),
+    (
+        Target::ArgoRollouts,
+        "argo-rollouts",
+        &["examples/argo-rollout.mesh"],
+        &[
+            "Rollout",
+            "AnalysisTemplate",
+            "VirtualService",
+            "DestinationRule",
+            "Service",
+            "PrometheusRule",
+        ],
+        &["Deployment"],
+    ),
+];
 
 /// The examples written to compile for every target.
 const PORTABLE: [&str; 1] = ["examples/portable-routes.mesh"];
@@ -119,31 +150,37 @@ fn portable_examples_compile_for_gateway_api() {
 }
 
 #[test]
-fn flagger_examples_compile_to_valid_flagger_canaries() {
-    let options = Options {
-        target: Target::Flagger,
-        ..Options::default()
-    };
-    for path in FLAGGER {
-        let (_, compilation) = compile(path, options);
-        assert!(
-            !compilation.has_errors(),
-            "{path}: {:?}",
-            compilation.diagnostics
-        );
-        let kinds: Vec<&str> = compilation.manifests.iter().map(|m| m.kind()).collect();
-        assert!(kinds.contains(&"Canary"), "{path}: {kinds:?}");
-        // Flagger writes the routes, DestinationRules and Services of the canaried service.
-        for kind in ["VirtualService", "DestinationRule", "Service"] {
-            assert!(!kinds.contains(&kind), "{path}: {kind} emitted for Flagger");
+fn rollout_targets_emit_valid_objects_for_their_tools() {
+    for (target, flag, paths, present, absent) in ROLLOUT_TARGETS {
+        let options = Options {
+            target,
+            ..Options::default()
+        };
+        for path in paths {
+            let (_, compilation) = compile(path, options);
+            assert!(
+                !compilation.has_errors(),
+                "{path} for {flag}: {:?}",
+                compilation.diagnostics
+            );
+            let kinds: Vec<&str> = compilation.manifests.iter().map(|m| m.kind()).collect();
+            for kind in present {
+                assert!(
+                    kinds.contains(kind),
+                    "{path} for {flag}: no {kind} in {kinds:?}"
+                );
+            }
+            for kind in absent {
+                assert!(!kinds.contains(kind), "{path} for {flag}: {kind} emitted");
+            }
+            validate_all(path, &compilation, Channel::Standard);
+            let name = path
+                .trim_start_matches("examples/")
+                .trim_end_matches(".mesh");
+            insta::with_settings!({ snapshot_path => "../tests/snapshots", prepend_module_to_snapshot => false }, {
+                insta::assert_snapshot!(format!("example__{name}__{flag}"), render_with(path, options));
+            });
         }
-        validate_all(path, &compilation, Channel::Standard);
-        let name = path
-            .trim_start_matches("examples/")
-            .trim_end_matches(".mesh");
-        insta::with_settings!({ snapshot_path => "../tests/snapshots", prepend_module_to_snapshot => false }, {
-            insta::assert_snapshot!(format!("example__{name}__flagger"), render_with(path, options));
-        });
     }
 }
 

@@ -89,6 +89,8 @@ pub enum CanarySetting {
     Beta(Condition),
     /// `mirror P first`.
     MirrorFirst(Literal),
+    /// `prometheus "URL"`.
+    Prometheus(Text),
 }
 
 /// `ingress NAME { ... }`: routes for traffic entering through Gateways.

@@ -155,6 +155,8 @@ pub struct Canary {
     pub interval: Option<Duration>,
     /// Failed checks before a rollback.
     pub failure_limit: Option<u32>,
+    /// The Prometheus the checks read (for Argo Rollouts).
+    pub prometheus: Option<String>,
 }
 
 impl Canary {
@@ -314,6 +316,8 @@ pub enum Balance {
 pub struct RouteRule {
     /// Where the rule was written (for diagnostics about rule order).
     pub span: Span,
+    /// The rule's name (`http[].name`), when a tool needs to find it (Argo Rollouts).
+    pub name: Option<String>,
     /// `retry ... idempotent only`: split by method before emission (the checker does it).
     pub idempotent_only: bool,
     /// Alternatives (any may match), each a conjunction; empty matches everything.

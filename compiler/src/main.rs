@@ -88,6 +88,8 @@ enum TargetArg {
     GatewayApi,
     /// Flagger Canaries for the services with a canary, Istio for the rest.
     Flagger,
+    /// Argo Rollouts for the services with a canary, Istio for the rest.
+    ArgoRollouts,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -126,6 +128,7 @@ impl Input {
                 TargetArg::Istio => Target::Istio,
                 TargetArg::GatewayApi => Target::GatewayApi,
                 TargetArg::Flagger => Target::Flagger,
+                TargetArg::ArgoRollouts => Target::ArgoRollouts,
             },
             channel: match self.gateway_channel {
                 ChannelArg::Standard => Channel::Standard,

@@ -15,6 +15,9 @@ pub enum Target {
     /// Like Istio, except that a service with a canary gets a Flagger `Canary`, and Flagger
     /// writes its routes, Services and DestinationRules.
     Flagger,
+    /// Like Istio, except that a service with a canary runs as an Argo `Rollout` that moves
+    /// the weights of its VirtualService.
+    ArgoRollouts,
 }
 
 /// The Gateway API release channel whose HTTPRoute fields may be used (`--gateway-channel`).

@@ -36,6 +36,7 @@ impl Checker {
             max_p99: None,
             interval: None,
             failure_limit: None,
+            prometheus: None,
         };
         let (mut from, mut to, mut steps) = (None, None, None);
         for setting in &canary.settings {
@@ -49,6 +50,7 @@ impl Checker {
                 CanarySetting::FailAfter(_) => "fail after",
                 CanarySetting::Beta(_) => "beta",
                 CanarySetting::MirrorFirst(_) => "mirror first",
+                CanarySetting::Prometheus(_) => "prometheus",
             };
             if !seen.first(&mut self.sink, what, setting.span) {
                 continue;
@@ -97,6 +99,22 @@ impl Checker {
                 CanarySetting::MirrorFirst(percent) => {
                     out.mirror_first = self.sink.percent(percent, "the mirrored share", false)
                 }
+                CanarySetting::Prometheus(url) => {
+                    let valid = (url.node.starts_with("http://")
+                        || url.node.starts_with("https://"))
+                        && !url.node.contains(char::is_whitespace);
+                    if valid {
+                        out.prometheus = Some(url.node.clone());
+                    } else {
+                        self.sink.push(Diagnostic::new(
+                            Code::E0205,
+                            format!("invalid Prometheus address {:?}", url.node),
+                            url.span,
+                            "not an http or https URL",
+                            "write the address of the Prometheus server, e.g. \"http://prometheus.istio-system:9090\"",
+                        ));
+                    }
+                }
             }
         }
         let missing = |checker: &mut Checker, what: &str, example: &str| {
@@ -139,6 +157,14 @@ impl Checker {
         }
         if self.options.target == Target::Flagger {
             self.flagger_needs(canary, &out, service);
+        }
+        if self.options.target == Target::ArgoRollouts {
+            self.argo_needs(
+                canary,
+                &out,
+                service,
+                to.as_ref().map(|(to, _)| to.as_str()),
+            );
         }
         let (Some((from, _)), Some((to, _))) = (from, to) else {
             return;
@@ -201,6 +227,61 @@ impl Checker {
                     "Flagger runs either weights or header matching (A/B), not both: remove it, or use `--target istio` and apply the steps yourself",
                 )
                 .with_note("with `--target flagger`, a service's canary becomes a Flagger `Canary`"),
+            );
+        }
+    }
+
+    /// With `--target argo-rollouts`: what a `Rollout` and its `AnalysisTemplate` need (the
+    /// new version's `deploy` block, a Prometheus address for the checks), and what this
+    /// output does not do (a beta route, a mirroring phase).
+    fn argo_needs(
+        &mut self,
+        canary: &ast::Canary,
+        out: &ir::Canary,
+        service: usize,
+        to: Option<&str>,
+    ) {
+        let head = canary.service.span;
+        let checks = out.max_error_percent.is_some() || out.max_p99.is_some();
+        if checks && out.prometheus.is_none() {
+            self.sink.push(Diagnostic::new(
+                Code::E0308,
+                "the checks of an Argo Rollouts canary need `prometheus`",
+                head,
+                "no `prometheus` line: the AnalysisTemplate queries it",
+                "add `prometheus \"http://prometheus.istio-system:9090\"` (the address of your Prometheus) to the canary",
+            ));
+        }
+        let deployed = to.is_some_and(|to| {
+            self.services[service]
+                .deployments
+                .iter()
+                .any(|d| d.version == to)
+        });
+        if to.is_some() && !deployed {
+            self.sink.push(Diagnostic::new(
+                Code::E0308,
+                "an Argo Rollouts canary needs the new version's `deploy` block",
+                head,
+                "the Rollout runs the pod template of the version it rolls out",
+                "add `deploy VERSION { image \"...\" ... }` for the canary's `to` version to the service",
+            ));
+        }
+        for setting in &canary.settings {
+            let what = match setting.node {
+                CanarySetting::Beta(_) => "a beta-tester route",
+                CanarySetting::MirrorFirst(_) => "a mirroring phase",
+                _ => continue,
+            };
+            self.sink.push(
+                Diagnostic::new(
+                    Code::E0401,
+                    format!("{what} cannot be expressed in this Argo Rollouts canary"),
+                    setting.span,
+                    "not supported by this target",
+                    "remove it, or use `--target istio` and apply the steps yourself",
+                )
+                .with_note("with `--target argo-rollouts`, a service's canary becomes a Rollout that moves the weights of one named route"),
             );
         }
     }
@@ -395,7 +476,22 @@ impl Checker {
                     .with_secondary(span, "the canary"),
                 );
             }
+            let argo = self.options.target == Target::ArgoRollouts;
+            if argo && weighted.idempotent_only {
+                self.sink.push(Diagnostic::new(
+                    Code::E0404,
+                    "Argo Rollouts moves the weights of one route: `idempotent only` would make it two",
+                    weighted.span,
+                    "split by method into two routes",
+                    "remove `idempotent only` here, or use `--target istio`",
+                ));
+            }
             match (canary.mirror_first, index) {
+                // Argo Rollouts starts from the stable version and moves the weights itself.
+                _ if argo => {
+                    weighted.name = Some("primary".to_string());
+                    weighted.destinations = vec![dest(&canary.from, 100), dest(&canary.to, 0)];
+                }
                 (Some(percent), 0) => {
                     weighted.destinations = vec![dest(&canary.from, 100)];
                     weighted.mirror = Some(ir::Mirror {

@@ -241,7 +241,7 @@ impl Checker {
         match self.options.target {
             Target::Istio => Output::Istio,
             Target::GatewayApi => Output::http_route(self.options.channel),
-            Target::Flagger => Output::Istio,
+            Target::Flagger | Target::ArgoRollouts => Output::Istio,
         }
     }
 

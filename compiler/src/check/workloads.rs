@@ -9,6 +9,7 @@ use crate::ast::{self, DeploySetting};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
 use crate::source::Span;
+use crate::target::Target;
 
 /// A Kubernetes resource quantity: `500m`, `1.5`, `512Mi`, `1e3`.
 fn quantity(text: &str) -> bool {
@@ -374,8 +375,16 @@ impl Checker {
                     deployment.labels.get(k) == Some(v) || (k == "app" && *v == service.name)
                 })
             };
+            // With Flagger or Argo Rollouts, the tool keeps the stable version's pods itself.
+            let tool_keeps = |subset: &ir::Subset| {
+                matches!(self.options.target, Target::Flagger | Target::ArgoRollouts)
+                    && service
+                        .canary
+                        .as_ref()
+                        .is_some_and(|c| c.from == subset.name)
+            };
             for subset in &service.subsets {
-                if !service.deployments.iter().any(|d| selects(subset, d)) {
+                if !tool_keeps(subset) && !service.deployments.iter().any(|d| selects(subset, d)) {
                     let span = self
                         .subset_spans
                         .get(&(index, subset.name.clone()))

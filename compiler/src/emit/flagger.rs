@@ -2,8 +2,6 @@
 //! writes the service's VirtualService, DestinationRules and Kubernetes Services itself, and
 //! one Deployment named after the service, running the new version, for Flagger to roll out.
 
-use indexmap::IndexMap;
-
 use super::{istio, k8s, metadata, workloads};
 use crate::ir;
 
@@ -80,20 +78,5 @@ pub fn canary(service: &ir::Service) -> Option<k8s::Object<k8s::FlaggerCanarySpe
 /// The Deployment Flagger rolls out: the new version's, named after the service, with the
 /// pod label `app` only (Flagger adds its own to the primary it creates).
 pub fn target(service: &ir::Service) -> Option<k8s::Object<k8s::DeploymentSpec>> {
-    let canary = service.canary.as_ref()?;
-    let deployment = service
-        .deployments
-        .iter()
-        .find(|d| d.version == canary.to)?;
-    let labels = IndexMap::from([("app".to_string(), service.name.clone())]);
-    let renamed = ir::Deployment {
-        name: service.name.clone(),
-        labels,
-        ..deployment.clone()
-    };
-    let single = ir::Service {
-        deployments: vec![renamed],
-        ..service.clone()
-    };
-    workloads::deployments(&single).pop()
+    workloads::rolled_out(service)
 }

@@ -166,6 +166,7 @@ fn http_route(rule: &ir::RouteRule) -> k8s::HttpRoute {
     };
     let rewrite = &rule.rewrite;
     k8s::HttpRoute {
+        name: rule.name.clone(),
         matches: rule
             .matches
             .iter()

@@ -43,6 +43,9 @@ pub struct VirtualServiceSpec {
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpRoute {
+    /// Name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Alternatives.
     #[serde(rename = "match", skip_serializing_if = "Vec::is_empty")]
     pub matches: Vec<HttpMatch>,
@@ -960,4 +963,155 @@ pub struct ThresholdRange {
     /// Upper bound.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Argo Rollouts (argoproj.io/v1alpha1)
+
+/// `Rollout` spec.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RolloutSpec {
+    /// Replicas.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
+    /// Pod selector.
+    pub selector: LabelSelector,
+    /// Pod template.
+    pub template: PodTemplate,
+    /// The rollout strategy.
+    pub strategy: RolloutStrategy,
+}
+
+/// `strategy`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RolloutStrategy {
+    /// The canary strategy.
+    pub canary: CanaryStrategy,
+}
+
+/// `strategy.canary`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CanaryStrategy {
+    /// How traffic is split.
+    pub traffic_routing: TrafficRouting,
+    /// The steps.
+    pub steps: Vec<RolloutStep>,
+}
+
+/// `trafficRouting`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TrafficRouting {
+    /// Istio subset-level routing.
+    pub istio: IstioRouting,
+}
+
+/// `trafficRouting.istio`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct IstioRouting {
+    /// The VirtualService and its route.
+    pub virtual_service: RoutedVirtualService,
+    /// The DestinationRule and its subsets.
+    pub destination_rule: RoutedDestinationRule,
+}
+
+/// `virtualService`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RoutedVirtualService {
+    /// Name.
+    pub name: String,
+    /// Route names.
+    pub routes: Vec<String>,
+}
+
+/// `destinationRule`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RoutedDestinationRule {
+    /// Name.
+    pub name: String,
+    /// The new version's subset.
+    pub canary_subset_name: String,
+    /// The stable version's subset.
+    pub stable_subset_name: String,
+}
+
+/// One step.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub enum RolloutStep {
+    /// Send this percentage to the new version.
+    SetWeight(u32),
+    /// Wait (`{}`: until promoted by hand).
+    Pause(Pause),
+    /// Run an analysis.
+    Analysis(AnalysisStep),
+}
+
+/// `pause`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Pause {
+    /// How long.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+}
+
+/// `analysis`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AnalysisStep {
+    /// Templates.
+    pub templates: Vec<TemplateRef>,
+}
+
+/// A template reference.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateRef {
+    /// Name.
+    pub template_name: String,
+}
+
+/// `AnalysisTemplate` spec.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AnalysisTemplateSpec {
+    /// Metrics.
+    pub metrics: Vec<AnalysisMetric>,
+}
+
+/// An analysis metric.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalysisMetric {
+    /// Name.
+    pub name: &'static str,
+    /// Time between measurements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    /// Measurements to take.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// Failed measurements before the analysis fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_limit: Option<u32>,
+    /// Condition of success.
+    pub success_condition: String,
+    /// Where the measurement comes from.
+    pub provider: MetricProvider,
+}
+
+/// `provider`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MetricProvider {
+    /// Prometheus.
+    pub prometheus: PrometheusQuery,
+}
+
+/// `provider.prometheus`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PrometheusQuery {
+    /// Server address.
+    pub address: String,
+    /// PromQL.
+    pub query: String,
 }

@@ -7,6 +7,7 @@
 //! ingresses' HTTPRoutes; then the ReferenceGrants they need; then the canaries' alerts. Emission
 //! cannot fail: the checker has already rejected everything the API server or Istio would.
 
+pub mod argo;
 pub mod flagger;
 pub mod gateway;
 pub mod istio;
@@ -43,6 +44,10 @@ pub enum Manifest {
     PrometheusRule(Box<k8s::Object<k8s::PrometheusRuleSpec>>),
     /// A Flagger canary.
     FlaggerCanary(Box<k8s::Object<k8s::FlaggerCanarySpec>>),
+    /// An Argo Rollouts rollout.
+    Rollout(Box<k8s::Object<k8s::RolloutSpec>>),
+    /// An Argo Rollouts analysis.
+    AnalysisTemplate(Box<k8s::Object<k8s::AnalysisTemplateSpec>>),
 }
 
 impl Manifest {
@@ -57,6 +62,8 @@ impl Manifest {
             Manifest::Service(o) => o.kind,
             Manifest::PrometheusRule(o) => o.kind,
             Manifest::FlaggerCanary(o) => o.kind,
+            Manifest::Rollout(o) => o.kind,
+            Manifest::AnalysisTemplate(o) => o.kind,
         }
     }
 
@@ -71,6 +78,8 @@ impl Manifest {
             Manifest::Service(o) => &o.metadata,
             Manifest::PrometheusRule(o) => &o.metadata,
             Manifest::FlaggerCanary(o) => &o.metadata,
+            Manifest::Rollout(o) => &o.metadata,
+            Manifest::AnalysisTemplate(o) => &o.metadata,
         }
     }
 
@@ -102,10 +111,18 @@ pub fn emit(program: &ir::Program, options: Options) -> Vec<Manifest> {
     // Workloads first: the pods exist before anything routes to them.
     let flagger =
         |service: &ir::Service| options.target == Target::Flagger && flagger::owns(service);
+    let argo =
+        |service: &ir::Service| options.target == Target::ArgoRollouts && argo::owns(service);
     for service in &program.services {
         if flagger(service) {
             // Flagger rolls out one Deployment and writes the Services itself.
             out.extend(flagger::target(service).map(|o| Manifest::Deployment(Box::new(o))));
+            continue;
+        }
+        if argo(service) {
+            // The Rollout runs the versions; the Service stays.
+            out.extend(argo::rollout(service).map(|o| Manifest::Rollout(Box::new(o))));
+            out.extend(workloads::service(service).map(|o| Manifest::Service(Box::new(o))));
             continue;
         }
         let deployments = workloads::deployments(service);
@@ -128,7 +145,7 @@ pub fn emit(program: &ir::Program, options: Options) -> Vec<Manifest> {
             _ if flagger(service) => {
                 out.extend(flagger::canary(service).map(|o| Manifest::FlaggerCanary(Box::new(o))));
             }
-            Target::Istio | Target::Flagger => {
+            Target::Istio | Target::Flagger | Target::ArgoRollouts => {
                 let routes = istio::virtual_service(service);
                 out.extend(routes.map(|o| Manifest::VirtualService(Box::new(o))));
             }
@@ -148,6 +165,10 @@ pub fn emit(program: &ir::Program, options: Options) -> Vec<Manifest> {
             .into_iter()
             .map(|o| Manifest::ReferenceGrant(Box::new(o))),
     );
+    for service in program.services.iter().filter(|s| argo(s)) {
+        let template = argo::analysis_template(service);
+        out.extend(template.map(|o| Manifest::AnalysisTemplate(Box::new(o))));
+    }
     for service in &program.services {
         let alerts = monitoring::canary_alerts(service);
         out.extend(alerts.map(|o| Manifest::PrometheusRule(Box::new(o))));

@@ -20,16 +20,37 @@ fn camel(name: &str) -> String {
         .collect()
 }
 
+/// The share of 5xx responses of the canary's new version: the guide's first query, as a
+/// share, narrowed to the service.
+pub fn error_share_query(service: &ir::Service, canary: &ir::Canary) -> String {
+    let selector = selector(service, canary);
+    format!(
+        "sum(rate(istio_requests_total{{{selector},response_code=~\"5..\"}}[5m]))\n/\nsum(rate(istio_requests_total{{{selector}}}[5m]))"
+    )
+}
+
+/// The p99 latency of the new version, in milliseconds: the guide's second query, summed by
+/// bucket.
+pub fn p99_query(service: &ir::Service, canary: &ir::Canary) -> String {
+    let selector = selector(service, canary);
+    format!(
+        "histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{{{selector}}}[5m])) by (le))"
+    )
+}
+
+fn selector(service: &ir::Service, canary: &ir::Canary) -> String {
+    format!(
+        "destination_service=\"{}\",destination_version=\"{}\"",
+        service.host, canary.to
+    )
+}
+
 /// The alerts of a service's canary, if it has checks.
 pub fn canary_alerts(service: &ir::Service) -> Option<k8s::Object<k8s::PrometheusRuleSpec>> {
     let canary = service.canary.as_ref()?;
     if canary.max_error_percent.is_none() && canary.max_p99.is_none() {
         return None;
     }
-    let selector = format!(
-        "destination_service=\"{}\",destination_version=\"{}\"",
-        service.host, canary.to
-    );
     let labels = IndexMap::from([("severity".to_string(), "critical".to_string())]);
     let for_ = canary.interval.and_then(ir::Duration::gep2257);
     let name = camel(&service.name);
@@ -38,16 +59,23 @@ pub fn canary_alerts(service: &ir::Service) -> Option<k8s::Object<k8s::Prometheu
         let ratio = percent / 100.0;
         rules.push(k8s::AlertRule {
             alert: format!("{name}CanaryErrorRate"),
-            expr: format!(
-                "sum(rate(istio_requests_total{{{selector},response_code=~\"5..\"}}[5m]))\n/\nsum(rate(istio_requests_total{{{selector}}}[5m]))\n> {ratio}"
-            ),
+            expr: format!("{}\n> {ratio}", error_share_query(service, canary)),
             for_: for_.clone(),
             labels: labels.clone(),
             annotations: IndexMap::from([
-                ("summary".to_string(), format!("{} {} answers more than {percent}% 5xx", service.name, canary.to)),
+                (
+                    "summary".to_string(),
+                    format!(
+                        "{} {} answers more than {percent}% 5xx",
+                        service.name, canary.to
+                    ),
+                ),
                 (
                     "description".to_string(),
-                    format!("The canary {} of {} is failing: roll traffic back to {}.", canary.to, service.name, canary.from),
+                    format!(
+                        "The canary {} of {} is failing: roll traffic back to {}.",
+                        canary.to, service.name, canary.from
+                    ),
                 ),
             ]),
         });
@@ -55,17 +83,20 @@ pub fn canary_alerts(service: &ir::Service) -> Option<k8s::Object<k8s::Prometheu
     if let Some(latency) = canary.max_p99 {
         rules.push(k8s::AlertRule {
             alert: format!("{name}CanaryP99Latency"),
-            expr: format!(
-                "histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{{{selector}}}[5m])) by (le))\n> {}",
-                latency.millis
-            ),
+            expr: format!("{}\n> {}", p99_query(service, canary), latency.millis),
             for_,
             labels,
             annotations: IndexMap::from([
-                ("summary".to_string(), format!("{} {} p99 latency above {latency}", service.name, canary.to)),
+                (
+                    "summary".to_string(),
+                    format!("{} {} p99 latency above {latency}", service.name, canary.to),
+                ),
                 (
                     "description".to_string(),
-                    format!("The canary {} of {} is slow: roll traffic back to {}.", canary.to, service.name, canary.from),
+                    format!(
+                        "The canary {} of {} is slow: roll traffic back to {}.",
+                        canary.to, service.name, canary.from
+                    ),
                 ),
             ]),
         });

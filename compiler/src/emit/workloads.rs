@@ -69,6 +69,30 @@ pub fn deployments(service: &ir::Service) -> Vec<k8s::Object<k8s::DeploymentSpec
         .collect()
 }
 
+/// For the tools that roll a canary out (Flagger, Argo Rollouts): one Deployment named after
+/// the service, running the canary's new version. It selects its pods by `app` only, so that
+/// the tool's stable pods (from the previous template, labelled with the old `version`) and
+/// canary pods (labelled with the new one) are all its own, and Istio's metrics and the
+/// subsets still tell the versions apart.
+pub fn rolled_out(service: &ir::Service) -> Option<k8s::Object<k8s::DeploymentSpec>> {
+    let canary = service.canary.as_ref()?;
+    let deployment = service
+        .deployments
+        .iter()
+        .find(|d| d.version == canary.to)?;
+    let renamed = ir::Deployment {
+        name: service.name.clone(),
+        ..deployment.clone()
+    };
+    let single = ir::Service {
+        deployments: vec![renamed],
+        ..service.clone()
+    };
+    let mut object = deployments(&single).pop()?;
+    object.spec.selector.match_labels = IndexMap::from([("app".to_string(), service.name.clone())]);
+    Some(object)
+}
+
 /// The Kubernetes Service in front of a service's Deployments, when it declares a port. Its
 /// port is named `http`, so that Istio treats the traffic as HTTP (IST0118). It targets the
 /// Deployments' port: by number when they all declare the same one, by its name `http` when

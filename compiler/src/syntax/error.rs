@@ -57,6 +57,7 @@ fn rule_names(rule: Rule) -> Vec<String> {
         Rule::canary_fail => &["`fail`"],
         Rule::canary_beta => &["`beta`"],
         Rule::canary_mirror => &["`mirror`"],
+        Rule::canary_prometheus => &["`prometheus`"],
         Rule::deploy_image => &["`image`"],
         Rule::deploy_replicas => &["`replicas`"],
         Rule::deploy_container => &["`container`"],

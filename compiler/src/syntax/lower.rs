@@ -175,6 +175,9 @@ impl Lowerer {
                         let matcher = self.string_match(parts.next().expect("grammar: matcher"));
                         ast::CanarySetting::Beta(ast::Condition::Header { name, matcher })
                     }
+                    Rule::canary_prometheus => {
+                        ast::CanarySetting::Prometheus(self.name_or_string(Self::first(setting)))
+                    }
                     _ => ast::CanarySetting::MirrorFirst(self.literal(Self::first(setting))),
                 };
                 Spanned { node, span }
