@@ -177,6 +177,28 @@ impl Checker {
         self.services[service].canary = Some(out);
     }
 
+    /// E0401 for the parts of a canary that a rollout tool does not run: a beta-tester route
+    /// and a mirroring phase.
+    fn tool_cannot(&mut self, canary: &ast::Canary, output: &str, help: &str, note: &str) {
+        for setting in &canary.settings {
+            let what = match setting.node {
+                CanarySetting::Beta(_) => "a beta-tester route",
+                CanarySetting::MirrorFirst(_) => "a mirroring phase",
+                _ => continue,
+            };
+            self.sink.push(
+                Diagnostic::new(
+                    Code::E0401,
+                    format!("{what} cannot be expressed in {output}"),
+                    setting.span,
+                    "not supported by this target",
+                    help,
+                )
+                .with_note(note),
+            );
+        }
+    }
+
     /// With `--target flagger`: what a Flagger `Canary` needs (an interval, a failure limit,
     /// the service's port), and what it cannot do (a beta route, a mirroring phase).
     fn flagger_needs(&mut self, canary: &ast::Canary, out: &ir::Canary, service: usize) {
@@ -212,23 +234,7 @@ impl Checker {
                 ));
             }
         }
-        for setting in &canary.settings {
-            let what = match setting.node {
-                CanarySetting::Beta(_) => "a beta-tester route",
-                CanarySetting::MirrorFirst(_) => "a mirroring phase",
-                _ => continue,
-            };
-            self.sink.push(
-                Diagnostic::new(
-                    Code::E0401,
-                    format!("{what} cannot be expressed in a Flagger weighted canary"),
-                    setting.span,
-                    "not supported by this target",
-                    "Flagger runs either weights or header matching (A/B), not both: remove it, or use `--target istio` and apply the steps yourself",
-                )
-                .with_note("with `--target flagger`, a service's canary becomes a Flagger `Canary`"),
-            );
-        }
+        self.tool_cannot(canary, "a Flagger weighted canary", "Flagger runs either weights or header matching (A/B), not both: remove it, or use `--target istio` and apply the steps yourself", "with `--target flagger`, a service's canary becomes a Flagger `Canary`");
     }
 
     /// With `--target argo-rollouts`: what a `Rollout` and its `AnalysisTemplate` need (the
@@ -267,23 +273,7 @@ impl Checker {
                 "add `deploy VERSION { image \"...\" ... }` for the canary's `to` version to the service",
             ));
         }
-        for setting in &canary.settings {
-            let what = match setting.node {
-                CanarySetting::Beta(_) => "a beta-tester route",
-                CanarySetting::MirrorFirst(_) => "a mirroring phase",
-                _ => continue,
-            };
-            self.sink.push(
-                Diagnostic::new(
-                    Code::E0401,
-                    format!("{what} cannot be expressed in this Argo Rollouts canary"),
-                    setting.span,
-                    "not supported by this target",
-                    "remove it, or use `--target istio` and apply the steps yourself",
-                )
-                .with_note("with `--target argo-rollouts`, a service's canary becomes a Rollout that moves the weights of one named route"),
-            );
-        }
+        self.tool_cannot(canary, "this Argo Rollouts canary", "remove it, or use `--target istio` and apply the steps yourself", "with `--target argo-rollouts`, a service's canary becomes a Rollout that moves the weights of one named route");
     }
 
     /// With `--target flagger`, Flagger writes the routes of a service with a canary: only its
