@@ -401,3 +401,60 @@ fn canary_steps_are_chosen_with_step_and_all_written_with_out_dir() {
         "exactly step-1, step-2, step-3"
     );
 }
+
+#[test]
+fn test_compares_each_file_with_its_expectation() {
+    let dir = scratch("test");
+    let good = write(
+        &dir,
+        "good.mesh",
+        "namespace team1\nservice web { }\nroute web timeout 10s\n",
+    );
+    write(&dir, "broken.mesh", BROKEN);
+    let expected = dir.join("good.expected.yaml");
+    let dir_arg = dir.to_string_lossy().into_owned();
+
+    // No expectation yet: a failure that says how to write one.
+    let first = meshc(&["test", &good]);
+    assert_eq!(first.status.code(), Some(1));
+    assert!(
+        stdout(&first).contains("no expectation"),
+        "{}",
+        stdout(&first)
+    );
+    assert!(stdout(&first).contains("meshc test --update"));
+    assert!(!expected.exists());
+
+    // --update writes exactly what `meshc build` prints; a broken file fails and gets none.
+    let update = meshc(&["test", "--update", &dir_arg]);
+    assert_eq!(update.status.code(), Some(1), "{}", stdout(&update));
+    assert!(stdout(&update).contains("broken.mesh ... FAILED: does not compile"));
+    assert!(stderr(&update).contains("error[E"), "{}", stderr(&update));
+    assert!(!dir.join("broken.expected.yaml").exists());
+    let built = meshc(&["build", &good]);
+    assert_eq!(std::fs::read_to_string(&expected).unwrap(), stdout(&built));
+
+    // Now it passes.
+    let pass = meshc(&["test", &good]);
+    assert_eq!(pass.status.code(), Some(0), "{}", stdout(&pass));
+    assert!(stdout(&pass).contains("good.mesh ... ok"));
+    assert!(stdout(&pass).contains("test result: ok. 1 passed; 0 failed; 0 updated"));
+
+    // A changed expectation fails with a diff: `-` expected, `+` output, nothing rewritten.
+    let stale = stdout(&built).replace("timeout: 10s", "timeout: 20s");
+    std::fs::write(&expected, &stale).unwrap();
+    let diff = meshc(&["test", "--color", "never", &good]);
+    assert_eq!(diff.status.code(), Some(1));
+    let report = stdout(&diff);
+    assert!(report.contains("good.mesh ... FAILED\n"), "{report}");
+    assert!(
+        report.contains("-    timeout: 20s\n+    timeout: 10s\n"),
+        "{report}"
+    );
+    assert!(!report.contains('\u{1b}'), "no colour with --color never");
+    assert_eq!(std::fs::read_to_string(&expected).unwrap(), stale);
+    let coloured = meshc(&["test", "--color", "always", &good]);
+    assert!(stdout(&coloured).contains('\u{1b}'));
+
+    let _ = std::fs::remove_dir_all(&dir);
+}

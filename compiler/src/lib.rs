@@ -27,6 +27,7 @@ pub mod ir;
 pub mod source;
 pub mod syntax;
 pub mod target;
+pub mod testing;
 
 pub use diagnostics::{Code, Diagnostic, Severity};
 pub use emit::Manifest;

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+use codespan_reporting::term::termcolor::{
+    Color as TermColor, ColorChoice, ColorSpec, StandardStream, WriteColor,
+};
 
 use meshc::diagnostics::lints::{self, Level, Levels};
 use meshc::diagnostics::render;
@@ -37,6 +39,15 @@ enum Command {
     Check {
         #[command(flatten)]
         input: Input,
+    },
+    /// Compile each .mesh file on its own and compare its YAML with `NAME.expected.yaml` beside
+    /// it; exit 1 on any difference or missing expectation.
+    Test {
+        #[command(flatten)]
+        input: Input,
+        /// Write each file's output as its expectation instead of comparing.
+        #[arg(long)]
+        update: bool,
     },
     /// Explain a diagnostic code; without a code, list every code.
     Explain {
@@ -152,6 +163,18 @@ enum Color {
     Never,
 }
 
+impl Color {
+    /// The colour choice for a stream, given whether it is a terminal.
+    fn choice(self, terminal: bool) -> ColorChoice {
+        match self {
+            Color::Always => ColorChoice::Always,
+            Color::Never => ColorChoice::Never,
+            Color::Auto if terminal => ColorChoice::Auto,
+            Color::Auto => ColorChoice::Never,
+        }
+    }
+}
+
 /// A failure that is not the user's program: exit status 2.
 struct UsageError(String);
 
@@ -160,6 +183,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Build { input, out_dir } => compile(&input, Some(out_dir)),
         Command::Check { input } => compile(&input, None),
+        Command::Test { input, update } => test(&input, update),
         Command::Explain { code } => explain(code.as_deref()),
     };
     match result {
@@ -216,9 +240,19 @@ fn compile(input: &Input, build: Option<Option<PathBuf>>) -> Result<ExitCode, Us
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads every input: files as given, directories searched recursively for `*.mesh`. Files are
-/// sorted by path, so the output does not depend on the order of the arguments.
+/// Reads every input: files as given, directories searched recursively for `*.mesh`.
 fn read_sources(paths: &[PathBuf]) -> Result<SourceMap, UsageError> {
+    let mut sources = SourceMap::new();
+    for file in list_files(paths)? {
+        let text = read_text(&file)?;
+        sources.add(file.display().to_string(), text);
+    }
+    Ok(sources)
+}
+
+/// The input files: files as given, directories searched recursively for `*.mesh`. Sorted by
+/// path, so the output does not depend on the order of the arguments.
+fn list_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, UsageError> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -238,15 +272,15 @@ fn read_sources(paths: &[PathBuf]) -> Result<SourceMap, UsageError> {
     // The same file named twice (`a.mesh ./a.mesh`, or a file and its directory) is read once.
     let mut seen = std::collections::HashSet::new();
     files.retain(|file| seen.insert(std::fs::canonicalize(file).unwrap_or_else(|_| file.clone())));
-    let mut sources = SourceMap::new();
-    for file in files {
-        let bytes = std::fs::read(&file)
-            .map_err(|e| UsageError(format!("cannot read `{}`: {e}", file.display())))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| UsageError(format!("`{}` is not UTF-8 text", file.display())))?;
-        sources.add(file.display().to_string(), text);
-    }
-    Ok(sources)
+    Ok(files)
+}
+
+/// The text of a file, which must be UTF-8.
+fn read_text(file: &Path) -> Result<String, UsageError> {
+    let bytes = std::fs::read(file)
+        .map_err(|e| UsageError(format!("cannot read `{}`: {e}", file.display())))?;
+    String::from_utf8(bytes)
+        .map_err(|_| UsageError(format!("`{}` is not UTF-8 text", file.display())))
 }
 
 fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), UsageError> {
@@ -276,12 +310,7 @@ fn report(sources: &SourceMap, compilation: &Compilation, input: &Input) -> Resu
             }
         }
         MessageFormat::Human => {
-            let choice = match input.color {
-                Color::Always => ColorChoice::Always,
-                Color::Never => ColorChoice::Never,
-                Color::Auto if std::io::stderr().is_terminal() => ColorChoice::Auto,
-                Color::Auto => ColorChoice::Never,
-            };
+            let choice = input.color.choice(std::io::stderr().is_terminal());
             let mut stderr = StandardStream::stderr(choice);
             render::human(sources, &compilation.diagnostics, &mut stderr).map_err(io)?;
         }
@@ -348,6 +377,133 @@ fn write_dir(
         let _ = std::fs::remove_dir_all(&staging);
     }
     result
+}
+
+/// `meshc test`: compiles each file on its own and compares its YAML stream with the file's
+/// expectation, `NAME.expected.yaml` beside `NAME.mesh`; with `update`, writes it instead.
+/// Diagnostics go to stderr, the report and diffs to stdout.
+fn test(input: &Input, update: bool) -> Result<ExitCode, UsageError> {
+    let levels = input.levels()?;
+    let files = list_files(&input.paths)?;
+    let mut out = StandardStream::stdout(input.color.choice(std::io::stdout().is_terminal()));
+    let io = |e: std::io::Error| UsageError(format!("cannot write to stdout: {e}"));
+    let (mut passed, mut failed, mut written) = (0, 0, 0);
+    for file in &files {
+        let mut sources = SourceMap::new();
+        sources.add(file.display().to_string(), read_text(file)?);
+        let compilation = meshc::compile_configured(&sources, input.options(), &levels);
+        report(&sources, &compilation, input)?;
+        let expected_path = file.with_extension("expected.yaml");
+        let outcome = if compilation.has_errors() {
+            Outcome::Failed("does not compile".into())
+        } else {
+            let actual = meshc::emit::yaml::stream(&compilation.manifests);
+            let expected = match std::fs::read(&expected_path) {
+                Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => {
+                    return Err(UsageError(format!(
+                        "cannot read `{}`: {e}",
+                        expected_path.display()
+                    )))
+                }
+            };
+            match expected {
+                Some(expected) if expected == actual => Outcome::Passed,
+                _ if update => {
+                    std::fs::write(&expected_path, &actual).map_err(|e| {
+                        UsageError(format!("cannot write `{}`: {e}", expected_path.display()))
+                    })?;
+                    Outcome::Written
+                }
+                None => Outcome::Failed(format!(
+                    "no expectation `{}`; `meshc test --update` writes it",
+                    expected_path.display()
+                )),
+                Some(expected) => Outcome::Differs { expected, actual },
+            }
+        };
+        match outcome {
+            Outcome::Passed => {
+                passed += 1;
+                write_status(&mut out, file, "ok", Some(TermColor::Green)).map_err(io)?;
+            }
+            Outcome::Written => {
+                written += 1;
+                let status = format!("updated `{}`", expected_path.display());
+                write_status(&mut out, file, &status, Some(TermColor::Yellow)).map_err(io)?;
+            }
+            Outcome::Failed(why) => {
+                failed += 1;
+                let status = format!("FAILED: {why}");
+                write_status(&mut out, file, &status, Some(TermColor::Red)).map_err(io)?;
+            }
+            Outcome::Differs { expected, actual } => {
+                failed += 1;
+                write_status(&mut out, file, "FAILED", Some(TermColor::Red)).map_err(io)?;
+                write_diff(&mut out, &expected_path, &expected, &actual).map_err(io)?;
+            }
+        }
+    }
+    let verdict = if failed == 0 { "ok" } else { "FAILED" };
+    writeln!(
+        out,
+        "\ntest result: {verdict}. {passed} passed; {failed} failed; {written} updated"
+    )
+    .map_err(io)?;
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// What `meshc test` found for one file.
+enum Outcome {
+    Passed,
+    Written,
+    Failed(String),
+    Differs { expected: String, actual: String },
+}
+
+/// `test FILE ... STATUS`, the status in `color`.
+fn write_status(
+    out: &mut StandardStream,
+    file: &Path,
+    status: &str,
+    color: Option<TermColor>,
+) -> std::io::Result<()> {
+    write!(out, "test {} ... ", file.display())?;
+    out.set_color(ColorSpec::new().set_fg(color))?;
+    write!(out, "{status}")?;
+    out.reset()?;
+    writeln!(out)
+}
+
+/// The difference between a file's expectation and its output, as unified-diff hunks:
+/// `-` lines are expected only, `+` lines are output only.
+fn write_diff(
+    out: &mut StandardStream,
+    expected_path: &Path,
+    expected: &str,
+    actual: &str,
+) -> std::io::Result<()> {
+    use meshc::testing::Line;
+    writeln!(out, "--- {} (expected)", expected_path.display())?;
+    writeln!(out, "+++ meshc output")?;
+    for line in meshc::testing::diff(expected, actual) {
+        let (color, text) = match line {
+            Line::Same(t) => (None, format!(" {t}")),
+            Line::Removed(t) => (Some(TermColor::Red), format!("-{t}")),
+            Line::Added(t) => (Some(TermColor::Green), format!("+{t}")),
+            Line::Hunk(a, b) => (Some(TermColor::Cyan), format!("@@ -{a} +{b} @@")),
+        };
+        out.set_color(ColorSpec::new().set_fg(color))?;
+        write!(out, "{text}")?;
+        out.reset()?;
+        writeln!(out)?;
+    }
+    Ok(())
 }
 
 /// `meshc explain [CODE]`.

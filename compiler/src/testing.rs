@@ -1,0 +1,190 @@
+//! Support for `meshc test`: comparing a compiled YAML stream with its committed expectation.
+//!
+//! The comparison is a line diff (a longest common subsequence over the lines that differ, after
+//! the common head and tail are set aside), shown as unified-diff hunks with a few lines of
+//! context. It does no I/O and knows nothing of terminals: the CLI colours the lines.
+
+/// One line of a diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Line<'a> {
+    /// In both texts; shown as context.
+    Same(&'a str),
+    /// Only in the expected text.
+    Removed(&'a str),
+    /// Only in the actual text.
+    Added(&'a str),
+    /// A hunk header: where the next lines are, 1-based, as `(expected line, actual line)`.
+    Hunk(usize, usize),
+}
+
+/// How many unchanged lines are shown around each change.
+pub const CONTEXT: usize = 3;
+
+/// The lines that differ between `expected` and `actual`, in hunks with [`CONTEXT`] lines of
+/// context; empty exactly when the texts are equal.
+pub fn diff<'a>(expected: &'a str, actual: &'a str) -> Vec<Line<'a>> {
+    if expected == actual {
+        return Vec::new();
+    }
+    let old: Vec<&str> = expected.lines().collect();
+    let new: Vec<&str> = actual.lines().collect();
+    let mut edits = edit_script(&old, &new);
+    if edits.iter().all(|e| matches!(e, Line::Same(_))) {
+        // Same lines, different line endings or final newline: say so rather than show nothing.
+        edits.push(Line::Removed(if expected.ends_with('\n') {
+            "(the expected file ends with a newline)"
+        } else {
+            "(the expected file has no final newline)"
+        }));
+        edits.push(Line::Added(if actual.ends_with('\n') {
+            "(the output ends with a newline)"
+        } else {
+            "(the output has no final newline)"
+        }));
+    }
+    hunks(&edits)
+}
+
+/// The full edit script from `old` to `new`: every line, kept, removed or added.
+fn edit_script<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<Line<'a>> {
+    let head = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let tail = old[head..]
+        .iter()
+        .rev()
+        .zip(new[head..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let a = &old[head..old.len() - tail];
+    let b = &new[head..new.len() - tail];
+    // lcs[i][j]: the length of the longest common subsequence of a[i..] and b[j..].
+    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let mut edits: Vec<Line> = old[..head].iter().map(|l| Line::Same(l)).collect();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            edits.push(Line::Same(a[i]));
+            i += 1;
+            j += 1;
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            edits.push(Line::Removed(a[i]));
+            i += 1;
+        } else {
+            edits.push(Line::Added(b[j]));
+            j += 1;
+        }
+    }
+    edits.extend(old[old.len() - tail..].iter().map(|l| Line::Same(l)));
+    edits
+}
+
+/// Cuts an edit script into hunks: each change with up to [`CONTEXT`] unchanged lines around
+/// it, a header before each hunk.
+fn hunks<'a>(edits: &[Line<'a>]) -> Vec<Line<'a>> {
+    let changed: Vec<bool> = edits.iter().map(|e| !matches!(e, Line::Same(_))).collect();
+    // Whether each line is shown: a change, or within CONTEXT lines of one.
+    let shown: Vec<bool> = (0..edits.len())
+        .map(|k| {
+            let from = k.saturating_sub(CONTEXT);
+            let to = (k + CONTEXT + 1).min(edits.len());
+            changed[from..to].iter().any(|c| *c)
+        })
+        .collect();
+    let mut out = Vec::new();
+    let (mut old_line, mut new_line) = (1, 1);
+    for (k, edit) in edits.iter().enumerate() {
+        if shown[k] {
+            if k == 0 || !shown[k - 1] {
+                out.push(Line::Hunk(old_line, new_line));
+            }
+            out.push(edit.clone());
+        }
+        match edit {
+            Line::Same(_) => {
+                old_line += 1;
+                new_line += 1;
+            }
+            Line::Removed(_) => old_line += 1,
+            Line::Added(_) => new_line += 1,
+            Line::Hunk(..) => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(lines: &[Line]) -> String {
+        lines
+            .iter()
+            .map(|line| match line {
+                Line::Same(t) => format!(" {t}\n"),
+                Line::Removed(t) => format!("-{t}\n"),
+                Line::Added(t) => format!("+{t}\n"),
+                Line::Hunk(a, b) => format!("@@ {a} {b}\n"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn equal_texts_have_no_diff() {
+        assert_eq!(diff("a\nb\n", "a\nb\n"), Vec::new());
+    }
+
+    #[test]
+    fn a_changed_line_is_shown_with_context() {
+        let old = "1\n2\n3\n4\n5\n6\n7\n8\n9\n";
+        let new = "1\n2\n3\n4\nfive\n6\n7\n8\n9\n";
+        assert_eq!(
+            render(&diff(old, new)),
+            "@@ 2 2\n 2\n 3\n 4\n-5\n+five\n 6\n 7\n 8\n"
+        );
+    }
+
+    #[test]
+    fn distant_changes_make_two_hunks() {
+        let old: String = (1..=20).map(|n| format!("{n}\n")).collect();
+        let new: String = old
+            .lines()
+            .map(|l| match l {
+                "2" => "two\n".to_string(),
+                "19" => "nineteen\n".to_string(),
+                l => format!("{l}\n"),
+            })
+            .collect();
+        let text = render(&diff(&old, &new));
+        assert_eq!(text.matches("@@").count(), 2, "{text}");
+        assert!(text.contains("@@ 16 16\n"), "{text}");
+        assert!(text.contains("-19\n+nineteen\n"), "{text}");
+    }
+
+    #[test]
+    fn insertions_and_deletions_keep_line_numbers() {
+        let old = "a\nb\nc\n";
+        let new = "a\nx\nb\n";
+        assert_eq!(render(&diff(old, new)), "@@ 1 1\n a\n+x\n b\n-c\n");
+    }
+
+    #[test]
+    fn a_missing_final_newline_is_named() {
+        let text = render(&diff("a\n", "a"));
+        assert!(
+            text.contains("-(the expected file ends with a newline)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("+(the output has no final newline)"),
+            "{text}"
+        );
+    }
+}
