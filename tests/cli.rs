@@ -456,5 +456,12 @@ fn test_compares_each_file_with_its_expectation() {
     let coloured = meshc(&["test", "--color", "always", &good]);
     assert!(stdout(&coloured).contains('\u{1b}'));
 
+    // --update rewrites a stale expectation with the output, and the next run passes.
+    let rewrite = meshc(&["test", "--update", &good]);
+    assert_eq!(rewrite.status.code(), Some(0), "{}", stdout(&rewrite));
+    assert!(stdout(&rewrite).contains("0 passed; 0 failed; 1 updated"));
+    assert_eq!(std::fs::read_to_string(&expected).unwrap(), stdout(&built));
+    assert_eq!(meshc(&["test", &good]).status.code(), Some(0));
+
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -384,63 +384,29 @@ fn write_dir(
 /// Diagnostics go to stderr, the report and diffs to stdout.
 fn test(input: &Input, update: bool) -> Result<ExitCode, UsageError> {
     let levels = input.levels()?;
-    let files = list_files(&input.paths)?;
     let mut out = StandardStream::stdout(input.color.choice(std::io::stdout().is_terminal()));
     let io = |e: std::io::Error| UsageError(format!("cannot write to stdout: {e}"));
-    let (mut passed, mut failed, mut written) = (0, 0, 0);
-    for file in &files {
-        let mut sources = SourceMap::new();
-        sources.add(file.display().to_string(), read_text(file)?);
-        let compilation = meshc::compile_configured(&sources, input.options(), &levels);
-        report(&sources, &compilation, input)?;
+    let (mut passed, mut failed, mut updated) = (0, 0, 0);
+    for file in &list_files(&input.paths)? {
         let expected_path = file.with_extension("expected.yaml");
-        let outcome = if compilation.has_errors() {
-            Outcome::Failed("does not compile".into())
-        } else {
-            let actual = meshc::emit::yaml::stream(&compilation.manifests);
-            let expected = match std::fs::read(&expected_path) {
-                Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => {
-                    return Err(UsageError(format!(
-                        "cannot read `{}`: {e}",
-                        expected_path.display()
-                    )))
-                }
-            };
-            match expected {
-                Some(expected) if expected == actual => Outcome::Passed,
-                _ if update => {
-                    std::fs::write(&expected_path, &actual).map_err(|e| {
-                        UsageError(format!("cannot write `{}`: {e}", expected_path.display()))
-                    })?;
-                    Outcome::Written
-                }
-                None => Outcome::Failed(format!(
-                    "no expectation `{}`; `meshc test --update` writes it",
-                    expected_path.display()
-                )),
-                Some(expected) => Outcome::Differs { expected, actual },
-            }
-        };
-        match outcome {
+        match test_file(file, &expected_path, input, &levels, update)? {
             Outcome::Passed => {
                 passed += 1;
-                write_status(&mut out, file, "ok", Some(TermColor::Green)).map_err(io)?;
+                write_status(&mut out, file, "ok", TermColor::Green).map_err(io)?;
             }
-            Outcome::Written => {
-                written += 1;
+            Outcome::Updated => {
+                updated += 1;
                 let status = format!("updated `{}`", expected_path.display());
-                write_status(&mut out, file, &status, Some(TermColor::Yellow)).map_err(io)?;
+                write_status(&mut out, file, &status, TermColor::Yellow).map_err(io)?;
             }
             Outcome::Failed(why) => {
                 failed += 1;
                 let status = format!("FAILED: {why}");
-                write_status(&mut out, file, &status, Some(TermColor::Red)).map_err(io)?;
+                write_status(&mut out, file, &status, TermColor::Red).map_err(io)?;
             }
             Outcome::Differs { expected, actual } => {
                 failed += 1;
-                write_status(&mut out, file, "FAILED", Some(TermColor::Red)).map_err(io)?;
+                write_status(&mut out, file, "FAILED", TermColor::Red).map_err(io)?;
                 write_diff(&mut out, &expected_path, &expected, &actual).map_err(io)?;
             }
         }
@@ -448,7 +414,7 @@ fn test(input: &Input, update: bool) -> Result<ExitCode, UsageError> {
     let verdict = if failed == 0 { "ok" } else { "FAILED" };
     writeln!(
         out,
-        "\ntest result: {verdict}. {passed} passed; {failed} failed; {written} updated"
+        "\ntest result: {verdict}. {passed} passed; {failed} failed; {updated} updated"
     )
     .map_err(io)?;
     Ok(if failed == 0 {
@@ -461,9 +427,50 @@ fn test(input: &Input, update: bool) -> Result<ExitCode, UsageError> {
 /// What `meshc test` found for one file.
 enum Outcome {
     Passed,
-    Written,
+    Updated,
     Failed(String),
     Differs { expected: String, actual: String },
+}
+
+/// Compiles one file (its diagnostics on stderr) and compares its output with `expected_path`,
+/// or, with `update`, writes the output there when it differs.
+fn test_file(
+    file: &Path,
+    expected_path: &Path,
+    input: &Input,
+    levels: &Levels,
+    update: bool,
+) -> Result<Outcome, UsageError> {
+    let mut sources = SourceMap::new();
+    sources.add(file.display().to_string(), read_text(file)?);
+    let compilation = meshc::compile_configured(&sources, input.options(), levels);
+    report(&sources, &compilation, input)?;
+    if compilation.has_errors() {
+        return Ok(Outcome::Failed("does not compile".into()));
+    }
+    let actual = meshc::emit::yaml::stream(&compilation.manifests);
+    let expected = match std::fs::read(expected_path) {
+        Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            let path = expected_path.display();
+            return Err(UsageError(format!("cannot read `{path}`: {e}")));
+        }
+    };
+    Ok(match expected {
+        Some(expected) if expected == actual => Outcome::Passed,
+        _ if update => {
+            std::fs::write(expected_path, &actual).map_err(|e| {
+                UsageError(format!("cannot write `{}`: {e}", expected_path.display()))
+            })?;
+            Outcome::Updated
+        }
+        None => Outcome::Failed(format!(
+            "no expectation `{}`; `meshc test --update` writes it",
+            expected_path.display()
+        )),
+        Some(expected) => Outcome::Differs { expected, actual },
+    })
 }
 
 /// `test FILE ... STATUS`, the status in `color`.
@@ -471,10 +478,10 @@ fn write_status(
     out: &mut StandardStream,
     file: &Path,
     status: &str,
-    color: Option<TermColor>,
+    color: TermColor,
 ) -> std::io::Result<()> {
     write!(out, "test {} ... ", file.display())?;
-    out.set_color(ColorSpec::new().set_fg(color))?;
+    out.set_color(ColorSpec::new().set_fg(Some(color)))?;
     write!(out, "{status}")?;
     out.reset()?;
     writeln!(out)

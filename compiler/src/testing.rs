@@ -4,15 +4,17 @@
 //! the common head and tail are set aside), shown as unified-diff hunks with a few lines of
 //! context. It does no I/O and knows nothing of terminals: the CLI colours the lines.
 
+use std::borrow::Cow;
+
 /// One line of a diff.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Line<'a> {
     /// In both texts; shown as context.
-    Same(&'a str),
+    Same(Cow<'a, str>),
     /// Only in the expected text.
-    Removed(&'a str),
+    Removed(Cow<'a, str>),
     /// Only in the actual text.
-    Added(&'a str),
+    Added(Cow<'a, str>),
     /// A hunk header: where the next lines are, 1-based, as `(expected line, actual line)`.
     Hunk(usize, usize),
 }
@@ -30,19 +32,19 @@ pub fn diff<'a>(expected: &'a str, actual: &'a str) -> Vec<Line<'a>> {
     let new: Vec<&str> = actual.lines().collect();
     let mut edits = edit_script(&old, &new);
     if edits.iter().all(|e| matches!(e, Line::Same(_))) {
-        // Same lines, different line endings or final newline: say so rather than show nothing.
-        edits.push(Line::Removed(if expected.ends_with('\n') {
-            "(the expected file ends with a newline)"
-        } else {
-            "(the expected file has no final newline)"
-        }));
-        edits.push(Line::Added(if actual.ends_with('\n') {
-            "(the output ends with a newline)"
-        } else {
-            "(the output has no final newline)"
-        }));
+        // The same lines, but different line endings or final newline (`lines` hides both):
+        // say so rather than show nothing.
+        edits.push(Line::Removed(endings(expected, "the expected file").into()));
+        edits.push(Line::Added(endings(actual, "the output").into()));
     }
     hunks(&edits)
+}
+
+/// How `text` ends its lines, for a diff of texts whose lines are the same.
+fn endings(text: &str, what: &str) -> String {
+    let style = if text.contains("\r\n") { "CRLF" } else { "LF" };
+    let last = if text.ends_with('\n') { "a" } else { "no" };
+    format!("({what} has {style} line endings and {last} final newline)")
 }
 
 /// The full edit script from `old` to `new`: every line, kept, removed or added.
@@ -67,22 +69,29 @@ fn edit_script<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<Line<'a>> {
             };
         }
     }
-    let mut edits: Vec<Line> = old[..head].iter().map(|l| Line::Same(l)).collect();
+    let mut edits: Vec<Line> = old[..head]
+        .iter()
+        .map(|l| Line::Same((*l).into()))
+        .collect();
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
         if i < a.len() && j < b.len() && a[i] == b[j] {
-            edits.push(Line::Same(a[i]));
+            edits.push(Line::Same(a[i].into()));
             i += 1;
             j += 1;
         } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            edits.push(Line::Removed(a[i]));
+            edits.push(Line::Removed(a[i].into()));
             i += 1;
         } else {
-            edits.push(Line::Added(b[j]));
+            edits.push(Line::Added(b[j].into()));
             j += 1;
         }
     }
-    edits.extend(old[old.len() - tail..].iter().map(|l| Line::Same(l)));
+    edits.extend(
+        old[old.len() - tail..]
+            .iter()
+            .map(|l| Line::Same((*l).into())),
+    );
     edits
 }
 
@@ -177,13 +186,22 @@ mod tests {
 
     #[test]
     fn a_missing_final_newline_is_named() {
-        let text = render(&diff("a\n", "a"));
+        assert_eq!(
+            render(&diff("a\n", "a")),
+            "@@ 1 1\n a\n-(the expected file has LF line endings and a final newline)\n\
+             +(the output has LF line endings and no final newline)\n"
+        );
+    }
+
+    #[test]
+    fn crlf_line_endings_are_named() {
+        let text = render(&diff("a\r\nb\r\n", "a\nb\n"));
         assert!(
-            text.contains("-(the expected file ends with a newline)"),
+            text.contains("-(the expected file has CRLF line endings and a final newline)\n"),
             "{text}"
         );
         assert!(
-            text.contains("+(the output has no final newline)"),
+            text.contains("+(the output has LF line endings and a final newline)\n"),
             "{text}"
         );
     }
