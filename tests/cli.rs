@@ -463,5 +463,23 @@ fn test_compares_each_file_with_its_expectation() {
     assert_eq!(std::fs::read_to_string(&expected).unwrap(), stdout(&built));
     assert_eq!(meshc(&["test", &good]).status.code(), Some(0));
 
+    // Usage errors, exit 2: an input that is not a .mesh file (its expectation could collide
+    // with another's), a step the program does not have.
+    let other = write(&dir, "good.txt", "namespace team1\n");
+    let not_mesh = meshc(&["test", &other]);
+    assert_eq!(not_mesh.status.code(), Some(2));
+    assert!(
+        stderr(&not_mesh).contains("takes .mesh files"),
+        "{}",
+        stderr(&not_mesh)
+    );
+    let step = meshc(&["test", "--step", "2", &good]);
+    assert_eq!(step.status.code(), Some(2));
+    assert!(
+        stderr(&step).contains("`--step` needs a canary"),
+        "{}",
+        stderr(&step)
+    );
+
     let _ = std::fs::remove_dir_all(&dir);
 }

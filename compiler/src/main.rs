@@ -199,29 +199,25 @@ fn main() -> ExitCode {
 fn compile(input: &Input, build: Option<Option<PathBuf>>) -> Result<ExitCode, UsageError> {
     let levels = input.levels()?;
     let sources = read_sources(&input.paths)?;
-    let compilation = meshc::compile_configured(&sources, input.options(), &levels);
-    report(&sources, &compilation, input)?;
-    if compilation.has_errors() {
+    let Some(compilation) = compile_checked(&sources, input, &levels)? else {
         return Ok(ExitCode::from(1));
-    }
-    if let Some(step) = input.step.map(usize::from) {
-        if step > compilation.steps {
-            return Err(UsageError(match compilation.steps {
-                0 => "`--step` needs a canary, and this program has none".to_string(),
-                n => format!("`--step {step}`: the program's canaries have {n} steps"),
-            }));
-        }
-    }
+    };
     match build {
         Some(Some(dir)) if compilation.steps > 0 && input.step.is_none() => {
-            // Every step of the canaries, each in a directory of its own.
-            let mut steps = Vec::new();
-            for step in 1..=compilation.steps {
+            // Every step of the canaries, each in a directory of its own. Without `--step` the
+            // program was compiled at step 1; the diagnostics of the other steps are reported
+            // only if they are errors, so warnings are not printed once per step.
+            let mut steps = vec![(Some("step-1".to_string()), compilation.manifests)];
+            for step in 2..=compilation.steps {
                 let options = Options {
                     step: Some(step),
                     ..input.options()
                 };
                 let at_step = meshc::compile_configured(&sources, options, &levels);
+                if at_step.has_errors() {
+                    report(&sources, &at_step, input)?;
+                    return Ok(ExitCode::from(1));
+                }
                 steps.push((Some(format!("step-{step}")), at_step.manifests));
             }
             write_dir(&dir, &steps)?
@@ -238,6 +234,29 @@ fn compile(input: &Input, build: Option<Option<PathBuf>>) -> Result<ExitCode, Us
         None => {}
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Compiles `sources` for the options of `input` and reports the diagnostics; `None` when there
+/// are errors. A `--step` the program's canaries do not have is a usage error.
+fn compile_checked(
+    sources: &SourceMap,
+    input: &Input,
+    levels: &Levels,
+) -> Result<Option<Compilation>, UsageError> {
+    let compilation = meshc::compile_configured(sources, input.options(), levels);
+    report(sources, &compilation, input)?;
+    if compilation.has_errors() {
+        return Ok(None);
+    }
+    if let Some(step) = input.step.map(usize::from) {
+        if step > compilation.steps {
+            return Err(UsageError(match compilation.steps {
+                0 => "`--step` needs a canary, and this program has none".to_string(),
+                n => format!("`--step {step}`: the program's canaries have {n} steps"),
+            }));
+        }
+    }
+    Ok(Some(compilation))
 }
 
 /// Reads every input: files as given, directories searched recursively for `*.mesh`.
@@ -387,7 +406,18 @@ fn test(input: &Input, update: bool) -> Result<ExitCode, UsageError> {
     let mut out = StandardStream::stdout(input.color.choice(std::io::stdout().is_terminal()));
     let io = |e: std::io::Error| UsageError(format!("cannot write to stdout: {e}"));
     let (mut passed, mut failed, mut updated) = (0, 0, 0);
-    for file in &list_files(&input.paths)? {
+    let files = list_files(&input.paths)?;
+    if let Some(file) = files
+        .iter()
+        .find(|f| f.extension().is_none_or(|e| e != "mesh"))
+    {
+        // `NAME.expected.yaml` is named after `NAME.mesh`: `a` and `a.txt` would share one.
+        return Err(UsageError(format!(
+            "`{}`: `meshc test` takes .mesh files (and directories)",
+            file.display()
+        )));
+    }
+    for file in &files {
         let expected_path = file.with_extension("expected.yaml");
         match test_file(file, &expected_path, input, &levels, update)? {
             Outcome::Passed => {
@@ -441,13 +471,10 @@ fn test_file(
     levels: &Levels,
     update: bool,
 ) -> Result<Outcome, UsageError> {
-    let mut sources = SourceMap::new();
-    sources.add(file.display().to_string(), read_text(file)?);
-    let compilation = meshc::compile_configured(&sources, input.options(), levels);
-    report(&sources, &compilation, input)?;
-    if compilation.has_errors() {
+    let sources = read_sources(&[file.to_path_buf()])?;
+    let Some(compilation) = compile_checked(&sources, input, levels)? else {
         return Ok(Outcome::Failed("does not compile".into()));
-    }
+    };
     let actual = meshc::emit::yaml::stream(&compilation.manifests);
     let expected = match std::fs::read(expected_path) {
         Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),

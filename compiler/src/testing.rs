@@ -31,21 +31,55 @@ pub fn diff<'a>(expected: &'a str, actual: &'a str) -> Vec<Line<'a>> {
     let old: Vec<&str> = expected.lines().collect();
     let new: Vec<&str> = actual.lines().collect();
     let mut edits = edit_script(&old, &new);
-    if edits.iter().all(|e| matches!(e, Line::Same(_))) {
-        // The same lines, but different line endings or final newline (`lines` hides both):
-        // say so rather than show nothing.
-        edits.push(Line::Removed(endings(expected, "the expected file").into()));
-        edits.push(Line::Added(endings(actual, "the output").into()));
+    // `lines` hides line endings and the final newline: name a difference in them.
+    let (expected_endings, actual_endings) = (endings(expected), endings(actual));
+    if expected_endings != actual_endings {
+        edits.push(Line::Removed(
+            format!("(the expected file has {expected_endings})").into(),
+        ));
+        edits.push(Line::Added(
+            format!("(the output has {actual_endings})").into(),
+        ));
+    } else if edits.iter().all(|e| matches!(e, Line::Same(_))) {
+        // The same lines and the same mix of endings, in different places.
+        let (number, ending) = expected
+            .split_inclusive('\n')
+            .zip(actual.split_inclusive('\n'))
+            .enumerate()
+            .find(|(_, (e, a))| e != a)
+            .map(|(k, (e, _))| (k + 1, e.ends_with("\r\n")))
+            .unwrap_or((old.len(), false));
+        let [removed, added] = if ending {
+            ["CRLF", "LF"]
+        } else {
+            ["LF", "CRLF"]
+        };
+        edits.push(Line::Removed(
+            format!("(line {number} ends with {removed})").into(),
+        ));
+        edits.push(Line::Added(
+            format!("(line {number} ends with {added})").into(),
+        ));
     }
     hunks(&edits)
 }
 
-/// How `text` ends its lines, for a diff of texts whose lines are the same.
-fn endings(text: &str, what: &str) -> String {
-    let style = if text.contains("\r\n") { "CRLF" } else { "LF" };
+/// How `text` ends its lines: `CRLF`, `LF` or `mixed`, and with or without a final newline.
+fn endings(text: &str) -> String {
+    let crlf = text.matches("\r\n").count();
+    let lf = text.matches('\n').count() - crlf;
+    let style = match (crlf, lf) {
+        (0, _) => "LF",
+        (_, 0) => "CRLF",
+        _ => "mixed",
+    };
     let last = if text.ends_with('\n') { "a" } else { "no" };
-    format!("({what} has {style} line endings and {last} final newline)")
+    format!("{style} line endings and {last} final newline")
 }
+
+/// Above this many cells (16 MiB of table), the lines between the common head and tail are
+/// shown as removed, then added, instead of being matched line by line.
+const MAX_TABLE: usize = 1 << 22;
 
 /// The full edit script from `old` to `new`: every line, kept, removed or added.
 fn edit_script<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<Line<'a>> {
@@ -58,6 +92,20 @@ fn edit_script<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<Line<'a>> {
         .count();
     let a = &old[head..old.len() - tail];
     let b = &new[head..new.len() - tail];
+    let mut edits: Vec<Line> = old[..head]
+        .iter()
+        .map(|l| Line::Same((*l).into()))
+        .collect();
+    if (a.len() + 1).saturating_mul(b.len() + 1) > MAX_TABLE {
+        edits.extend(a.iter().map(|l| Line::Removed((*l).into())));
+        edits.extend(b.iter().map(|l| Line::Added((*l).into())));
+        edits.extend(
+            old[old.len() - tail..]
+                .iter()
+                .map(|l| Line::Same((*l).into())),
+        );
+        return edits;
+    }
     // lcs[i][j]: the length of the longest common subsequence of a[i..] and b[j..].
     let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {
@@ -191,6 +239,46 @@ mod tests {
             "@@ 1 1\n a\n-(the expected file has LF line endings and a final newline)\n\
              +(the output has LF line endings and no final newline)\n"
         );
+    }
+
+    #[test]
+    fn endings_placed_differently_are_named_at_their_line() {
+        assert_eq!(
+            render(&diff("a\r\nb\n", "a\nb\r\n")),
+            "@@ 1 1\n a\n b\n-(line 1 ends with CRLF)\n+(line 1 ends with LF)\n"
+        );
+    }
+
+    #[test]
+    fn an_ending_difference_is_named_beside_changed_lines() {
+        let text = render(&diff("a\r\nb\r\n", "a\nc\n"));
+        assert!(text.contains("-b\n+c\n"), "{text}");
+        assert!(
+            text.contains("-(the expected file has CRLF line endings"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn huge_differences_are_shown_without_a_huge_table() {
+        // One shared line in the middle: matching it would take a 3001 × 3001 table.
+        let text = |prefix: &str| -> String {
+            (0..3000)
+                .map(|n| match n {
+                    1500 => "shared\n".to_string(),
+                    n => format!("{prefix} {n}\n"),
+                })
+                .collect()
+        };
+        let (old, new) = (text("old"), text("new"));
+        let lines = diff(&old, &new);
+        let removed = lines
+            .iter()
+            .filter(|l| matches!(l, Line::Removed(_)))
+            .count();
+        let added = lines.iter().filter(|l| matches!(l, Line::Added(_))).count();
+        assert_eq!((removed, added), (3000, 3000));
+        assert!(!lines.iter().any(|l| matches!(l, Line::Same(_))));
     }
 
     #[test]
