@@ -119,6 +119,10 @@ struct RouteCtx {
 #[derive(Default)]
 pub(crate) struct ClauseSpans {
     pub(crate) retry: Option<Span>,
+    /// The `idempotent only` of the accepted retry clause.
+    pub(crate) idempotent_only: Option<Span>,
+    /// The `per try` of the accepted retry clause.
+    pub(crate) per_try: Option<Span>,
     pub(crate) timeout: Option<Span>,
     pub(crate) backend_timeout: Option<Span>,
     pub(crate) fault: Option<Span>,
@@ -174,22 +178,14 @@ impl Checker {
             );
         }
         rule.destinations = self.destinations(route, &ctx, spans.redirect.is_some());
-        self.per_try_within_timeout(route, &rule, &spans);
+        self.per_try_within_timeout(&rule, &spans);
         self.actions_agree(route, &ctx, &rule, &spans);
         // A route for an unknown service was reported; its lints would only add noise.
         if owner.is_some() {
             self.route_lints(route, &rule, &spans);
         }
         self.checking_ingress_route = false;
-        let idempotent_only = route
-            .clauses
-            .iter()
-            .any(|c| matches!(&c.node, Clause::Retry(retry) if !retry.idempotent_only.is_empty()));
-        let idempotent_span = route.clauses.iter().find_map(|c| match &c.node {
-            Clause::Retry(retry) => retry.idempotent_only.first().copied(),
-            _ => None,
-        });
-        if let (Some(span), true) = (idempotent_span, rule.retry.is_some()) {
+        if let (Some(span), true) = (spans.idempotent_only, rule.retry.is_some()) {
             if !super::lints::retries_some_method(&rule) {
                 self.sink.push(Diagnostic::new(
                     Code::E0303,
@@ -201,7 +197,7 @@ impl Checker {
             }
         }
         // Split by method later, once canaries have set the destinations.
-        rule.idempotent_only = idempotent_only;
+        rule.idempotent_only = spans.idempotent_only.is_some();
         match owner {
             Some(Owner::Service(service)) => self.services[service].routes.push(rule),
             Some(Owner::Ingress(ingress)) => self.ingresses[ingress].routes.push(rule),
@@ -274,8 +270,7 @@ impl Checker {
                 ast::Condition::Header { name, matcher } => {
                     self.name_rule(&name.node, name.span, "header name", names::header_name);
                     let matcher = self.string_match(matcher, "header");
-                    if let Some(first) = out.headers.get_index_of(&name.node) {
-                        let _ = first;
+                    if out.headers.contains_key(&name.node) {
                         self.twice(condition.span, &format!("header {}", name.node), alt.span);
                     } else if let Some(matcher) = matcher {
                         out.headers.insert(name.node.clone(), matcher);
@@ -798,6 +793,8 @@ impl Checker {
                 {
                     rule.retry = self.retry(retry, output);
                     spans.retry = Some(span);
+                    spans.idempotent_only = retry.idempotent_only.first().copied();
+                    spans.per_try = retry.per_try.first().map(|l| l.span);
                 }
             }
             Clause::Timeout(timeout) => {
@@ -1314,26 +1311,16 @@ impl Checker {
         None
     }
 
-    /// E0306: a single try may not outlast the whole request.
     /// E0306: a single try, or a single backend call, may not outlast the whole request.
-    fn per_try_within_timeout(
-        &mut self,
-        route: &ast::Route,
-        rule: &ir::RouteRule,
-        spans: &ClauseSpans,
-    ) {
+    fn per_try_within_timeout(&mut self, rule: &ir::RouteRule, spans: &ClauseSpans) {
         let (Some(timeout), Some(timeout_span)) = (rule.timeout, spans.timeout) else {
             return;
         };
-        let per_try_span = route.clauses.iter().find_map(|c| match &c.node {
-            Clause::Retry(r) => r.per_try.first().map(|l| l.span),
-            _ => None,
-        });
         let per_try = rule
             .retry
             .as_ref()
             .and_then(|r| r.per_try_timeout)
-            .zip(per_try_span);
+            .zip(spans.per_try);
         let backend = rule.backend_timeout.zip(spans.backend_timeout);
         for (what, limit) in [("per-try timeout", per_try), ("backend timeout", backend)] {
             let Some((duration, span)) = limit else {

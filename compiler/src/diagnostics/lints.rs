@@ -120,9 +120,9 @@ pub fn apply(files: &[ast::File], levels: &Levels, diagnostics: &mut Vec<Diagnos
         }
     }
     diagnostics.retain_mut(|diagnostic| {
-        if name(diagnostic.code).is_none() {
+        let Some(lint) = name(diagnostic.code) else {
             return true;
-        }
+        };
         let span = diagnostic.primary.span;
         let allowed_here = allowed.iter().any(|(code, target)| {
             *code == diagnostic.code
@@ -136,9 +136,7 @@ pub fn apply(files: &[ast::File], levels: &Levels, diagnostics: &mut Vec<Diagnos
             (false, Level::Deny) => {
                 diagnostic.severity = Severity::Error;
                 diagnostic.notes.push(format!(
-                    "`{}` is denied for this run (`-D {}` or `--deny-warnings`)",
-                    name(diagnostic.code).unwrap_or_default(),
-                    name(diagnostic.code).unwrap_or_default()
+                    "`{lint}` is denied for this run (`-D {lint}` or `--deny-warnings`)"
                 ));
                 true
             }
