@@ -707,4 +707,12 @@ impl Seen {
         self.spans.push((what, span));
         true
     }
+
+    /// Where `what` was first given, if it was.
+    pub(crate) fn span(&self, what: &str) -> Option<Span> {
+        self.spans
+            .iter()
+            .find(|(seen, _)| *seen == what)
+            .map(|(_, span)| *span)
+    }
 }

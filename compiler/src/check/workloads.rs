@@ -220,9 +220,9 @@ impl Checker {
                 }
             }
         }
+        let limits_span = seen.span("limits");
         for (key, request) in &out.requests {
-            let (Some(limit), Some(limits_span)) = (out.limits.get(key), limits_span(deploy))
-            else {
+            let (Some(limit), Some(limits_span)) = (out.limits.get(key), limits_span) else {
                 continue;
             };
             if quantity_value(request) > quantity_value(limit) {
@@ -235,7 +235,7 @@ impl Checker {
                 ));
             }
         }
-        if !seen_image(deploy) {
+        if seen.span("image").is_none() {
             self.sink.push(Diagnostic::new(
                 Code::E0308,
                 format!("`deploy {version}` has no image"),
@@ -427,23 +427,6 @@ impl Checker {
             self.sink.push(diagnostic);
         }
     }
-}
-
-/// Where a `deploy` block writes its `limits`.
-fn limits_span(deploy: &ast::Deploy) -> Option<Span> {
-    deploy
-        .settings
-        .iter()
-        .find(|s| matches!(s.node, DeploySetting::Limits(_)))
-        .map(|s| s.span)
-}
-
-/// Whether a `deploy` block writes an `image` line (valid or not).
-fn seen_image(deploy: &ast::Deploy) -> bool {
-    deploy
-        .settings
-        .iter()
-        .any(|s| matches!(s.node, DeploySetting::Image(_)))
 }
 
 #[cfg(test)]
