@@ -380,20 +380,32 @@ fn canary_steps_are_chosen_with_step_and_all_written_with_out_dir() {
     ]);
     assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
     for step in 1..=3 {
-        let vs = out.join(format!(
-            "step-{step}/team1.virtualservice.research-agent-canary.yaml"
-        ));
-        let text = std::fs::read_to_string(&vs).unwrap_or_else(|e| panic!("{}: {e}", vs.display()));
         let expected = meshc(&[
             "build",
             "--step",
             &step.to_string(),
             "examples/seed/canary.mesh",
         ]);
-        assert!(
-            stdout(&expected).contains(&text),
-            "step {step} differs from --step {step}"
-        );
+        let stream = stdout(&expected);
+        let documents: Vec<&str> = stream.split("\n---\n").map(str::trim_end).collect();
+        let step_dir = out.join(format!("step-{step}"));
+        let files: Vec<PathBuf> = std::fs::read_dir(&step_dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", step_dir.display()))
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        // Every object of `--step K`, each file one whole document of it.
+        assert_eq!(files.len(), documents.len(), "step {step}: {files:?}");
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            assert!(
+                documents.contains(&text.trim_end()),
+                "{} is not a document of --step {step}:\n{text}",
+                file.display()
+            );
+        }
+        assert!(step_dir
+            .join("team1.virtualservice.research-agent-canary.yaml")
+            .exists());
     }
     assert_eq!(
         std::fs::read_dir(&out).unwrap().count(),

@@ -25,21 +25,19 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+// Only the compile helpers: `mod support;` would also build the CRD validator into this crate.
+#[path = "support/mesh.rs"]
+#[allow(dead_code)]
+mod mesh;
+use mesh::repo_root;
+
 use meshc::diagnostics::lints::{Level, Levels};
 use meshc::diagnostics::render;
 use meshc::target::{Channel, Options, Target};
 use meshc::{Code, Compilation, SourceMap};
 
-/// The repository root (the crate is `compiler/`).
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the crate lives in a workspace")
-        .to_path_buf()
-}
-
 fn fixture_dir() -> PathBuf {
-    root().join("tests/fixtures/err")
+    repo_root().join("tests/fixtures/err")
 }
 
 /// The fixture holding several mistakes; its name starts with no code.
@@ -241,9 +239,9 @@ fn fixtures() {
 fn every_code_has_a_fixture_a_page_and_a_summary_entry() {
     let known: BTreeSet<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
     let fixtures = file_names(&fixture_dir(), "mesh");
-    let errors_dir = root().join("book/src/errors");
+    let errors_dir = repo_root().join("book/src/errors");
     let pages = file_names(&errors_dir, "md");
-    let summary = std::fs::read_to_string(root().join("book/src/SUMMARY.md"))
+    let summary = std::fs::read_to_string(repo_root().join("book/src/SUMMARY.md"))
         .expect("book/src/SUMMARY.md exists");
     let index = std::fs::read_to_string(errors_dir.join("index.md"))
         .expect("book/src/errors/index.md exists");
@@ -309,7 +307,7 @@ fn every_code_has_a_fixture_a_page_and_a_summary_entry() {
     }
 
     // Snapshots whose fixture is gone.
-    let snapshots = file_names(&root().join("tests/snapshots"), "snap");
+    let snapshots = file_names(&repo_root().join("tests/snapshots"), "snap");
     for snapshot in snapshots {
         let Some(fixture) = snapshot
             .strip_prefix("diagnostics__fixtures@")

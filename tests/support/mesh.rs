@@ -6,7 +6,10 @@ use meshc::{Compilation, SourceMap};
 
 /// The repository root (the parent of the `compiler` crate).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the crate lives in a workspace")
+        .to_path_buf()
 }
 
 /// Reads a repository file given by its path from the root.
