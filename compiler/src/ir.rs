@@ -164,7 +164,16 @@ impl Canary {
     pub fn step_count(&self) -> usize {
         self.steps.len() + usize::from(self.mirror_first.is_some())
     }
+
+    /// Whether the canary has checks (and so alerts, and an analysis under Argo Rollouts).
+    pub fn has_checks(&self) -> bool {
+        self.max_error_percent.is_some() || self.max_p99.is_some()
+    }
 }
+
+/// The name of the VirtualService route whose weights Argo Rollouts moves: set by the checker,
+/// named in the Rollout.
+pub const ROLLOUT_ROUTE: &str = "primary";
 
 /// A version of a service run as a Kubernetes Deployment.
 #[derive(Debug, Clone)]

@@ -479,7 +479,7 @@ impl Checker {
             match (canary.mirror_first, index) {
                 // Argo Rollouts starts from the stable version and moves the weights itself.
                 _ if argo => {
-                    weighted.name = Some("primary".to_string());
+                    weighted.name = Some(ir::ROLLOUT_ROUTE.to_string());
                     weighted.destinations = vec![dest(&canary.from, 100), dest(&canary.to, 0)];
                 }
                 (Some(percent), 0) => {

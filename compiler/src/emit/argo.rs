@@ -2,23 +2,8 @@
 //! moves the weights of its VirtualService's route `primary` between the canary's two
 //! subsets, step by step, with an `AnalysisTemplate` for the checks.
 
-use super::{k8s, metadata, monitoring, workloads};
+use super::{canary_name, k8s, metadata, monitoring, workloads};
 use crate::ir;
-
-/// Whether Argo Rollouts runs a service's versions.
-pub fn owns(service: &ir::Service) -> bool {
-    service.canary.is_some()
-}
-
-/// The name of a service's AnalysisTemplate.
-fn template_name(service: &ir::Service) -> String {
-    format!("{}-canary", service.name)
-}
-
-/// Whether the canary has checks (and so an AnalysisTemplate).
-fn has_checks(canary: &ir::Canary) -> bool {
-    canary.max_error_percent.is_some() || canary.max_p99.is_some()
-}
 
 /// The Rollout of a service: the new version's pod template, and for each step a weight, a
 /// pause of `every` (until promoted by hand without one) and the analysis.
@@ -34,10 +19,10 @@ pub fn rollout(service: &ir::Service) -> Option<k8s::Object<k8s::RolloutSpec>> {
         steps.push(k8s::RolloutStep::Pause(k8s::Pause {
             duration: canary.interval.and_then(ir::Duration::gep2257),
         }));
-        if has_checks(canary) {
+        if canary.has_checks() {
             steps.push(k8s::RolloutStep::Analysis(k8s::AnalysisStep {
                 templates: vec![k8s::TemplateRef {
-                    template_name: template_name(service),
+                    template_name: canary_name(service),
                 }],
             }));
         }
@@ -56,7 +41,7 @@ pub fn rollout(service: &ir::Service) -> Option<k8s::Object<k8s::RolloutSpec>> {
                         istio: k8s::IstioRouting {
                             virtual_service: k8s::RoutedVirtualService {
                                 name: service.routes_name.clone(),
-                                routes: vec!["primary".to_string()],
+                                routes: vec![ir::ROLLOUT_ROUTE.to_string()],
                             },
                             destination_rule: k8s::RoutedDestinationRule {
                                 name: service.policy_name.clone(),
@@ -76,7 +61,7 @@ pub fn rollout(service: &ir::Service) -> Option<k8s::Object<k8s::RolloutSpec>> {
 pub fn analysis_template(service: &ir::Service) -> Option<k8s::Object<k8s::AnalysisTemplateSpec>> {
     let canary = service.canary.as_ref()?;
     let address = canary.prometheus.clone()?;
-    if !has_checks(canary) {
+    if !canary.has_checks() {
         return None;
     }
     let metric = |name, condition: String, query: String| k8s::AnalysisMetric {
@@ -111,7 +96,7 @@ pub fn analysis_template(service: &ir::Service) -> Option<k8s::Object<k8s::Analy
     Some(k8s::Object {
         api_version: "argoproj.io/v1alpha1",
         kind: "AnalysisTemplate",
-        metadata: metadata(&template_name(service), &service.namespace),
+        metadata: metadata(&canary_name(service), &service.namespace),
         spec: k8s::AnalysisTemplateSpec { metrics },
     })
 }

@@ -5,11 +5,6 @@
 use super::{istio, k8s, metadata, workloads};
 use crate::ir;
 
-/// Whether Flagger owns a service's routes.
-pub fn owns(service: &ir::Service) -> bool {
-    service.canary.is_some()
-}
-
 /// The Flagger `Canary` of a service.
 pub fn canary(service: &ir::Service) -> Option<k8s::Object<k8s::FlaggerCanarySpec>> {
     let canary = service.canary.as_ref()?;
@@ -54,14 +49,7 @@ pub fn canary(service: &ir::Service) -> Option<k8s::Object<k8s::FlaggerCanarySpe
             service: k8s::FlaggerService {
                 port: service.port.unwrap_or_default(),
                 timeout: catch_all.and_then(|r| r.timeout).map(|d| d.to_string()),
-                retries: catch_all
-                    .and_then(|r| r.retry.as_ref())
-                    .map(|retry| k8s::Retries {
-                        attempts: retry.attempts,
-                        per_try_timeout: retry.per_try_timeout.map(|d| d.to_string()),
-                        retry_on: (!retry.on.is_empty()).then(|| retry.on.join(",")),
-                        retry_remote_localities: retry.remote_localities,
-                    }),
+                retries: catch_all.and_then(|r| r.retry.as_ref()).map(istio::retries),
                 traffic_policy: istio::traffic_policy(&service.policy),
             },
             analysis: k8s::FlaggerAnalysis {

@@ -226,12 +226,17 @@ fn http_route(rule: &ir::RouteRule) -> k8s::HttpRoute {
             authority: rewrite.authority.clone(),
         }),
         timeout: rule.timeout.map(|d| d.to_string()),
-        retries: rule.retry.as_ref().map(|retry| k8s::Retries {
-            attempts: retry.attempts,
-            per_try_timeout: retry.per_try_timeout.map(|d| d.to_string()),
-            retry_on: (!retry.on.is_empty()).then(|| retry.on.join(",")),
-            retry_remote_localities: retry.remote_localities,
-        }),
+        retries: rule.retry.as_ref().map(retries),
         headers,
+    }
+}
+
+/// Istio's `retries` for a retry policy (also Flagger's, which passes it through).
+pub(crate) fn retries(retry: &ir::Retry) -> k8s::Retries {
+    k8s::Retries {
+        attempts: retry.attempts,
+        per_try_timeout: retry.per_try_timeout.map(|d| d.to_string()),
+        retry_on: (!retry.on.is_empty()).then(|| retry.on.join(",")),
+        retry_remote_localities: retry.remote_localities,
     }
 }

@@ -95,6 +95,11 @@ impl Manifest {
     }
 }
 
+/// The name of the objects that watch a service's canary: its alerts and Argo's analysis.
+pub(crate) fn canary_name(service: &ir::Service) -> String {
+    format!("{}-canary", service.name)
+}
+
 /// Metadata with the label meshc puts on everything it emits.
 pub(crate) fn metadata(name: &str, namespace: &str) -> k8s::Metadata {
     k8s::Metadata {
@@ -109,10 +114,11 @@ pub fn emit(program: &ir::Program, options: Options) -> Vec<Manifest> {
     let mut out = Vec::new();
     let mut http_routes: Vec<(&str, &[ir::RouteRule])> = Vec::new();
     // Workloads first: the pods exist before anything routes to them.
+    // A rollout tool owns the services with a canary.
     let flagger =
-        |service: &ir::Service| options.target == Target::Flagger && flagger::owns(service);
+        |service: &ir::Service| options.target == Target::Flagger && service.canary.is_some();
     let argo =
-        |service: &ir::Service| options.target == Target::ArgoRollouts && argo::owns(service);
+        |service: &ir::Service| options.target == Target::ArgoRollouts && service.canary.is_some();
     for service in &program.services {
         if flagger(service) {
             // Flagger rolls out one Deployment and writes the Services itself.

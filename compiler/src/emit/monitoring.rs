@@ -5,7 +5,7 @@
 
 use indexmap::IndexMap;
 
-use super::{k8s, metadata};
+use super::{canary_name, k8s, metadata};
 use crate::ir;
 
 /// `research-agent` → `ResearchAgent`.
@@ -48,7 +48,7 @@ fn selector(service: &ir::Service, canary: &ir::Canary) -> String {
 /// The alerts of a service's canary, if it has checks.
 pub fn canary_alerts(service: &ir::Service) -> Option<k8s::Object<k8s::PrometheusRuleSpec>> {
     let canary = service.canary.as_ref()?;
-    if canary.max_error_percent.is_none() && canary.max_p99.is_none() {
+    if !canary.has_checks() {
         return None;
     }
     let labels = IndexMap::from([("severity".to_string(), "critical".to_string())]);
@@ -101,7 +101,7 @@ pub fn canary_alerts(service: &ir::Service) -> Option<k8s::Object<k8s::Prometheu
             ]),
         });
     }
-    let group = format!("{}-canary", service.name);
+    let group = canary_name(service);
     Some(k8s::Object {
         api_version: "monitoring.coreos.com/v1",
         kind: "PrometheusRule",
