@@ -257,8 +257,8 @@ fn block_sources(block: &Block, keep_lines: bool) -> SourceMap {
 
 /// Compiles one block; `Some(problem)` when it does not do what its info string says.
 fn check_block(block: &Block) -> Option<String> {
-    let sources = block_sources(block, true);
-    let compilation = meshc::compile(&sources);
+    let mut sources = block_sources(block, true);
+    let compilation = meshc::compile(&mut sources);
     let errors: Vec<Code> = compilation
         .diagnostics
         .iter()
@@ -322,8 +322,8 @@ fn yaml_blocks_are_real_output() {
     let mut problems = Vec::new();
     let mut compared = 0;
     for block in blocks.iter().filter(|b| !b.outputs.is_empty()) {
-        let sources = block_sources(block, false);
-        let compilation = meshc::compile(&sources);
+        let mut sources = block_sources(block, false);
+        let compilation = meshc::compile(&mut sources);
         if compilation.has_errors() {
             problems.push(format!(
                 "{}: the program before a YAML block does not compile",

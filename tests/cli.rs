@@ -330,7 +330,7 @@ fn a_syntax_error_in_one_file_does_not_cascade_into_others() {
         "routes.mesh",
         "namespace team1\nroute web -> v1 100% timeout 5\n",
     );
-    let compilation = meshc::compile(&sources);
+    let compilation = meshc::compile(&mut sources);
     let codes: Vec<&str> = compilation
         .diagnostics
         .iter()

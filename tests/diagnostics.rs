@@ -78,7 +78,13 @@ fn compile(name: &str, text: &str) -> (SourceMap, Compilation) {
             levels.set(code, Level::Allow);
         }
     }
-    let compilation = meshc::compile_configured(&sources, options(name, text), &levels);
+    let settings = meshc::Settings {
+        options: options(name, text),
+        levels,
+        namespace: None,
+    };
+    let compilation =
+        meshc::compile_configured(&mut sources, &settings, &mut meshc::modules::NoFiles);
     (sources, compilation)
 }
 

@@ -67,7 +67,7 @@ const PORTABLE: [&str; 1] = ["examples/portable-routes.mesh"];
 fn compile(path: &str, options: Options) -> (meshc::SourceMap, meshc::Compilation) {
     let mut sources = meshc::SourceMap::new();
     sources.add(path, mesh::read(path));
-    let compilation = meshc::compile_with(&sources, options);
+    let compilation = meshc::compile_with(&mut sources, options);
     (sources, compilation)
 }
 
@@ -192,7 +192,7 @@ route api retry 3 on 502, 503, 504 timeout 10s backend timeout 3s
 ";
     let mut sources = meshc::SourceMap::new();
     sources.add("retries.mesh", src);
-    let standard = meshc::compile_with(&sources, GATEWAY_API[0].0);
+    let standard = meshc::compile_with(&mut sources, GATEWAY_API[0].0);
     let codes: Vec<&str> = standard
         .diagnostics
         .iter()
@@ -200,7 +200,7 @@ route api retry 3 on 502, 503, 504 timeout 10s backend timeout 3s
         .map(|d| d.code.as_str())
         .collect();
     assert_eq!(codes, ["E0401"], "retries need the experimental channel");
-    let experimental = meshc::compile_with(&sources, GATEWAY_API[1].0);
+    let experimental = meshc::compile_with(&mut sources, GATEWAY_API[1].0);
     assert!(!experimental.has_errors(), "{:?}", experimental.diagnostics);
     validate_all("retries.mesh", &experimental, Channel::Experimental);
     let rule = &mesh::manifests_as_data(&experimental)[0]["spec"]["rules"][0];

@@ -261,7 +261,7 @@ fn the_canary_reproduces_its_three_steps() {
             step: Some(step),
             ..Default::default()
         };
-        let compilation = meshc::compile_with(&sources, options);
+        let compilation = meshc::compile_with(&mut sources, options);
         assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
         assert_eq!(compilation.steps, 3);
         let emitted: Vec<Value> = mesh::manifests_as_data(&compilation)

@@ -18,7 +18,109 @@ pub struct File {
     pub items: Vec<Item>,
     /// `@allow(...)` attributes, each with the span of the declaration it applies to.
     pub allows: Vec<Allow>,
+    /// `import` declarations, in source order.
+    pub imports: Vec<Import>,
+    /// `policy` declarations, in source order.
+    pub policies: Vec<Policy>,
+    /// `defaults { ... }` blocks (the checker allows one per namespace).
+    pub defaults: Vec<Defaults>,
     /// The whole file, for diagnostics about the file as a whole.
+    pub span: Span,
+}
+
+/// `import "./x.mesh" as x` or `import std/NAME`.
+#[derive(Debug, Clone)]
+pub struct Import {
+    /// What is imported.
+    pub path: ImportPath,
+    /// `as NAME`, if written.
+    pub alias: Option<Text>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// The module an `import` names.
+#[derive(Debug, Clone)]
+pub enum ImportPath {
+    /// A file, by a path relative to the importing file (the string's content).
+    File(Text),
+    /// `std/NAME`: a module of the standard policy library (the name after `std/`).
+    Std(Text),
+}
+
+/// `policy NAME(params) { ... }`: reusable route clauses and traffic policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// The policy name.
+    pub name: Text,
+    /// The parameters in order.
+    pub params: Vec<Param>,
+    /// What applying the policy adds, in source order.
+    pub body: Vec<PolicyPart>,
+    /// The `///` lines before the declaration, without the slashes, joined by newlines.
+    pub doc: String,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `NAME: TYPE = DEFAULT`.
+#[derive(Debug, Clone)]
+pub struct Param {
+    /// The parameter name.
+    pub name: Text,
+    /// The type as written (`duration`, `percent`, `count`, `string`, `word`).
+    pub ty: Text,
+    /// The default value, if any.
+    pub default: Option<Literal>,
+    /// The whole parameter.
+    pub span: Span,
+}
+
+/// One part of a policy or `defaults` body.
+#[derive(Debug, Clone)]
+pub enum PolicyPart {
+    /// `use OTHER(...)`.
+    Use(Use),
+    /// `pool`, `eject` or `balance`.
+    Policy(PolicyItem),
+    /// A route clause.
+    Clause(Spanned<Clause>),
+    /// A canary setting.
+    Canary(Spanned<CanarySetting>),
+}
+
+/// `defaults { ... }`: policy for every service of the file's namespace.
+#[derive(Debug, Clone)]
+pub struct Defaults {
+    /// The parts in source order.
+    pub body: Vec<PolicyPart>,
+    /// The `defaults` keyword.
+    pub keyword: Span,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// `use MODULE.NAME(args)`: applies a policy.
+#[derive(Debug, Clone)]
+pub struct Use {
+    /// The import alias before the dot, if any.
+    pub module: Option<Text>,
+    /// The policy name.
+    pub name: Text,
+    /// The arguments in order.
+    pub args: Vec<Arg>,
+    /// The whole clause.
+    pub span: Span,
+}
+
+/// `NAME = VALUE` or a positional `VALUE`.
+#[derive(Debug, Clone)]
+pub struct Arg {
+    /// The parameter named, for a named argument.
+    pub name: Option<Text>,
+    /// The value.
+    pub value: Literal,
+    /// The whole argument.
     pub span: Span,
 }
 
@@ -91,6 +193,8 @@ pub enum CanarySetting {
     MirrorFirst(Literal),
     /// `prometheus "URL"`.
     Prometheus(Text),
+    /// `use POLICY(...)`: replaced by the policy's canary settings before checking.
+    Use(Use),
 }
 
 /// `ingress NAME { ... }`: routes for traffic entering through Gateways.
@@ -141,6 +245,8 @@ pub enum ServiceItem {
     Deploy(Deploy),
     /// `pool`, `eject` or `balance`.
     Policy(PolicyItem),
+    /// `use POLICY(...)`: replaced by the policy's parts before checking.
+    Use(Use),
 }
 
 /// Which emitted resource a `named` declaration names.
@@ -441,6 +547,8 @@ pub enum Clause {
         dir: Spanned<HeaderDir>,
         op: HeaderOp,
     },
+    /// `use POLICY(...)`: replaced by the policy's clauses before checking.
+    Use(Use),
 }
 
 /// `retry ...`.
@@ -496,7 +604,7 @@ pub enum RedirectPart {
 }
 
 /// Whether header operations apply to requests or responses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HeaderDir {
     /// `request`.
     Request,

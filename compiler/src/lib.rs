@@ -3,16 +3,17 @@
 //! Pipeline (one module per stage, see ARCHITECTURE.md):
 //!
 //! ```text
-//! source ─ syntax::parse ─▶ ast::File ─ check::check ─▶ ir::Program ─ emit::emit ─▶ Manifest ─ emit::yaml ─▶ YAML
+//! source ─ syntax::parse ─▶ ast::File ─ modules::expand ─▶ ast::File ─ check::check ─▶ ir::Program
+//!        ─ emit::emit ─▶ Manifest ─ emit::yaml ─▶ YAML
 //! ```
 //!
-//! The library does no I/O: callers put source text into a [`SourceMap`] and get manifests and
-//! diagnostics back.
+//! The library does no I/O: callers put source text into a [`SourceMap`], give a
+//! [`modules::Loader`] for the files that imports name, and get manifests and diagnostics back.
 //!
 //! ```
 //! let mut sources = meshc::SourceMap::new();
 //! sources.add("app.mesh", "namespace team1\nservice web { }\nroute web timeout 10s\n");
-//! let out = meshc::compile(&sources);
+//! let out = meshc::compile(&mut sources);
 //! assert!(!out.has_errors());
 //! assert!(meshc::emit::yaml::stream(&out.manifests).contains("timeout: 10s"));
 //! ```
@@ -21,10 +22,13 @@
 
 pub mod ast;
 pub mod check;
+pub mod config;
 pub mod diagnostics;
 pub mod emit;
 pub mod ir;
+pub mod modules;
 pub mod source;
+pub mod stdlib;
 pub mod syntax;
 pub mod target;
 pub mod testing;
@@ -51,35 +55,64 @@ impl Compilation {
     }
 }
 
-/// Parses, checks and emits every file of `sources`, in the order they were added.
+/// Parses, checks and emits every file of `sources`, in the order they were added, and every
+/// file they import (added to `sources`: the standard library, and files already in `sources`;
+/// see [`compile_configured`] to read other files).
 ///
 /// A file with a syntax error contributes that one error and is left out of checking, so the
 /// other files are still checked and every mistake in them reported.
-pub fn compile(sources: &SourceMap) -> Compilation {
+pub fn compile(sources: &mut SourceMap) -> Compilation {
     compile_with(sources, target::Options::default())
 }
 
 /// Like [`compile`], for the target and Gateway API channel in `options`.
-pub fn compile_with(sources: &SourceMap, options: target::Options) -> Compilation {
-    compile_configured(sources, options, &diagnostics::lints::Levels::default())
+pub fn compile_with(sources: &mut SourceMap, options: target::Options) -> Compilation {
+    let settings = Settings {
+        options,
+        ..Settings::default()
+    };
+    compile_configured(sources, &settings, &mut modules::NoFiles)
 }
 
-/// Like [`compile_with`], with lint levels for this run (`-A`, `-W`, `-D`, `--deny-warnings`).
+/// Everything a run can set besides its files.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Target, Gateway API channel and canary step.
+    pub options: target::Options,
+    /// Lint levels (`-A`, `-W`, `-D`, `--deny-warnings`, `mesh.toml`'s `[lints]`).
+    pub levels: diagnostics::lints::Levels,
+    /// The namespace of files that declare none (`mesh.toml`'s `namespace`); without one, such
+    /// a file is an error (E0105) unless it only declares policies.
+    pub namespace: Option<String>,
+}
+
+/// Like [`compile_with`], with all of a run's [`Settings`] and a loader that reads the files
+/// imports name.
 pub fn compile_configured(
-    sources: &SourceMap,
-    options: target::Options,
-    levels: &diagnostics::lints::Levels,
+    sources: &mut SourceMap,
+    settings: &Settings,
+    loader: &mut dyn modules::Loader,
 ) -> Compilation {
+    let (options, levels) = (settings.options, &settings.levels);
     let mut diagnostics = Vec::new();
     let mut files = Vec::new();
-    for id in sources.ids() {
+    let mut links = modules::Links::default();
+    // Imported files are added to `sources` as they are found, so this loop reaches them too.
+    let mut id = 0;
+    while id < sources.len() {
         match syntax::parse(id, sources.text(id)) {
-            Ok(file) => files.push(file),
+            Ok(file) => {
+                modules::resolve(&file, sources, loader, &mut links, &mut diagnostics);
+                files.push(file);
+            }
             Err(diagnostic) => diagnostics.push(*diagnostic),
         }
+        id += 1;
     }
-    let incomplete = !diagnostics.is_empty();
-    let (program, check_diagnostics) = check::check(&files, incomplete, options);
+    let incomplete = diagnostics.iter().any(|d| d.code == Code::E0001);
+    let namespace = settings.namespace.as_deref();
+    let files = modules::expand(&files, &links, sources, namespace, &mut diagnostics);
+    let (program, check_diagnostics) = check::check(&files, incomplete, options, namespace);
     diagnostics.extend(check_diagnostics);
     diagnostics::lints::apply(&files, levels, &mut diagnostics);
     diagnostics::sort(&mut diagnostics);

@@ -12,10 +12,11 @@ use codespan_reporting::term::termcolor::{
     Color as TermColor, ColorChoice, ColorSpec, StandardStream, WriteColor,
 };
 
+use meshc::config::Config;
 use meshc::diagnostics::lints::{self, Level, Levels};
 use meshc::diagnostics::render;
 use meshc::target::{Channel, Options, Target};
-use meshc::{Code, Compilation, SourceMap};
+use meshc::{Code, Compilation, Settings, SourceMap};
 
 /// Compile .mesh traffic policy to Istio manifests.
 #[derive(Parser)]
@@ -31,7 +32,8 @@ enum Command {
     Build {
         #[command(flatten)]
         input: Input,
-        /// Write one file per manifest into DIR instead of stdout; nothing is written on error.
+        /// Write one file per manifest into DIR instead of stdout (`-` for stdout, over
+        /// mesh.toml's `out-dir`); nothing is written on error.
         #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
         out_dir: Option<PathBuf>,
     },
@@ -83,12 +85,14 @@ struct Input {
     /// `--step`, every step is written, into `DIR/step-K/`.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u16).range(1..))]
     step: Option<u16>,
-    /// What service routes compile to (ingress routes are always HTTPRoutes).
-    #[arg(long, value_enum, default_value_t = TargetArg::Istio)]
-    target: TargetArg,
-    /// Which Gateway API channel's HTTPRoute fields may be used.
-    #[arg(long, value_enum, default_value_t = ChannelArg::Standard)]
-    gateway_channel: ChannelArg,
+    /// What service routes compile to (ingress routes are always HTTPRoutes) [default: mesh.toml's
+    /// `target`, else istio].
+    #[arg(long, value_enum)]
+    target: Option<TargetArg>,
+    /// Which Gateway API channel's HTTPRoute fields may be used [default: mesh.toml's
+    /// `gateway-channel`, else standard].
+    #[arg(long, value_enum)]
+    gateway_channel: Option<ChannelArg>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -110,10 +114,30 @@ enum ChannelArg {
 }
 
 impl Input {
-    /// The lint levels of this run; an unknown lint name is a usage error.
-    fn levels(&self) -> Result<Levels, UsageError> {
+    /// The settings of this run: the command line over the project's mesh.toml.
+    fn settings(&self, project: &Project) -> Result<Settings, UsageError> {
+        let mut options = self.options();
+        if self.target.is_none() {
+            options.target = project.config.target.unwrap_or_default();
+        }
+        if self.gateway_channel.is_none() {
+            options.channel = project.config.channel.unwrap_or_default();
+        }
+        Ok(Settings {
+            options,
+            levels: self.levels(&project.config)?,
+            namespace: project.config.namespace.clone(),
+        })
+    }
+
+    /// The lint levels of this run (mesh.toml's, then the command line's); an unknown lint
+    /// name is a usage error.
+    fn levels(&self, config: &Config) -> Result<Levels, UsageError> {
         let mut levels = Levels::default();
-        levels.deny_warnings = self.deny_warnings;
+        levels.deny_warnings = self.deny_warnings || config.deny_warnings;
+        for &(code, level) in &config.lints {
+            levels.set(code, level);
+        }
         let groups = [
             (&self.allow, Level::Allow),
             (&self.warn, Level::Warn),
@@ -133,17 +157,20 @@ impl Input {
         Ok(levels)
     }
 
+    /// The options the command line gives (the defaults where it gives none).
     fn options(&self) -> Options {
         Options {
             target: match self.target {
-                TargetArg::Istio => Target::Istio,
-                TargetArg::GatewayApi => Target::GatewayApi,
-                TargetArg::Flagger => Target::Flagger,
-                TargetArg::ArgoRollouts => Target::ArgoRollouts,
+                None => Target::default(),
+                Some(TargetArg::Istio) => Target::Istio,
+                Some(TargetArg::GatewayApi) => Target::GatewayApi,
+                Some(TargetArg::Flagger) => Target::Flagger,
+                Some(TargetArg::ArgoRollouts) => Target::ArgoRollouts,
             },
             channel: match self.gateway_channel {
-                ChannelArg::Standard => Channel::Standard,
-                ChannelArg::Experimental => Channel::Experimental,
+                None => Channel::default(),
+                Some(ChannelArg::Standard) => Channel::Standard,
+                Some(ChannelArg::Experimental) => Channel::Experimental,
             },
             step: self.step.map(usize::from),
         }
@@ -197,11 +224,19 @@ fn main() -> ExitCode {
 
 /// `meshc build` (with `Some(out_dir)`) and `meshc check` (with `None`).
 fn compile(input: &Input, build: Option<Option<PathBuf>>) -> Result<ExitCode, UsageError> {
-    let levels = input.levels()?;
-    let sources = read_sources(&input.paths)?;
-    let Some(compilation) = compile_checked(&sources, input, &levels)? else {
+    let files = list_files(&input.paths)?;
+    let project = Project::find(&files)?;
+    let settings = input.settings(&project)?;
+    let mut sources = project.read_sources(&files)?;
+    let Some(compilation) = compile_checked(&mut sources, input, &settings, &project)? else {
         return Ok(ExitCode::from(1));
     };
+    // `-o DIR`, else mesh.toml's `out-dir`; `-o -` is stdout.
+    let build = build.map(|out_dir| match out_dir {
+        Some(dir) if dir.as_os_str() == "-" => None,
+        Some(dir) => Some(dir),
+        None => project.out_dir(),
+    });
     match build {
         Some(Some(dir)) if compilation.steps > 0 && input.step.is_none() => {
             // Every step of the canaries, each in a directory of its own. Without `--step` the
@@ -209,11 +244,13 @@ fn compile(input: &Input, build: Option<Option<PathBuf>>) -> Result<ExitCode, Us
             // only if they are errors, so warnings are not printed once per step.
             let mut steps = vec![(Some("step-1".to_string()), compilation.manifests)];
             for step in 2..=compilation.steps {
-                let options = Options {
-                    step: Some(step),
-                    ..input.options()
-                };
-                let at_step = meshc::compile_configured(&sources, options, &levels);
+                let mut at_step_settings = settings.clone();
+                at_step_settings.options.step = Some(step);
+                let at_step = meshc::compile_configured(
+                    &mut sources,
+                    &at_step_settings,
+                    &mut project.loader(),
+                );
                 if at_step.has_errors() {
                     report(&sources, &at_step, input)?;
                     return Ok(ExitCode::from(1));
@@ -239,11 +276,12 @@ fn compile(input: &Input, build: Option<Option<PathBuf>>) -> Result<ExitCode, Us
 /// Compiles `sources` for the options of `input` and reports the diagnostics; `None` when there
 /// are errors. A `--step` the program's canaries do not have is a usage error.
 fn compile_checked(
-    sources: &SourceMap,
+    sources: &mut SourceMap,
     input: &Input,
-    levels: &Levels,
+    settings: &Settings,
+    project: &Project,
 ) -> Result<Option<Compilation>, UsageError> {
-    let compilation = meshc::compile_configured(sources, input.options(), levels);
+    let compilation = meshc::compile_configured(sources, settings, &mut project.loader());
     report(sources, &compilation, input)?;
     if compilation.has_errors() {
         return Ok(None);
@@ -259,14 +297,137 @@ fn compile_checked(
     Ok(Some(compilation))
 }
 
-/// Reads every input: files as given, directories searched recursively for `*.mesh`.
-fn read_sources(paths: &[PathBuf]) -> Result<SourceMap, UsageError> {
-    let mut sources = SourceMap::new();
-    for file in list_files(paths)? {
-        let text = read_text(&file)?;
-        sources.add(file.display().to_string(), text);
+/// The project the inputs belong to: its root and its mesh.toml.
+///
+/// The root is the nearest directory above the first input that holds a mesh.toml; without
+/// one, the deepest directory that holds every input. Imports cannot leave it.
+struct Project {
+    /// The root, canonical.
+    root: PathBuf,
+    /// The root as the user reaches it (relative to the working directory when inside it), for
+    /// file names in diagnostics.
+    shown_root: PathBuf,
+    /// The settings of its mesh.toml (the defaults without one).
+    config: Config,
+}
+
+impl Project {
+    fn find(files: &[PathBuf]) -> Result<Project, UsageError> {
+        let canonical = |path: &Path| {
+            std::fs::canonicalize(path)
+                .map_err(|e| UsageError(format!("cannot read `{}`: {e}", path.display())))
+        };
+        let dirs: Vec<PathBuf> = files
+            .iter()
+            .map(|file| {
+                Ok(canonical(file)?
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default())
+            })
+            .collect::<Result<_, UsageError>>()?;
+        let Some(first) = dirs.first() else {
+            return Err(UsageError("no input files".into()));
+        };
+        let with_config = first
+            .ancestors()
+            .find(|dir| dir.join(meshc::config::FILE_NAME).is_file());
+        let (root, config) = match with_config {
+            Some(root) => {
+                let path = root.join(meshc::config::FILE_NAME);
+                let text = read_text(&path)?;
+                let config = meshc::config::parse(&text).map_err(|e| {
+                    UsageError(format!("{}:{}: {}", path.display(), e.line, e.message))
+                })?;
+                (root.to_path_buf(), config)
+            }
+            None => {
+                let mut root = first.clone();
+                while !dirs.iter().all(|dir| dir.starts_with(&root)) {
+                    root.pop();
+                }
+                (root, Config::default())
+            }
+        };
+        for (file, dir) in files.iter().zip(&dirs) {
+            if !dir.starts_with(&root) {
+                return Err(UsageError(format!(
+                    "`{}` is outside the project at `{}` (the directory of its mesh.toml)",
+                    file.display(),
+                    root.display()
+                )));
+            }
+        }
+        let cwd = std::env::current_dir()
+            .ok()
+            .and_then(|cwd| std::fs::canonicalize(cwd).ok());
+        let shown_root = match cwd.as_deref().and_then(|cwd| root.strip_prefix(cwd).ok()) {
+            Some(relative) => relative.to_path_buf(),
+            None => root.clone(),
+        };
+        Ok(Project {
+            root,
+            shown_root,
+            config,
+        })
     }
-    Ok(sources)
+
+    /// The path of a file from the root, `/`-separated.
+    fn path_of(&self, file: &Path) -> Result<String, UsageError> {
+        let canonical = std::fs::canonicalize(file)
+            .map_err(|e| UsageError(format!("cannot read `{}`: {e}", file.display())))?;
+        let relative = canonical.strip_prefix(&self.root).unwrap_or(&canonical);
+        let parts: Vec<String> = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        Ok(parts.join("/"))
+    }
+
+    /// Reads the input files, each named as given and placed at its path from the root.
+    fn read_sources(&self, files: &[PathBuf]) -> Result<SourceMap, UsageError> {
+        let mut sources = SourceMap::new();
+        for file in files {
+            let text = read_text(file)?;
+            sources.add_module(file.display().to_string(), self.path_of(file)?, text);
+        }
+        Ok(sources)
+    }
+
+    /// mesh.toml's `out-dir`, from the root.
+    fn out_dir(&self) -> Option<PathBuf> {
+        let dir = self.config.out_dir.as_ref()?;
+        Some(self.shown_root.join(dir))
+    }
+
+    fn loader(&self) -> FileLoader<'_> {
+        FileLoader { project: self }
+    }
+}
+
+/// Reads imported files from the project.
+struct FileLoader<'p> {
+    project: &'p Project,
+}
+
+impl meshc::modules::Loader for FileLoader<'_> {
+    fn load(&mut self, path: &str) -> Result<(String, String), String> {
+        let file = self.project.root.join(path);
+        let canonical = std::fs::canonicalize(&file).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            _ => e.to_string(),
+        })?;
+        // A symbolic link inside the project may point outside it.
+        if !canonical.starts_with(&self.project.root) {
+            return Err("it links to a file outside the project root".into());
+        }
+        if !canonical.is_file() {
+            return Err("not a file".into());
+        }
+        let text = read_text(&file).map_err(|UsageError(message)| message)?;
+        let shown = self.project.shown_root.join(path);
+        Ok((shown.display().to_string(), text))
+    }
 }
 
 /// The input files: files as given, directories searched recursively for `*.mesh`. Sorted by
@@ -402,7 +563,6 @@ fn write_dir(
 /// expectation, `NAME.expected.yaml` beside `NAME.mesh`; with `update`, writes it instead.
 /// Diagnostics go to stderr, the report and diffs to stdout.
 fn test(input: &Input, update: bool) -> Result<ExitCode, UsageError> {
-    let levels = input.levels()?;
     let mut out = StandardStream::stdout(input.color.choice(std::io::stdout().is_terminal()));
     let io = |e: std::io::Error| UsageError(format!("cannot write to stdout: {e}"));
     let (mut passed, mut failed, mut updated) = (0, 0, 0);
@@ -417,12 +577,19 @@ fn test(input: &Input, update: bool) -> Result<ExitCode, UsageError> {
             file.display()
         )));
     }
+    let project = Project::find(&files)?;
+    let settings = input.settings(&project)?;
     for file in &files {
         let expected_path = file.with_extension("expected.yaml");
-        match test_file(file, &expected_path, input, &levels, update)? {
+        match test_file(file, &expected_path, input, &settings, &project, update)? {
             Outcome::Passed => {
                 passed += 1;
                 write_status(&mut out, file, "ok", TermColor::Green).map_err(io)?;
+            }
+            Outcome::Module => {
+                passed += 1;
+                let status = "ok (checked; no output, no expectation)";
+                write_status(&mut out, file, status, TermColor::Green).map_err(io)?;
             }
             Outcome::Updated => {
                 updated += 1;
@@ -457,9 +624,14 @@ fn test(input: &Input, update: bool) -> Result<ExitCode, UsageError> {
 /// What `meshc test` found for one file.
 enum Outcome {
     Passed,
+    /// A file that emits nothing and has no expectation: a module of policies.
+    Module,
     Updated,
     Failed(String),
-    Differs { expected: String, actual: String },
+    Differs {
+        expected: String,
+        actual: String,
+    },
 }
 
 /// Compiles one file (its diagnostics on stderr) and compares its output with `expected_path`,
@@ -468,11 +640,12 @@ fn test_file(
     file: &Path,
     expected_path: &Path,
     input: &Input,
-    levels: &Levels,
+    settings: &Settings,
+    project: &Project,
     update: bool,
 ) -> Result<Outcome, UsageError> {
-    let sources = read_sources(&[file.to_path_buf()])?;
-    let Some(compilation) = compile_checked(&sources, input, levels)? else {
+    let mut sources = project.read_sources(&[file.to_path_buf()])?;
+    let Some(compilation) = compile_checked(&mut sources, input, settings, project)? else {
         return Ok(Outcome::Failed("does not compile".into()));
     };
     let actual = meshc::emit::yaml::stream(&compilation.manifests);
@@ -485,6 +658,7 @@ fn test_file(
         }
     };
     Ok(match expected {
+        None if compilation.manifests.is_empty() => Outcome::Module,
         Some(expected) if expected == actual => Outcome::Passed,
         _ if update => {
             std::fs::write(expected_path, &actual).map_err(|e| {

@@ -50,7 +50,8 @@ pub struct Spanned<T> {
 #[derive(Default)]
 pub struct SourceMap {
     files: SimpleFiles<String, String>,
-    count: usize,
+    /// Each file's path from the project root, by which imports find it.
+    paths: Vec<String>,
 }
 
 impl SourceMap {
@@ -59,15 +60,48 @@ impl SourceMap {
         SourceMap::default()
     }
 
-    /// Adds a file and returns its id. Ids are handed out in order, starting at 0.
+    /// Adds a file and returns its id. Ids are handed out in order, starting at 0. The name is
+    /// also its path from the project root, for imports (see [`SourceMap::add_module`]).
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
-        self.count += 1;
+        let name = name.into();
+        self.add_module(name.clone(), name, text)
+    }
+
+    /// Adds a file shown as `name` in diagnostics, whose path from the project root is `path`
+    /// (`/`-separated, without `.` or `..`): imports in it are relative to that path.
+    pub fn add_module(
+        &mut self,
+        name: impl Into<String>,
+        path: impl Into<String>,
+        text: impl Into<String>,
+    ) -> FileId {
+        self.paths.push(path.into());
         self.files.add(name.into(), text.into())
+    }
+
+    /// How many files there are.
+    pub fn len(&self) -> usize {
+        self.paths.len()
+    }
+
+    /// Whether there is no file.
+    pub fn is_empty(&self) -> bool {
+        self.paths.is_empty()
     }
 
     /// Every file id, in the order the files were added.
     pub fn ids(&self) -> impl Iterator<Item = FileId> {
-        0..self.count
+        0..self.paths.len()
+    }
+
+    /// The path of a file from the project root.
+    pub fn path(&self, id: FileId) -> &str {
+        self.paths.get(id).map_or("", String::as_str)
+    }
+
+    /// The file with a path, if it was added.
+    pub fn find(&self, path: &str) -> Option<FileId> {
+        self.paths.iter().position(|p| p == path)
     }
 
     /// The text of a file.

@@ -22,7 +22,7 @@ pub fn read(relative: &str) -> String {
 pub fn compile_text(name: &str, text: &str) -> (SourceMap, Compilation) {
     let mut sources = SourceMap::new();
     sources.add(name, text);
-    let compilation = meshc::compile(&sources);
+    let compilation = meshc::compile(&mut sources);
     (sources, compilation)
 }
 

@@ -51,6 +51,8 @@ impl Checker {
                 CanarySetting::Beta(_) => "beta",
                 CanarySetting::MirrorFirst(_) => "mirror first",
                 CanarySetting::Prometheus(_) => "prometheus",
+                // Expanded before checking (crate::modules).
+                CanarySetting::Use(_) => continue,
             };
             if !seen.first(&mut self.sink, what, setting.span) {
                 continue;
@@ -95,7 +97,7 @@ impl Checker {
                         out.beta = Some((name.node.clone(), matcher));
                     }
                 }
-                CanarySetting::Beta(_) => {}
+                CanarySetting::Beta(_) | CanarySetting::Use(_) => {}
                 CanarySetting::MirrorFirst(percent) => {
                     out.mirror_first = self.sink.percent(percent, "the mirrored share", false)
                 }

@@ -35,17 +35,23 @@ pub(crate) use values::Sink;
 ///
 /// `incomplete` says that some file of the compilation could not be parsed: its services are
 /// unknown, so a route naming an unknown service is not reported (it may be declared there).
+///
+/// `default_namespace` is the namespace of a file that declares none.
 pub fn check(
     files: &[ast::File],
     incomplete: bool,
     options: Options,
+    default_namespace: Option<&str>,
 ) -> (ir::Program, Vec<Diagnostic>) {
     let mut checker = Checker {
         incomplete,
         options,
         ..Checker::default()
     };
-    let namespaces: Vec<Option<String>> = files.iter().map(|f| checker.namespace(f)).collect();
+    let namespaces: Vec<Option<String>> = files
+        .iter()
+        .map(|f| checker.namespace(f, default_namespace))
+        .collect();
     for (file, namespace) in files.iter().zip(&namespaces) {
         for item in &file.items {
             match item {
@@ -83,6 +89,11 @@ pub fn check(
     (program, checker.sink.diagnostics)
 }
 
+/// Whether `name` can be a namespace: `Err` says why not.
+pub(crate) fn valid_namespace(name: &str) -> Result<(), String> {
+    names::dns_label(name)
+}
+
 /// What the checker knows while it walks the program.
 #[derive(Default)]
 pub(crate) struct Checker {
@@ -118,8 +129,13 @@ pub(crate) struct Checker {
 
 impl Checker {
     /// The file's one namespace; reports E0105 when there is none or more than one.
-    fn namespace(&mut self, file: &ast::File) -> Option<String> {
+    /// A file that only imports and declares policies (a module) needs none.
+    fn namespace(&mut self, file: &ast::File, default: Option<&str>) -> Option<String> {
+        let module = file.items.is_empty() && file.defaults.is_empty();
         let Some(first) = file.namespaces.first() else {
+            if module || default.is_some() {
+                return default.map(str::to_string);
+            }
             let start = Span {
                 end: file.span.start,
                 ..file.span
@@ -129,7 +145,7 @@ impl Checker {
                 "this file declares no namespace",
                 start,
                 "expected `namespace NAME` here",
-                "start the file with the Kubernetes namespace its services live in, e.g. `namespace team1`",
+                "start the file with the Kubernetes namespace its services live in, e.g. `namespace team1`, or set a default with `namespace = \"team1\"` in mesh.toml",
             ));
             return None;
         };
@@ -510,6 +526,8 @@ impl Checker {
                     }
                 }
                 ast::ServiceItem::Deploy(deploy) => deploys.push(deploy),
+                // Expanded before checking (crate::modules).
+                ast::ServiceItem::Use(_) => {}
                 ast::ServiceItem::Policy(policy) => {
                     let (concept, span) = match policy {
                         ast::PolicyItem::Pool(block) => (Concept::ConnectionPool, block.keyword),

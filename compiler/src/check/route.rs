@@ -879,6 +879,8 @@ impl Checker {
                     rule.redirect = Some(self.redirect(parts, spans, output));
                 }
             }
+            // Expanded before checking (crate::modules).
+            Clause::Use(_) => {}
             Clause::Headers { dir, op } => {
                 let ops = match dir.node {
                     ast::HeaderDir::Request => &mut rule.request_headers,

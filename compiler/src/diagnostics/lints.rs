@@ -22,6 +22,7 @@ pub const LINTS: &[(Code, &str)] = &[
     (Code::W0108, "shadowed-match"),
     (Code::W0109, "missing-readiness-probe"),
     (Code::W0110, "unrouted-deployment"),
+    (Code::W0111, "unused-import"),
 ];
 
 /// The name of a lint code.

@@ -135,6 +135,18 @@ fn rule_names(rule: Rule) -> Vec<String> {
         Rule::header_set => &["`set`"],
         Rule::header_add => &["`add`"],
         Rule::header_remove => &["`remove`"],
+        Rule::colon => &["`:`"],
+        Rule::import_decl => &["`import`"],
+        Rule::std_module => &["`std/NAME`"],
+        Rule::policy_decl => &["`policy`"],
+        Rule::param_list | Rule::arg_list => &["`(`"],
+        Rule::param => &["a parameter name"],
+        Rule::defaults_decl => &["`defaults`"],
+        Rule::use_clause => &["`use`"],
+        Rule::policy_ref => &["a policy name"],
+        Rule::arg => &["a value"],
+        Rule::retry_count => &["a number"],
+        Rule::policy_part => &["a route clause", "`pool`", "`eject`", "`balance`", "`use`"],
         _ => &[],
     };
     names.iter().map(|name| name.to_string()).collect()

@@ -11,11 +11,13 @@ use crate::source::{FileId, Span, Spanned};
 
 type P<'i> = Pair<'i, Rule>;
 
-pub(super) struct Lowerer {
+pub(super) struct Lowerer<'t> {
     pub(super) file: FileId,
+    /// The whole source text, for doc comments (the grammar skips comments).
+    pub(super) text: &'t str,
 }
 
-impl Lowerer {
+impl Lowerer<'_> {
     /// The span of a pair, without trailing whitespace or comments: pest keeps the whitespace
     /// it skipped before an optional part that turned out to be absent (`v2` in `-> v1 90%, v2`
     /// followed by a newline), which would stretch labels onto the next line.
@@ -58,6 +60,9 @@ impl Lowerer {
             namespaces: Vec::new(),
             items: Vec::new(),
             allows: Vec::new(),
+            imports: Vec::new(),
+            policies: Vec::new(),
+            defaults: Vec::new(),
             span,
         };
         // `@allow` attributes waiting for the declaration they apply to.
@@ -73,7 +78,10 @@ impl Lowerer {
                     allow.target = Some(target);
                 }
                 pending = file.allows.len();
-            } else if rule == Rule::namespace_decl {
+            } else if matches!(
+                rule,
+                Rule::namespace_decl | Rule::import_decl | Rule::policy_decl | Rule::defaults_decl
+            ) {
                 pending = file.allows.len();
             }
             match rule {
@@ -93,6 +101,22 @@ impl Lowerer {
                 Rule::route_decl => file.items.push(ast::Item::Route(self.route(item))),
                 Rule::ingress_decl => file.items.push(ast::Item::Ingress(self.ingress(item))),
                 Rule::canary_decl => file.items.push(ast::Item::Canary(self.canary(item))),
+                Rule::import_decl => file.imports.push(self.import(item)),
+                Rule::policy_decl => file.policies.push(self.policy(item)),
+                Rule::defaults_decl => {
+                    let span = self.span(&item);
+                    let mut all = item.into_inner();
+                    let keyword = self.span(&all.next().expect("grammar: `defaults` keyword"));
+                    let body = all
+                        .filter(|p| !is_token(p.as_rule()))
+                        .map(|part| self.policy_part(part))
+                        .collect();
+                    file.defaults.push(ast::Defaults {
+                        body,
+                        keyword,
+                        span,
+                    });
+                }
                 rule => unreachable!("grammar: unexpected item {rule:?}"),
             }
         }
@@ -116,10 +140,50 @@ impl Lowerer {
                 }
                 Rule::subset_decl => ast::ServiceItem::Subset(self.subset(item)),
                 Rule::deploy_decl => ast::ServiceItem::Deploy(self.deploy(item)),
+                Rule::use_clause => ast::ServiceItem::Use(self.use_clause(item)),
                 _ => ast::ServiceItem::Policy(self.policy_item(item)),
             })
             .collect();
         ast::Service { name, items, span }
+    }
+
+    fn canary_setting(&self, setting: P<'_>) -> Spanned<ast::CanarySetting> {
+        let span = self.span(&setting);
+        let rule = setting.as_rule();
+        let node = match rule {
+            Rule::use_clause => ast::CanarySetting::Use(self.use_clause(setting)),
+            Rule::canary_from => ast::CanarySetting::From(self.text(&Self::first(setting))),
+            Rule::canary_to => ast::CanarySetting::To(self.text(&Self::first(setting))),
+            Rule::canary_steps => ast::CanarySetting::Steps(
+                Self::meaningful(setting).map(|l| self.literal(l)).collect(),
+            ),
+            Rule::canary_check => {
+                let check = Self::first(setting);
+                let is_error_rate = check.as_rule() == Rule::check_error_rate;
+                let value = self.literal(Self::first(check));
+                if is_error_rate {
+                    ast::CanarySetting::ErrorRate(value)
+                } else {
+                    ast::CanarySetting::Latency(value)
+                }
+            }
+            Rule::canary_interval => {
+                ast::CanarySetting::Interval(self.literal(Self::first(setting)))
+            }
+            Rule::canary_fail => ast::CanarySetting::FailAfter(self.literal(Self::first(setting))),
+            Rule::canary_beta => {
+                let condition = Self::first(setting);
+                let mut parts = Self::meaningful(condition);
+                let name = self.name_or_string(parts.next().expect("grammar: header name"));
+                let matcher = self.string_match(parts.next().expect("grammar: matcher"));
+                ast::CanarySetting::Beta(ast::Condition::Header { name, matcher })
+            }
+            Rule::canary_prometheus => {
+                ast::CanarySetting::Prometheus(self.name_or_string(Self::first(setting)))
+            }
+            _ => ast::CanarySetting::MirrorFirst(self.literal(Self::first(setting))),
+        };
+        Spanned { node, span }
     }
 
     /// `routes named NAME` / `policy named NAME`.
@@ -142,47 +206,7 @@ impl Lowerer {
         let span = self.span(&pair);
         let mut inner = Self::meaningful(pair);
         let service = self.text(&inner.next().expect("grammar: canary names a service"));
-        let settings = inner
-            .map(|setting| {
-                let span = self.span(&setting);
-                let rule = setting.as_rule();
-                let node = match rule {
-                    Rule::canary_from => ast::CanarySetting::From(self.text(&Self::first(setting))),
-                    Rule::canary_to => ast::CanarySetting::To(self.text(&Self::first(setting))),
-                    Rule::canary_steps => ast::CanarySetting::Steps(
-                        Self::meaningful(setting).map(|l| self.literal(l)).collect(),
-                    ),
-                    Rule::canary_check => {
-                        let check = Self::first(setting);
-                        let is_error_rate = check.as_rule() == Rule::check_error_rate;
-                        let value = self.literal(Self::first(check));
-                        if is_error_rate {
-                            ast::CanarySetting::ErrorRate(value)
-                        } else {
-                            ast::CanarySetting::Latency(value)
-                        }
-                    }
-                    Rule::canary_interval => {
-                        ast::CanarySetting::Interval(self.literal(Self::first(setting)))
-                    }
-                    Rule::canary_fail => {
-                        ast::CanarySetting::FailAfter(self.literal(Self::first(setting)))
-                    }
-                    Rule::canary_beta => {
-                        let condition = Self::first(setting);
-                        let mut parts = Self::meaningful(condition);
-                        let name = self.name_or_string(parts.next().expect("grammar: header name"));
-                        let matcher = self.string_match(parts.next().expect("grammar: matcher"));
-                        ast::CanarySetting::Beta(ast::Condition::Header { name, matcher })
-                    }
-                    Rule::canary_prometheus => {
-                        ast::CanarySetting::Prometheus(self.name_or_string(Self::first(setting)))
-                    }
-                    _ => ast::CanarySetting::MirrorFirst(self.literal(Self::first(setting))),
-                };
-                Spanned { node, span }
-            })
-            .collect();
+        let settings = inner.map(|setting| self.canary_setting(setting)).collect();
         ast::Canary {
             service,
             settings,
@@ -479,6 +503,123 @@ impl Lowerer {
         ast::Balance { kind, span }
     }
 
+    fn import(&self, pair: P<'_>) -> ast::Import {
+        let span = self.span(&pair);
+        let mut inner = Self::meaningful(pair);
+        let what = inner.next().expect("grammar: import names a module");
+        let path = match what.as_rule() {
+            Rule::std_module => ast::ImportPath::Std(self.text(&Self::first(what))),
+            _ => ast::ImportPath::File(self.name_or_string(what)),
+        };
+        let alias = inner.next().map(|alias| self.text(&alias));
+        ast::Import { path, alias, span }
+    }
+
+    fn policy(&self, pair: P<'_>) -> ast::Policy {
+        let span = self.span(&pair);
+        let doc = self.doc_before(span.start as usize);
+        let mut inner = Self::meaningful(pair).peekable();
+        let name = self.text(&inner.next().expect("grammar: policy has a name"));
+        let mut params = Vec::new();
+        if let Some(list) = inner.next_if(|p| p.as_rule() == Rule::param_list) {
+            for param in Self::meaningful(list) {
+                let span = self.span(&param);
+                let mut parts = Self::meaningful(param);
+                let name = self.text(&parts.next().expect("grammar: parameter name"));
+                let ty = self.text(&parts.next().expect("grammar: parameter type"));
+                let default = parts.next().map(|value| self.literal(value));
+                params.push(ast::Param {
+                    name,
+                    ty,
+                    default,
+                    span,
+                });
+            }
+        }
+        let body = inner.map(|part| self.policy_part(part)).collect();
+        ast::Policy {
+            name,
+            params,
+            body,
+            doc,
+            span,
+        }
+    }
+
+    /// The `///` lines right above the line where `offset` is, without their slashes.
+    fn doc_before(&self, offset: usize) -> String {
+        let before = &self.text[..offset];
+        let mut lines: Vec<&str> = Vec::new();
+        // The text before `offset` on its own line is empty (a policy starts a line).
+        for line in before
+            .lines()
+            .rev()
+            .skip(usize::from(!before.ends_with('\n')))
+        {
+            match line.trim_start().strip_prefix("///") {
+                Some(doc) => lines.push(doc.strip_prefix(' ').unwrap_or(doc).trim_end()),
+                None => break,
+            }
+        }
+        lines.reverse();
+        lines.join("\n")
+    }
+
+    fn policy_part(&self, pair: P<'_>) -> ast::PolicyPart {
+        match pair.as_rule() {
+            Rule::use_clause => ast::PolicyPart::Use(self.use_clause(pair)),
+            Rule::pool | Rule::eject | Rule::balance => {
+                ast::PolicyPart::Policy(self.policy_item(pair))
+            }
+            Rule::canary_from
+            | Rule::canary_to
+            | Rule::canary_steps
+            | Rule::canary_check
+            | Rule::canary_interval
+            | Rule::canary_fail
+            | Rule::canary_beta
+            | Rule::canary_mirror
+            | Rule::canary_prometheus => ast::PolicyPart::Canary(self.canary_setting(pair)),
+            _ => {
+                let span = self.span(&pair);
+                ast::PolicyPart::Clause(Spanned {
+                    node: self.clause(pair),
+                    span,
+                })
+            }
+        }
+    }
+
+    fn use_clause(&self, pair: P<'_>) -> ast::Use {
+        let span = self.span(&pair);
+        let mut inner = Self::meaningful(pair);
+        let mut names: Vec<ast::Text> = Self::meaningful(inner.next().expect("grammar: policy"))
+            .map(|name| self.text(&name))
+            .collect();
+        let name = names.pop().expect("grammar: a policy reference has a name");
+        let module = names.pop();
+        let args = inner
+            .next()
+            .map(|list| {
+                Self::meaningful(list)
+                    .map(|arg| {
+                        let span = self.span(&arg);
+                        let mut parts: Vec<P<'_>> = Self::meaningful(arg).collect();
+                        let value = self.literal(parts.pop().expect("grammar: argument value"));
+                        let name = parts.pop().map(|name| self.text(&name));
+                        ast::Arg { name, value, span }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        ast::Use {
+            module,
+            name,
+            args,
+            span,
+        }
+    }
+
     fn route(&self, pair: P<'_>) -> ast::Route {
         let span = self.span(&pair);
         let mut inner = Self::meaningful(pair);
@@ -604,6 +745,9 @@ impl Lowerer {
 
     fn clause(&self, pair: P<'_>) -> ast::Clause {
         let rule = pair.as_rule();
+        if rule == Rule::use_clause {
+            return ast::Clause::Use(self.use_clause(pair));
+        }
         let mut inner = Self::meaningful(pair);
         let mut next = || inner.next().expect("grammar: clause part");
         match rule {
@@ -784,6 +928,7 @@ fn is_token(rule: Rule) -> bool {
                 | Rule::slash
                 | Rule::at
                 | Rule::arrow
+                | Rule::colon
                 | Rule::EOI
         )
 }

@@ -25,7 +25,7 @@ pub fn parse(file: FileId, text: &str) -> Result<ast::File, Box<Diagnostic>> {
             let root = pairs
                 .next()
                 .expect("grammar: a successful parse yields `file`");
-            Ok(lower::Lowerer { file }.file(root))
+            Ok(lower::Lowerer { file, text }.file(root))
         }
         Err(err) => Err(Box::new(error::syntax_error(file, text, &err))),
     }
