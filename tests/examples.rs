@@ -63,12 +63,9 @@ const ROLLOUT_TARGETS: [RolloutTarget; 2] = [
 /// The examples written to compile for every target.
 const PORTABLE: [&str; 1] = ["examples/portable-routes.mesh"];
 
-/// Compiles a repository file for `options`.
+/// Compiles a repository file for `options` (with its project's mesh.toml otherwise).
 fn compile(path: &str, options: Options) -> (meshc::SourceMap, meshc::Compilation) {
-    let mut sources = meshc::SourceMap::new();
-    sources.add(path, mesh::read(path));
-    let compilation = meshc::compile_with(&mut sources, options);
-    (sources, compilation)
+    mesh::compile_file_with(path, Some(options))
 }
 
 /// Checks every manifest of a compilation against its CRD (of `channel` for HTTPRoutes).
@@ -90,12 +87,20 @@ fn validate_all(path: &str, compilation: &meshc::Compilation, channel: Channel) 
     manifests.len()
 }
 
-/// Source, diagnostics and YAML of one example, in one snapshot.
+/// Source and diagnostics of one example, compiled with its project's settings. Its YAML is
+/// in `NAME.expected.yaml` beside it, checked by `meshc test` (see
+/// `examples_match_their_expectations`), so the snapshot does not hold a second copy.
 fn render(path: &str) -> String {
-    render_with(path, Options::default())
+    let (sources, compilation) = mesh::compile_file(path);
+    assert!(!compilation.has_errors(), "{path} has errors");
+    let diagnostics = meshc::diagnostics::render::human_string(&sources, &compilation.diagnostics);
+    format!(
+        "----- SOURCE\n{}\n----- DIAGNOSTICS\n{diagnostics}",
+        mesh::read(path)
+    )
 }
 
-/// The same for a given target.
+/// Source, diagnostics and YAML of one example for another target, in one snapshot.
 fn render_with(path: &str, options: Options) -> String {
     let (sources, compilation) = compile(path, options);
     assert!(!compilation.has_errors(), "{path} has errors");
@@ -105,6 +110,29 @@ fn render_with(path: &str, options: Options) -> String {
         "----- SOURCE\n{}\n----- DIAGNOSTICS\n{diagnostics}\n----- YAML\n{yaml}",
         mesh::read(path)
     )
+}
+
+/// `meshc test examples`, as CI and a user run it: every example's YAML equals its
+/// `NAME.expected.yaml`, and every policy module compiles.
+#[test]
+fn examples_match_their_expectations() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_meshc"))
+        .args(["test", "--color", "never", "examples"])
+        .current_dir(mesh::repo_root())
+        .output()
+        .expect("meshc runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let examples = mesh::mesh_files("examples");
+    let summary = format!(
+        "test result: ok. {} passed; 0 failed; 0 updated",
+        examples.len()
+    );
+    assert!(
+        stdout.contains(&summary),
+        "expected `{summary}` in:\n{stdout}"
+    );
 }
 
 #[test]

@@ -577,9 +577,10 @@ fn test(input: &Input, update: bool) -> Result<ExitCode, UsageError> {
             file.display()
         )));
     }
-    let project = Project::find(&files)?;
-    let settings = input.settings(&project)?;
     for file in &files {
+        // Each file is compiled on its own, in its own project (its nearest mesh.toml).
+        let project = Project::find(std::slice::from_ref(file))?;
+        let settings = input.settings(&project)?;
         let expected_path = file.with_extension("expected.yaml");
         match test_file(file, &expected_path, input, &settings, &project, update)? {
             Outcome::Passed => {

@@ -478,8 +478,6 @@ struct Scope {
 struct Expander<'a> {
     files: HashMap<FileId, &'a ast::File>,
     scopes: HashMap<FileId, Scope>,
-    /// Imports some `use` went through: (file, import index).
-    used: HashSet<(FileId, usize)>,
     /// The policies being applied, innermost last.
     stack: Vec<(FileId, usize)>,
     diagnostics: Vec<Diagnostic>,
@@ -497,7 +495,6 @@ pub(crate) fn expand(
     let mut expander = Expander {
         files: files.iter().map(|f| (f.span.file, f)).collect(),
         scopes: HashMap::new(),
-        used: HashSet::new(),
         stack: Vec::new(),
         diagnostics: Vec::new(),
     };
@@ -1019,13 +1016,15 @@ impl<'a> Expander<'a> {
         done.insert(node);
     }
 
-    /// W0111 for every import no `use` went through.
+    /// W0111 for every import that no `use` of its file names (applied or not: a module's
+    /// policies use imports that only their users apply).
     fn unused_imports(&mut self, files: &[ast::File], links: &Links) {
         for file in files {
+            let named = named_modules(file);
             for (index, import) in file.imports.iter().enumerate() {
                 let id = file.span.file;
-                if links.targets.contains_key(&(id, index)) && !self.used.contains(&(id, index)) {
-                    let (alias, _) = alias(import);
+                let (alias, _) = alias(import);
+                if links.targets.contains_key(&(id, index)) && !named.contains(alias) {
                     self.diagnostics.push(Diagnostic::new(
                         Code::W0111,
                         format!("`{alias}` is imported but never used"),
@@ -1068,10 +1067,7 @@ impl<'a> Expander<'a> {
         let (target, module) = match &using.module {
             None => (file, None),
             Some(module) => match scope.aliases.get(&module.node) {
-                Some(&(index, target)) => {
-                    self.used.insert((file, index));
-                    (target, Some(module))
-                }
+                Some(&(_, target)) => (target, Some(module)),
                 None if scope.broken.contains(&module.node) => return None,
                 None => {
                     let near = did_you_mean(&module.node, scope.aliases.keys().map(String::as_str));
@@ -1358,6 +1354,48 @@ fn direct_parts(body: &[ast::PolicyPart]) -> (Vec<Part>, Vec<&ast::Use>) {
         }
     }
     (parts, uses)
+}
+
+/// The modules that the `use`s of a file name.
+fn named_modules(file: &ast::File) -> HashSet<&str> {
+    let mut uses: Vec<&ast::Use> = Vec::new();
+    let bodies = file
+        .policies
+        .iter()
+        .map(|p| &p.body)
+        .chain(file.defaults.iter().map(|d| &d.body));
+    for body in bodies {
+        uses.extend(body.iter().filter_map(|part| match part {
+            ast::PolicyPart::Use(using) => Some(using),
+            _ => None,
+        }));
+    }
+    for item in &file.items {
+        match item {
+            ast::Item::Service(service) => {
+                uses.extend(service.items.iter().filter_map(|i| match i {
+                    ast::ServiceItem::Use(using) => Some(using),
+                    _ => None,
+                }))
+            }
+            ast::Item::Route(route) => {
+                uses.extend(route.clauses.iter().filter_map(|c| match &c.node {
+                    Clause::Use(using) => Some(using),
+                    _ => None,
+                }))
+            }
+            ast::Item::Canary(canary) => {
+                uses.extend(canary.settings.iter().filter_map(|s| match &s.node {
+                    ast::CanarySetting::Use(using) => Some(using),
+                    _ => None,
+                }))
+            }
+            ast::Item::Ingress(_) => {}
+        }
+    }
+    uses.iter()
+        .filter_map(|u| u.module.as_ref().map(|m| m.node.as_str()))
+        .collect()
 }
 
 /// `module.name` or `name`, as written.

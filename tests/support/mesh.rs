@@ -26,9 +26,65 @@ pub fn compile_text(name: &str, text: &str) -> (SourceMap, Compilation) {
     (sources, compilation)
 }
 
-/// Compiles one repository file, registered under its path from the root.
+/// Compiles one repository file, registered under its path from the root, the way `meshc`
+/// does: with the settings of its project's mesh.toml (found by walking up from the file, inside
+/// the repository) and its imports read from the repository.
 pub fn compile_file(relative: &str) -> (SourceMap, Compilation) {
-    compile_text(relative, &read(relative))
+    compile_file_with(relative, None)
+}
+
+/// Like [`compile_file`], for `options` instead of mesh.toml's target and channel.
+pub fn compile_file_with(
+    relative: &str,
+    options: Option<meshc::target::Options>,
+) -> (SourceMap, Compilation) {
+    let config = project_config(relative);
+    let mut settings = meshc::Settings {
+        namespace: config.namespace.clone(),
+        ..meshc::Settings::default()
+    };
+    settings.options.target = config.target.unwrap_or_default();
+    settings.options.channel = config.channel.unwrap_or_default();
+    if let Some(options) = options {
+        settings.options = options;
+    }
+    settings.levels.deny_warnings = config.deny_warnings;
+    for &(code, level) in &config.lints {
+        settings.levels.set(code, level);
+    }
+    let mut sources = SourceMap::new();
+    sources.add(relative, read(relative));
+    let compilation = meshc::compile_configured(&mut sources, &settings, &mut RepoFiles);
+    (sources, compilation)
+}
+
+/// The mesh.toml of the project a repository file belongs to; the defaults without one.
+pub fn project_config(relative: &str) -> meshc::config::Config {
+    let root = repo_root();
+    let file = root.join(relative);
+    for dir in file.ancestors().skip(1) {
+        if !dir.starts_with(&root) {
+            break;
+        }
+        let path = dir.join(meshc::config::FILE_NAME);
+        if path.is_file() {
+            let text = std::fs::read_to_string(&path).expect("readable mesh.toml");
+            return meshc::config::parse(&text)
+                .unwrap_or_else(|e| panic!("{}:{}: {}", path.display(), e.line, e.message));
+        }
+    }
+    meshc::config::Config::default()
+}
+
+/// Reads imported files from the repository (paths from its root).
+pub struct RepoFiles;
+
+impl meshc::modules::Loader for RepoFiles {
+    fn load(&mut self, path: &str) -> Result<(String, String), String> {
+        std::fs::read_to_string(repo_root().join(path))
+            .map(|text| (path.to_string(), text))
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// Every `.mesh` file under a repository directory, as paths from the root, sorted.
