@@ -429,3 +429,19 @@ fn the_target_matrix_is_generated_from_the_code() {
         path.display()
     );
 }
+
+/// The standard library's reference page is what `meshc::stdlib::reference()` generates from
+/// `stdlib/*.mesh`; `MESHC_UPDATE_BOOK=1` rewrites it.
+#[test]
+fn stdlib_reference_is_generated_from_the_library() {
+    let path = repo_root().join("book/src/stdlib.md");
+    let generated = meshc::stdlib::reference();
+    if std::env::var_os("MESHC_UPDATE_BOOK").is_some() {
+        std::fs::write(&path, &generated).expect("writable book page");
+    }
+    let written = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        written == generated,
+        "book/src/stdlib.md is out of date: run `MESHC_UPDATE_BOOK=1 cargo test --test book`"
+    );
+}

@@ -403,3 +403,48 @@ fn the_readme_shows_real_output() {
         fenced_block(&readme, "text").trim_end()
     );
 }
+
+/// Every policy of the standard library is applied by an example (so it has a snapshot and an
+/// expectation): `use MODULE.POLICY(` in a file that imports `std/MODULE`.
+#[test]
+fn every_stdlib_policy_is_applied_by_an_example() {
+    let examples: Vec<String> = mesh::mesh_files("examples")
+        .iter()
+        .map(|path| mesh::read(path))
+        .collect();
+    let mut missing = Vec::new();
+    let mut policies = 0;
+    for (module, text) in meshc::stdlib::MODULES {
+        let mut sources = meshc::SourceMap::new();
+        sources.add(format!("std/{module}.mesh"), *text);
+        let compilation = meshc::compile(&mut sources);
+        assert!(
+            compilation.diagnostics.is_empty(),
+            "std/{module}: {:?}",
+            compilation.diagnostics
+        );
+        for line in text.lines() {
+            let Some(rest) = line.strip_prefix("policy ") else {
+                continue;
+            };
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect();
+            policies += 1;
+            let import = format!("import std/{module}");
+            let applied = format!("use {module}.{name}(");
+            if !examples
+                .iter()
+                .any(|e| e.contains(&import) && e.contains(&applied))
+            {
+                missing.push(format!("std/{module}: {name}"));
+            }
+        }
+    }
+    assert!(policies >= 20, "found only {policies} policies");
+    assert!(
+        missing.is_empty(),
+        "not applied by any example: {missing:?}"
+    );
+}

@@ -71,7 +71,11 @@ impl Lowerer<'_> {
             let rule = item.as_rule();
             if matches!(
                 rule,
-                Rule::service_decl | Rule::route_decl | Rule::ingress_decl | Rule::canary_decl
+                Rule::service_decl
+                    | Rule::route_decl
+                    | Rule::ingress_decl
+                    | Rule::canary_decl
+                    | Rule::defaults_decl
             ) {
                 let target = self.span(&item);
                 for allow in &mut file.allows[pending..] {
@@ -80,7 +84,7 @@ impl Lowerer<'_> {
                 pending = file.allows.len();
             } else if matches!(
                 rule,
-                Rule::namespace_decl | Rule::import_decl | Rule::policy_decl | Rule::defaults_decl
+                Rule::namespace_decl | Rule::import_decl | Rule::policy_decl
             ) {
                 pending = file.allows.len();
             }
