@@ -665,11 +665,7 @@ impl<'a> Expander<'a> {
                 Part::Clause(c) => clauses.push(c),
                 part @ Part::Canary(_) => {
                     if misplaced.insert(index) {
-                        let help = format!(
-                            "canary settings belong to a canary: apply the policy inside `canary {} {{ ... }}`",
-                            service.name.node
-                        );
-                        self.misplaced(uses[index], &part, "a service", help);
+                        self.misplaced(uses[index], &part, "a service", &service.name.node);
                     }
                 }
             }
@@ -711,11 +707,7 @@ impl<'a> Expander<'a> {
                 Part::Canary(s) => settings.push(s),
                 part => {
                     if misplaced.insert(index) {
-                        let help = format!(
-                            "route clauses and traffic policy belong to routes and services: apply the policy to `route {0}` or inside `service {0} {{ ... }}`",
-                            canary.service.node
-                        );
-                        self.misplaced(uses[index], &part, "a canary", help);
+                        self.misplaced(uses[index], &part, "a canary", &canary.service.node);
                     }
                 }
             }
@@ -758,20 +750,9 @@ impl<'a> Expander<'a> {
             match part {
                 Part::Clause(c) => clauses.push(c),
                 part => {
-                    if !misplaced.insert(index) {
-                        continue;
+                    if misplaced.insert(index) {
+                        self.misplaced(uses[index], &part, "a route", &route.service.node);
                     }
-                    let help = match part {
-                        Part::Canary(_) => format!(
-                            "canary settings belong to a canary: apply the policy inside `canary {} {{ ... }}`",
-                            route.service.node
-                        ),
-                        _ => format!(
-                            "connection pools, ejection and load balancing belong to a service: apply the policy inside `service {} {{ ... }}`",
-                            route.service.node
-                        ),
-                    };
-                    self.misplaced(uses[index], &part, "a route", help);
                 }
             }
         }
@@ -1046,8 +1027,20 @@ impl<'a> Expander<'a> {
         parts
     }
 
-    /// E0311: a `use` whose policy brings a part that `target` cannot take.
-    fn misplaced(&mut self, using: &ast::Use, part: &Part, target: &str, help: String) {
+    /// E0311: a `use` whose policy brings a part that `target` (of the service `service`)
+    /// cannot take.
+    fn misplaced(&mut self, using: &ast::Use, part: &Part, target: &str, service: &str) {
+        let help = match part {
+            Part::Canary(_) => format!(
+                "canary settings belong to a canary: apply the policy inside `canary {service} {{ ... }}`"
+            ),
+            Part::Item(_) => format!(
+                "connection pools, ejection and load balancing belong to a service: apply the policy inside `service {service} {{ ... }}`"
+            ),
+            Part::Clause(_) => format!(
+                "route clauses belong to routes and services: apply the policy to `route {service}` or inside `service {service} {{ ... }}`"
+            ),
+        };
         self.diagnostics.push(Diagnostic::new(
             Code::E0311,
             format!(
