@@ -32,7 +32,15 @@ pub fn reference() -> String {
          policies are applied with `use NAME.POLICY(ARGUMENTS)` (see [Modules and\n\
          policies](reference/modules.md)). Each policy below shows its parameters with their\n\
          defaults, and its source: what applying it adds, with the arguments in place of the\n\
-         parameters. `examples/stdlib/` applies every one of them.\n",
+         parameters. `examples/stdlib/` applies every one of them.\n\n\
+         The standard library is part of meshc and versioned with it: this page describes the\n\
+         policies of meshc ",
+    );
+    out.push_str(env!("CARGO_PKG_VERSION"));
+    out.push_str(
+        ". A change to what a policy emits is a change of meshc's version, so a project that pins\n\
+         meshc pins its policies, and `meshc test` shows the change in the diff of every\n\
+         expectation that applies the policy.\n",
     );
     for (name, text) in MODULES {
         out.push_str(&format!("\n## `std/{name}`\n\n"));
