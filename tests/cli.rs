@@ -495,3 +495,547 @@ fn test_compares_each_file_with_its_expectation() {
 
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs meshc with `dir` as the working directory.
+fn meshc_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_meshc"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("meshc runs")
+}
+
+/// Writes `text` at `dir/relative`, creating the directories on the way.
+fn write_at(dir: &Path, relative: &str, text: &str) -> String {
+    let path = dir.join(relative);
+    std::fs::create_dir_all(path.parent().unwrap()).expect("fixture directory");
+    std::fs::write(&path, text).expect("write fixture");
+    path.to_string_lossy().into_owned()
+}
+
+/// The tests that need "no project" fail for the wrong reason if a stray mesh.toml sits
+/// above the temporary directory; say so instead.
+fn assert_no_mesh_toml_above(dir: &Path) {
+    let canonical = std::fs::canonicalize(dir).unwrap();
+    if let Some(found) = canonical
+        .ancestors()
+        .map(|d| d.join("mesh.toml"))
+        .find(|p| p.is_file())
+    {
+        panic!("a stray {} would be taken as the project", found.display());
+    }
+}
+
+/// A service that no lint complains about.
+const CLEAN_SERVICE: &str = "service web {
+  pool { max connections 10 }
+  eject { after 5 consecutive 5xx for 30s }
+}
+";
+
+/// A policy-only module: no namespace, no services.
+const COMMON: &str = "policy agent-call(timeout: duration = 30s) { timeout timeout }\n";
+
+#[test]
+fn mesh_toml_above_the_input_gives_the_namespace() {
+    let dir = scratch("toml-namespace");
+    let project = dir.join("proj");
+    write_at(
+        &project,
+        "mesh.toml",
+        "# the team's project\nnamespace = \"team1\"\n",
+    );
+    let program = format!("{CLEAN_SERVICE}route web timeout 10s\n");
+    // Two directories below mesh.toml: found by walking up.
+    let file = write_at(&project, "apps/web/web.mesh", &program);
+    let output = meshc(&["build", &file]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let yaml = stdout(&output);
+    assert!(yaml.contains("kind: VirtualService"), "{yaml}");
+    assert!(yaml.contains("  namespace: team1\n"), "{yaml}");
+    assert!(!stderr(&output).contains("E0105"), "{}", stderr(&output));
+
+    // A file's own `namespace` line wins over mesh.toml's.
+    let own = write_at(
+        &project,
+        "apps/other.mesh",
+        &format!("namespace team2\n{program}"),
+    );
+    let output = meshc(&["build", &own]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("  namespace: team2\n"));
+    assert!(!stdout(&output).contains("team1"));
+
+    // The same file outside any project declares no namespace.
+    let loose_dir = dir.join("loose");
+    let loose = write_at(&loose_dir, "web.mesh", &program);
+    assert_no_mesh_toml_above(&loose_dir);
+    let output = meshc(&["build", &loose]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output), "");
+    assert!(
+        stderr(&output).contains("error[E0105]"),
+        "{}",
+        stderr(&output)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn mesh_toml_lint_levels_apply_and_the_command_line_overrides_them() {
+    let dir = scratch("toml-lints");
+    write_at(&dir, "mesh.toml", "[lints]\nmissing-timeout = \"deny\"\n");
+    let file = write_at(
+        &dir,
+        "routes.mesh",
+        "namespace team1
+service web {
+  subset v1 (version = v1)
+  pool { max connections 10 }
+  eject { after 5 consecutive 5xx for 30s }
+}
+route web -> v1 100%
+",
+    );
+
+    let denied = meshc(&["check", &file]);
+    assert_eq!(denied.status.code(), Some(1));
+    assert!(
+        stderr(&denied).contains("error[W0101]"),
+        "{}",
+        stderr(&denied)
+    );
+    let build = meshc(&["build", &file]);
+    assert_eq!(build.status.code(), Some(1));
+    assert_eq!(stdout(&build), "", "nothing is emitted on a denied lint");
+
+    // The command line applies after mesh.toml.
+    let allowed = meshc(&["check", "-A", "missing-timeout", &file]);
+    assert_eq!(allowed.status.code(), Some(0), "{}", stderr(&allowed));
+    assert!(!stderr(&allowed).contains("W0101"), "{}", stderr(&allowed));
+    let warned = meshc(&["check", "--warn", "missing-timeout", &file]);
+    assert_eq!(warned.status.code(), Some(0), "{}", stderr(&warned));
+    assert!(
+        stderr(&warned).contains("warning[W0101]"),
+        "{}",
+        stderr(&warned)
+    );
+
+    // `deny-warnings = true` denies every lint that still warns.
+    write_at(&dir, "mesh.toml", "deny-warnings = true\n");
+    let denied = meshc(&["check", &file]);
+    assert_eq!(denied.status.code(), Some(1));
+    assert!(
+        stderr(&denied).contains("error[W0101]"),
+        "{}",
+        stderr(&denied)
+    );
+    let allowed = meshc(&["check", "-A", "missing-timeout", &file]);
+    assert_eq!(allowed.status.code(), Some(0), "{}", stderr(&allowed));
+    // A program without warnings is not affected.
+    let clean = write_at(
+        &dir,
+        "clean.mesh",
+        &format!("namespace team1\n{CLEAN_SERVICE}route web timeout 10s\n"),
+    );
+    let output = meshc(&["build", &clean]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+    assert!(stdout(&output).contains("timeout: 10s"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn mesh_toml_target_is_the_default_and_dash_dash_target_overrides_it() {
+    let dir = scratch("toml-target");
+    write_at(&dir, "mesh.toml", "target = \"gateway-api\"\n");
+    let file = write_at(
+        &dir,
+        "web.mesh",
+        "namespace team1\nservice web { port 8080 }\nroute web timeout 10s\n",
+    );
+    let gateway = meshc(&["build", &file]);
+    assert_eq!(gateway.status.code(), Some(0), "{}", stderr(&gateway));
+    let yaml = stdout(&gateway);
+    assert!(
+        yaml.starts_with("apiVersion: gateway.networking.k8s.io/")
+            && yaml.contains("kind: HTTPRoute\n"),
+        "{yaml}"
+    );
+    assert!(!yaml.contains("VirtualService"), "{yaml}");
+
+    let istio = meshc(&["build", "--target", "istio", &file]);
+    assert_eq!(istio.status.code(), Some(0), "{}", stderr(&istio));
+    let yaml = stdout(&istio);
+    assert!(yaml.contains("kind: VirtualService\n"), "{yaml}");
+    assert!(!yaml.contains("HTTPRoute"), "{yaml}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn mesh_toml_out_dir_is_where_build_writes_without_dash_o() {
+    let dir = scratch("toml-out-dir");
+    write_at(
+        &dir,
+        "mesh.toml",
+        "namespace = \"team1\"\nout-dir = \"deploy\"\n",
+    );
+    let file = write_at(
+        &dir,
+        "src/web.mesh",
+        &format!("{CLEAN_SERVICE}route web timeout 10s\n"),
+    );
+    let deploy = dir.join("deploy");
+    let expected = [
+        "team1.destinationrule.web.yaml",
+        "team1.virtualservice.web.yaml",
+    ];
+    let listing = |path: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+
+    // From outside the project, by an absolute path.
+    let output = meshc(&["build", &file]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    assert_eq!(listing(&deploy), expected);
+    let written = std::fs::read_to_string(deploy.join("team1.virtualservice.web.yaml")).unwrap();
+    assert!(written.contains("timeout: 10s"), "{written}");
+
+    // From inside a subdirectory: still relative to the root, not to the working directory.
+    std::fs::remove_dir_all(&deploy).unwrap();
+    let output = meshc_in(&dir.join("src"), &["build", "web.mesh"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    assert_eq!(listing(&deploy), expected);
+    assert!(!dir.join("src/deploy").exists());
+
+    // `-o -` prints instead, and writes nothing.
+    std::fs::remove_dir_all(&deploy).unwrap();
+    let output = meshc(&["build", "-o", "-", &file]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).starts_with("apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(stdout(&output).contains("timeout: 10s"));
+    assert!(!deploy.exists(), "`-o -` writes no files");
+    // `check` writes nothing either.
+    assert_eq!(meshc(&["check", &file]).status.code(), Some(0));
+    assert!(!deploy.exists(), "`check` writes no files");
+    assert_eq!(listing(&dir), ["mesh.toml", "src"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_bad_mesh_toml_is_a_usage_error_naming_its_line() {
+    let cases = [
+        (
+            "namespace = team1\n",
+            "mesh.toml:1: `team1`: a value is a string in double quotes",
+        ),
+        (
+            "# settings\nnamspace = \"team1\"\n",
+            "mesh.toml:2: unknown setting `namspace`",
+        ),
+        (
+            "[lints]\n\nmissing-timout = \"deny\"\n",
+            "mesh.toml:3: unknown lint `missing-timout`; did you mean `missing-timeout`?",
+        ),
+    ];
+    for (index, (toml, message)) in cases.into_iter().enumerate() {
+        let dir = scratch(&format!("bad-toml-{index}"));
+        write_at(&dir, "mesh.toml", toml);
+        let file = write_at(
+            &dir,
+            "src/web.mesh",
+            &format!("namespace team1\n{CLEAN_SERVICE}route web timeout 10s\n"),
+        );
+        for command in ["build", "check", "test"] {
+            let output = meshc(&[command, &file]);
+            assert_eq!(output.status.code(), Some(2), "{command} with {toml:?}");
+            assert_eq!(stdout(&output), "", "{command} with {toml:?}");
+            let text = stderr(&output);
+            assert!(text.contains(message), "{command} with {toml:?}: {text}");
+            assert!(
+                !text.contains("error["),
+                "the program is not compiled: {text}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn imports_are_read_from_the_project() {
+    let dir = scratch("import-files");
+    write_at(&dir, "mesh.toml", "namespace = \"team1\"\n");
+    write_at(&dir, "policies/common.mesh", COMMON);
+    let main = write_at(
+        &dir,
+        "main.mesh",
+        &format!(
+            "import \"./policies/common.mesh\"\n{CLEAN_SERVICE}route web use common.agent-call(timeout = 10s)\n"
+        ),
+    );
+    let output = meshc(&["build", &main]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+    let yaml = stdout(&output);
+    assert!(yaml.contains("kind: VirtualService\n"), "{yaml}");
+    assert!(yaml.contains("    timeout: 10s\n"), "{yaml}");
+
+    // From a subdirectory, `..` may climb as far as the root; the default argument applies.
+    let nested = write_at(
+        &dir,
+        "apps/api.mesh",
+        "import \"../policies/common.mesh\"\nservice api {\n  pool { max connections 10 }\n  eject { after 5 consecutive 5xx for 30s }\n}\nroute api use common.agent-call()\n",
+    );
+    let output = meshc(&["build", &nested]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("    timeout: 30s\n"),
+        "{}",
+        stdout(&output)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_import_of_a_missing_file_is_e0110() {
+    let dir = scratch("import-missing");
+    write_at(&dir, "mesh.toml", "namespace = \"team1\"\n");
+    write_at(&dir, "policies/common.mesh", COMMON);
+    let main = write_at(
+        &dir,
+        "main.mesh",
+        &format!(
+            "import \"./policies/comon.mesh\"\n{CLEAN_SERVICE}route web use comon.agent-call()\n"
+        ),
+    );
+    let output = meshc(&["build", "--color", "never", &main]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output), "");
+    let text = stderr(&output);
+    assert!(
+        text.contains("error[E0110]: cannot import `./policies/comon.mesh`: no such file"),
+        "{text}"
+    );
+    assert!(text.contains("main.mesh:1:8"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_import_may_not_leave_the_project_root() {
+    let dir = scratch("import-escape");
+    // The file exists and is a valid module: only the root can make the import fail.
+    write_at(&dir, "outside.mesh", COMMON);
+    let project = dir.join("proj");
+    write_at(&project, "mesh.toml", "namespace = \"team1\"\n");
+    let main = write_at(
+        &project,
+        "main.mesh",
+        &format!("import \"../outside.mesh\"\n{CLEAN_SERVICE}route web use outside.agent-call()\n"),
+    );
+    let output = meshc(&["build", "--color", "never", &main]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output), "");
+    let text = stderr(&output);
+    assert!(
+        text.contains(
+            "error[E0110]: cannot import `../outside.mesh`: the path leaves the project root"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("no such file"), "{text}");
+
+    // The same import, with the project root one level up, is fine.
+    std::fs::rename(project.join("mesh.toml"), dir.join("mesh.toml")).unwrap();
+    let output = meshc(&["build", &main]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("timeout: 30s"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symbolic_link_out_of_the_project_is_refused() {
+    let dir = scratch("import-symlink");
+    let outside = write_at(&dir, "outside/common.mesh", COMMON);
+    let project = dir.join("proj");
+    write_at(&project, "mesh.toml", "namespace = \"team1\"\n");
+    std::os::unix::fs::symlink(&outside, project.join("common.mesh")).unwrap();
+    let main = write_at(
+        &project,
+        "main.mesh",
+        &format!("import \"./common.mesh\"\n{CLEAN_SERVICE}route web use common.agent-call()\n"),
+    );
+    let output = meshc(&["build", "--color", "never", &main]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output), "");
+    let text = stderr(&output);
+    assert!(text.contains("error[E0110]"), "{text}");
+    assert!(text.contains("outside the project root"), "{text}");
+
+    // A link that stays inside the project is followed.
+    write_at(&project, "policies/real.mesh", COMMON);
+    std::fs::remove_file(project.join("common.mesh")).unwrap();
+    std::os::unix::fs::symlink(
+        project.join("policies/real.mesh"),
+        project.join("common.mesh"),
+    )
+    .unwrap();
+    let output = meshc(&["build", &main]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("timeout: 30s"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn test_checks_a_policy_module_without_an_expectation() {
+    let dir = scratch("test-module");
+    assert_no_mesh_toml_above(&dir);
+    write_at(&dir, "common.mesh", COMMON);
+    write_at(
+        &dir,
+        "main.mesh",
+        &format!(
+            "namespace team1\nimport \"./common.mesh\"\n{CLEAN_SERVICE}route web use common.agent-call(timeout = 10s)\n"
+        ),
+    );
+    let dir_arg = dir.to_string_lossy().into_owned();
+    let module_ok = "common.mesh ... ok (checked; no output, no expectation)\n";
+
+    let first = meshc(&["test", "--color", "never", &dir_arg]);
+    assert_eq!(first.status.code(), Some(1), "{}", stdout(&first));
+    let report = stdout(&first);
+    assert!(report.contains(module_ok), "{report}");
+    assert!(
+        report.contains("main.mesh ... FAILED: no expectation"),
+        "{report}"
+    );
+    assert!(report.contains("1 passed; 1 failed; 0 updated"), "{report}");
+
+    let update = meshc(&["test", "--update", "--color", "never", &dir_arg]);
+    assert_eq!(update.status.code(), Some(0), "{}", stdout(&update));
+    let report = stdout(&update);
+    assert!(report.contains(module_ok), "{report}");
+    assert!(report.contains("1 passed; 0 failed; 1 updated"), "{report}");
+    assert!(
+        !dir.join("common.expected.yaml").exists(),
+        "a module gets no expectation"
+    );
+    let expectation = std::fs::read_to_string(dir.join("main.expected.yaml")).unwrap();
+    assert!(expectation.contains("timeout: 10s"), "{expectation}");
+
+    let pass = meshc(&["test", "--color", "never", &dir_arg]);
+    assert_eq!(pass.status.code(), Some(0), "{}", stdout(&pass));
+    let report = stdout(&pass);
+    assert!(report.contains(module_ok), "{report}");
+    assert!(report.contains("main.mesh ... ok\n"), "{report}");
+    assert!(
+        report.contains("test result: ok. 2 passed; 0 failed; 0 updated"),
+        "{report}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn test_resolves_imports_like_build_without_a_mesh_toml() {
+    // The layout of the book's "Testing a policy library", without a mesh.toml.
+    let dir = scratch("test-library");
+    assert_no_mesh_toml_above(&dir);
+    write_at(&dir, "policies/common.mesh", COMMON);
+    write_at(
+        &dir,
+        "tests/case.mesh",
+        &format!(
+            "namespace team1\nimport \"../policies/common.mesh\"\n{CLEAN_SERVICE}route web use common.agent-call(timeout = 10s)\n"
+        ),
+    );
+    let policies = dir.join("policies").to_string_lossy().into_owned();
+    let tests = dir.join("tests").to_string_lossy().into_owned();
+    // `meshc build policies tests` compiles: the root holds both directories.
+    let build = meshc(&["build", &policies, &tests]);
+    assert_eq!(build.status.code(), Some(0), "{}", stderr(&build));
+    let update = meshc(&["test", "--update", &policies, &tests]);
+    assert!(!stderr(&update).contains("E0110"), "{}", stderr(&update));
+    assert_eq!(update.status.code(), Some(0), "{}", stdout(&update));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("tests/case.expected.yaml")).unwrap(),
+        stdout(&build)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn inputs_of_one_build_belong_to_one_project() {
+    let dir = scratch("one-project");
+    let project = dir.join("a/proj");
+    write_at(&project, "mesh.toml", "namespace = \"team1\"\n");
+    let inside = write_at(
+        &project,
+        "web.mesh",
+        &format!("{CLEAN_SERVICE}route web timeout 10s\n"),
+    );
+    let outside = write_at(
+        &dir,
+        "b/api.mesh",
+        "namespace team1\nservice api {\n  pool { max connections 10 }\n  eject { after 5 consecutive 5xx for 30s }\n}\nroute api timeout 10s\n",
+    );
+    // Either order on the command line: the inputs are sorted, `a/...` is first.
+    for args in [[inside.as_str(), &outside], [&outside, &inside]] {
+        for command in ["build", "check"] {
+            let output = meshc(&[command, args[0], args[1]]);
+            assert_eq!(output.status.code(), Some(2), "{command} {args:?}");
+            assert_eq!(stdout(&output), "");
+            let text = stderr(&output);
+            assert!(text.contains("api.mesh` is outside the project"), "{text}");
+            assert!(!text.contains("error["), "nothing is compiled: {text}");
+        }
+    }
+    // Another file of the same project is fine.
+    let sibling = write_at(
+        &project,
+        "sub/api.mesh",
+        "service api {\n  pool { max connections 10 }\n  eject { after 5 consecutive 5xx for 30s }\n}\nroute api timeout 10s\n",
+    );
+    let output = meshc(&["build", &inside, &sibling]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("name: api\n"));
+    assert!(stdout(&output).contains("name: web\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_later_inputs_mesh_toml_is_not_silently_ignored() {
+    let dir = scratch("later-project");
+    assert_no_mesh_toml_above(&dir);
+    write_at(
+        &dir,
+        "a/web.mesh",
+        &format!("namespace team1\n{CLEAN_SERVICE}route web timeout 10s\n"),
+    );
+    // `b/proj` is a project whose mesh.toml gives api.mesh its namespace.
+    write_at(&dir, "b/proj/mesh.toml", "namespace = \"team1\"\n");
+    write_at(
+        &dir,
+        "b/proj/api.mesh",
+        "service api {\n  pool { max connections 10 }\n  eject { after 5 consecutive 5xx for 30s }\n}\nroute api timeout 10s\n",
+    );
+    let a = dir.join("a/web.mesh").to_string_lossy().into_owned();
+    let b = dir.join("b/proj/api.mesh").to_string_lossy().into_owned();
+    // The inputs are in two projects, as when `b/proj/api.mesh` sorts first (exit 2); they
+    // must not be compiled with b/proj's mesh.toml dropped (today: E0105, exit 1).
+    let output = meshc(&["check", &a, &b]);
+    assert!(!stderr(&output).contains("E0105"), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("project"), "{}", stderr(&output));
+    let _ = std::fs::remove_dir_all(&dir);
+}

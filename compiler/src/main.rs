@@ -313,25 +313,56 @@ struct Project {
 
 impl Project {
     fn find(files: &[PathBuf]) -> Result<Project, UsageError> {
+        Project::find_among(files, files)
+    }
+
+    /// The project of `files` (compiled together), where a run's inputs are `all`: without a
+    /// mesh.toml the root is the deepest directory holding every input of the run, so that
+    /// `meshc test` (one file at a time) resolves imports as `meshc build` of the same inputs.
+    fn find_among(files: &[PathBuf], all: &[PathBuf]) -> Result<Project, UsageError> {
         let canonical = |path: &Path| {
             std::fs::canonicalize(path)
                 .map_err(|e| UsageError(format!("cannot read `{}`: {e}", path.display())))
         };
+        let dir_of = |file: &PathBuf| {
+            Ok(canonical(file)?
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default())
+        };
         let dirs: Vec<PathBuf> = files
             .iter()
-            .map(|file| {
-                Ok(canonical(file)?
-                    .parent()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_default())
-            })
+            .map(dir_of)
             .collect::<Result<_, UsageError>>()?;
+        let all_dirs: Vec<PathBuf> = all.iter().map(dir_of).collect::<Result<_, UsageError>>()?;
         let Some(first) = dirs.first() else {
             return Err(UsageError("no input files".into()));
         };
-        let with_config = first
-            .ancestors()
-            .find(|dir| dir.join(meshc::config::FILE_NAME).is_file());
+        let config_dir = |dir: &Path| {
+            dir.ancestors()
+                .find(|d| d.join(meshc::config::FILE_NAME).is_file())
+                .map(Path::to_path_buf)
+        };
+        let with_config = config_dir(first);
+        // Every input must belong to the first one's project: a later input's own mesh.toml
+        // would otherwise be ignored without a word.
+        for (file, dir) in files.iter().zip(&dirs).skip(1) {
+            let own = config_dir(dir);
+            if own != with_config {
+                let project = match &with_config {
+                    Some(root) => format!("the project at `{}`", root.display()),
+                    None => format!("the project of `{}` (no mesh.toml)", files[0].display()),
+                };
+                let its = match &own {
+                    Some(root) => format!("its mesh.toml is in `{}`", root.display()),
+                    None => "no mesh.toml is above it".to_string(),
+                };
+                return Err(UsageError(format!(
+                    "`{}` is outside {project}: {its}; build each project on its own",
+                    file.display()
+                )));
+            }
+        }
         let (root, config) = match with_config {
             Some(root) => {
                 let path = root.join(meshc::config::FILE_NAME);
@@ -339,25 +370,16 @@ impl Project {
                 let config = meshc::config::parse(&text).map_err(|e| {
                     UsageError(format!("{}:{}: {}", path.display(), e.line, e.message))
                 })?;
-                (root.to_path_buf(), config)
+                (root, config)
             }
             None => {
                 let mut root = first.clone();
-                while !dirs.iter().all(|dir| dir.starts_with(&root)) {
+                while !all_dirs.iter().all(|dir| dir.starts_with(&root)) {
                     root.pop();
                 }
                 (root, Config::default())
             }
         };
-        for (file, dir) in files.iter().zip(&dirs) {
-            if !dir.starts_with(&root) {
-                return Err(UsageError(format!(
-                    "`{}` is outside the project at `{}` (the directory of its mesh.toml)",
-                    file.display(),
-                    root.display()
-                )));
-            }
-        }
         let cwd = std::env::current_dir()
             .ok()
             .and_then(|cwd| std::fs::canonicalize(cwd).ok());
@@ -579,7 +601,7 @@ fn test(input: &Input, update: bool) -> Result<ExitCode, UsageError> {
     }
     for file in &files {
         // Each file is compiled on its own, in its own project (its nearest mesh.toml).
-        let project = Project::find(std::slice::from_ref(file))?;
+        let project = Project::find_among(std::slice::from_ref(file), &files)?;
         let settings = input.settings(&project)?;
         let expected_path = file.with_extension("expected.yaml");
         match test_file(file, &expected_path, input, &settings, &project, update)? {

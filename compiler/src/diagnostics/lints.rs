@@ -137,7 +137,7 @@ pub fn apply(files: &[ast::File], levels: &Levels, diagnostics: &mut Vec<Diagnos
             (false, Level::Deny) => {
                 diagnostic.severity = Severity::Error;
                 diagnostic.notes.push(format!(
-                    "`{lint}` is denied for this run (`-D {lint}` or `--deny-warnings`)"
+                    "`{lint}` is denied for this run (`-D {lint}`, `--deny-warnings`, or mesh.toml)"
                 ));
                 true
             }
