@@ -448,3 +448,32 @@ fn every_stdlib_policy_is_applied_by_an_example() {
         "not applied by any example: {missing:?}"
     );
 }
+
+/// `@allow` covers the declaration it precedes and nothing else, among many declarations
+/// (the lookup is a binary search over the declarations' spans).
+#[test]
+fn an_allow_covers_only_its_own_declaration() {
+    let mut src = String::from("namespace team1\n");
+    for i in 0..50 {
+        src.push_str(&format!(
+            "service s{i} {{ pool {{ max connections 10 }} }}\n{}route s{i} -> s{i}\n",
+            if i % 2 == 0 {
+                "@allow(missing-timeout)\n"
+            } else {
+                ""
+            }
+        ));
+    }
+    let (sources, compilation) = mesh::compile_text("allow.mesh", &src);
+    let warned: Vec<String> = compilation
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == meshc::Code::W0101)
+        .map(|d| sources.text(d.primary.span.file)[d.primary.span.range()].to_string())
+        .collect();
+    let expected: Vec<String> = (0..50)
+        .filter(|i| i % 2 == 1)
+        .map(|i| format!("route s{i}"))
+        .collect();
+    assert_eq!(warned, expected);
+}

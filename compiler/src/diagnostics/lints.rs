@@ -120,17 +120,34 @@ pub fn apply(files: &[ast::File], levels: &Levels, diagnostics: &mut Vec<Diagnos
             }
         }
     }
+    // Declarations do not overlap, so per (lint, file) the targets sorted by start are searched
+    // for the last one starting at or before a diagnostic: linear time in large programs.
+    let mut by_lint: std::collections::HashMap<(Code, crate::source::FileId), Vec<(u32, u32)>> =
+        std::collections::HashMap::new();
+    for (code, target) in &allowed {
+        by_lint
+            .entry((*code, target.file))
+            .or_default()
+            .push((target.start, target.end));
+    }
+    for targets in by_lint.values_mut() {
+        targets.sort_unstable();
+    }
     diagnostics.retain_mut(|diagnostic| {
         let Some(lint) = name(diagnostic.code) else {
             return true;
         };
         let span = diagnostic.primary.span;
-        let allowed_here = allowed.iter().any(|(code, target)| {
-            *code == diagnostic.code
-                && target.file == span.file
-                && target.start <= span.start
-                && span.end <= target.end
-        });
+        let allowed_here = by_lint
+            .get(&(diagnostic.code, span.file))
+            .is_some_and(|targets| {
+                let after = targets.partition_point(|&(start, _)| start <= span.start);
+                targets[..after]
+                    .iter()
+                    .rev()
+                    .take_while(|&&(start, _)| start == targets[after - 1].0)
+                    .any(|&(_, end)| span.end <= end)
+            });
         match (allowed_here, levels.level(diagnostic.code)) {
             (true, _) | (_, Level::Allow) => false,
             (false, Level::Warn) => true,
