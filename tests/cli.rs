@@ -1039,3 +1039,55 @@ fn a_later_inputs_mesh_toml_is_not_silently_ignored() {
     assert!(stderr(&output).contains("project"), "{}", stderr(&output));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The same files give byte-identical YAML whatever the order of the arguments, named one by
+/// one or through their directory, on every run.
+#[test]
+fn output_does_not_depend_on_argument_order() {
+    let dir = scratch("order");
+    let files = [
+        write_at(
+            &dir,
+            "b-services.mesh",
+            "namespace team1\nservice api {\n  subset v1 (version = v1)\n  subset v2 (version = v2)\n  pool { max connections 10 }\n}\nservice web { pool { max connections 10 } }\n",
+        ),
+        write_at(
+            &dir,
+            "a-routes.mesh",
+            "namespace team1\nroute api when header x-beta = \"1\" -> v2 timeout 5s\nroute web timeout 3s\n",
+        ),
+        write_at(
+            &dir,
+            "c/more-routes.mesh",
+            "namespace team1\nroute api -> v1 90%, v2 10% timeout 10s\n",
+        ),
+        write_at(
+            &dir,
+            "team2.mesh",
+            "namespace team2\nservice billing { pool { max connections 10 } }\nroute billing timeout 2s\n",
+        ),
+    ];
+    let first = meshc(&["build", &files[0], &files[1], &files[2], &files[3]]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let expected = stdout(&first);
+    assert!(
+        expected.matches("kind: VirtualService").count() == 3,
+        "{expected}"
+    );
+    let orders = [[3, 2, 1, 0], [1, 3, 0, 2], [2, 0, 3, 1]];
+    for order in orders {
+        let args: Vec<&str> = std::iter::once("build")
+            .chain(order.iter().map(|&i| files[i].as_str()))
+            .collect();
+        assert_eq!(stdout(&meshc(&args)), expected, "order {order:?}");
+    }
+    let dir_arg = dir.display().to_string();
+    for _ in 0..3 {
+        assert_eq!(
+            stdout(&meshc(&["build", &dir_arg])),
+            expected,
+            "by directory"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
