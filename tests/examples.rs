@@ -477,3 +477,22 @@ fn an_allow_covers_only_its_own_declaration() {
         .collect();
     assert_eq!(warned, expected);
 }
+
+/// A very long invalid name is reported with its headline cut to 64 characters (the label
+/// still covers the whole name).
+#[test]
+fn a_huge_name_gets_a_short_headline() {
+    let name = "a".repeat(100_000);
+    let (_, compilation) =
+        mesh::compile_text("long.mesh", &format!("namespace t\nservice {name} {{ }}\n"));
+    let diagnostic = compilation
+        .diagnostics
+        .iter()
+        .find(|d| d.code == meshc::Code::E0205)
+        .expect("E0205 for the name");
+    assert_eq!(
+        diagnostic.message,
+        format!("invalid service name `{}…`", "a".repeat(64))
+    );
+    assert_eq!(diagnostic.primary.span.range().len(), 100_000);
+}

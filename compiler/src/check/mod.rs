@@ -89,6 +89,16 @@ pub fn check(
     (program, checker.sink.diagnostics)
 }
 
+/// A name as shown in a headline: at most 64 characters, then `…` (the label points at all of
+/// it), so that a 100,000-character name does not fill the terminal.
+fn abbreviated(name: &str) -> std::borrow::Cow<'_, str> {
+    const SHOWN: usize = 64;
+    match name.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}…", &name[..end]).into(),
+        None => name.into(),
+    }
+}
+
 /// Whether `name` can be a namespace: `Err` says why not.
 pub(crate) fn valid_namespace(name: &str) -> Result<(), String> {
     names::dns_label(name)
@@ -439,7 +449,7 @@ impl Checker {
             Err(reason) => {
                 self.sink.push(Diagnostic::new(
                     Code::E0205,
-                    format!("invalid {what} `{name}`"),
+                    format!("invalid {what} `{}`", abbreviated(name)),
                     span,
                     format!("{what} {reason}"),
                     if what.starts_with("header")
