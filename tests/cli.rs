@@ -527,11 +527,24 @@ fn assert_no_mesh_toml_above(dir: &Path) {
 }
 
 /// A service that no lint complains about.
+/// A service that trips no lint (it has a pool and outlier detection).
 const CLEAN_SERVICE: &str = "service web {
   pool { max connections 10 }
   eject { after 5 consecutive 5xx for 30s }
 }
 ";
+
+/// `CLEAN_SERVICE` under another name.
+fn clean_service(name: &str) -> String {
+    CLEAN_SERVICE.replacen("service web", &format!("service {name}"), 1)
+}
+
+/// A project in `dir` whose mesh.toml sets the namespace `team1`, with the policy module
+/// `policies/common.mesh` (`COMMON`).
+fn team_project(dir: &Path) {
+    write_at(dir, "mesh.toml", "namespace = \"team1\"\n");
+    write_at(dir, "policies/common.mesh", COMMON);
+}
 
 /// A policy-only module: no namespace, no services.
 const COMMON: &str = "policy agent-call(timeout: duration = 30s) { timeout timeout }\n";
@@ -775,8 +788,7 @@ fn a_bad_mesh_toml_is_a_usage_error_naming_its_line() {
 #[test]
 fn imports_are_read_from_the_project() {
     let dir = scratch("import-files");
-    write_at(&dir, "mesh.toml", "namespace = \"team1\"\n");
-    write_at(&dir, "policies/common.mesh", COMMON);
+    team_project(&dir);
     let main = write_at(
         &dir,
         "main.mesh",
@@ -795,7 +807,10 @@ fn imports_are_read_from_the_project() {
     let nested = write_at(
         &dir,
         "apps/api.mesh",
-        "import \"../policies/common.mesh\"\nservice api {\n  pool { max connections 10 }\n  eject { after 5 consecutive 5xx for 30s }\n}\nroute api use common.agent-call()\n",
+        &format!(
+            "import \"../policies/common.mesh\"\n{}route api use common.agent-call()\n",
+            clean_service("api")
+        ),
     );
     let output = meshc(&["build", &nested]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -810,8 +825,7 @@ fn imports_are_read_from_the_project() {
 #[test]
 fn an_import_of_a_missing_file_is_e0110() {
     let dir = scratch("import-missing");
-    write_at(&dir, "mesh.toml", "namespace = \"team1\"\n");
-    write_at(&dir, "policies/common.mesh", COMMON);
+    team_project(&dir);
     let main = write_at(
         &dir,
         "main.mesh",
@@ -987,7 +1001,10 @@ fn inputs_of_one_build_belong_to_one_project() {
     let outside = write_at(
         &dir,
         "b/api.mesh",
-        "namespace team1\nservice api {\n  pool { max connections 10 }\n  eject { after 5 consecutive 5xx for 30s }\n}\nroute api timeout 10s\n",
+        &format!(
+            "namespace team1\n{}route api timeout 10s\n",
+            clean_service("api")
+        ),
     );
     // Either order on the command line: the inputs are sorted, `a/...` is first.
     for args in [[inside.as_str(), &outside], [&outside, &inside]] {
@@ -1004,7 +1021,7 @@ fn inputs_of_one_build_belong_to_one_project() {
     let sibling = write_at(
         &project,
         "sub/api.mesh",
-        "service api {\n  pool { max connections 10 }\n  eject { after 5 consecutive 5xx for 30s }\n}\nroute api timeout 10s\n",
+        &format!("{}route api timeout 10s\n", clean_service("api")),
     );
     let output = meshc(&["build", &inside, &sibling]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -1027,7 +1044,7 @@ fn a_later_inputs_mesh_toml_is_not_silently_ignored() {
     write_at(
         &dir,
         "b/proj/api.mesh",
-        "service api {\n  pool { max connections 10 }\n  eject { after 5 consecutive 5xx for 30s }\n}\nroute api timeout 10s\n",
+        &format!("{}route api timeout 10s\n", clean_service("api")),
     );
     let a = dir.join("a/web.mesh").to_string_lossy().into_owned();
     let b = dir.join("b/proj/api.mesh").to_string_lossy().into_owned();
