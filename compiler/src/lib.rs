@@ -86,6 +86,24 @@ pub struct Settings {
     pub namespace: Option<String>,
 }
 
+impl Settings {
+    /// The settings a project's `mesh.toml` gives (the defaults where it says nothing); the
+    /// command line's options and lint levels apply over them.
+    pub fn from_config(config: &config::Config) -> Settings {
+        let mut settings = Settings {
+            namespace: config.namespace.clone(),
+            ..Settings::default()
+        };
+        settings.options.target = config.target.unwrap_or_default();
+        settings.options.channel = config.channel.unwrap_or_default();
+        settings.levels.deny_warnings = config.deny_warnings;
+        for &(code, level) in &config.lints {
+            settings.levels.set(code, level);
+        }
+        settings
+    }
+}
+
 /// Like [`compile_with`], with all of a run's [`Settings`] and a loader that reads the files
 /// imports name.
 pub fn compile_configured(

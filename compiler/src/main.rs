@@ -116,28 +116,23 @@ enum ChannelArg {
 impl Input {
     /// The settings of this run: the command line over the project's mesh.toml.
     fn settings(&self, project: &Project) -> Result<Settings, UsageError> {
-        let mut options = self.options();
-        if self.target.is_none() {
-            options.target = project.config.target.unwrap_or_default();
+        let mut settings = Settings::from_config(&project.config);
+        let given = self.options();
+        if self.target.is_some() {
+            settings.options.target = given.target;
         }
-        if self.gateway_channel.is_none() {
-            options.channel = project.config.channel.unwrap_or_default();
+        if self.gateway_channel.is_some() {
+            settings.options.channel = given.channel;
         }
-        Ok(Settings {
-            options,
-            levels: self.levels(&project.config)?,
-            namespace: project.config.namespace.clone(),
-        })
+        settings.options.step = given.step;
+        self.add_levels(&mut settings.levels)?;
+        Ok(settings)
     }
 
-    /// The lint levels of this run (mesh.toml's, then the command line's); an unknown lint
-    /// name is a usage error.
-    fn levels(&self, config: &Config) -> Result<Levels, UsageError> {
-        let mut levels = Levels::default();
-        levels.deny_warnings = self.deny_warnings || config.deny_warnings;
-        for &(code, level) in &config.lints {
-            levels.set(code, level);
-        }
+    /// Adds the command line's lint levels to mesh.toml's (they apply after them); an unknown
+    /// lint name is a usage error.
+    fn add_levels(&self, levels: &mut Levels) -> Result<(), UsageError> {
+        levels.deny_warnings |= self.deny_warnings;
         let groups = [
             (&self.allow, Level::Allow),
             (&self.warn, Level::Warn),
@@ -154,7 +149,7 @@ impl Input {
                 levels.set(code, level);
             }
         }
-        Ok(levels)
+        Ok(())
     }
 
     /// The options the command line gives (the defaults where it gives none).

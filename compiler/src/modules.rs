@@ -17,6 +17,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::ast::{self, Clause, PolicyItem};
+use crate::check::kind_name;
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::source::{FileId, SourceMap, Span, Spanned};
 
@@ -319,18 +320,6 @@ impl ParamType {
             ParamType::String => "text in double quotes",
             ParamType::Word => "a word such as `on`",
         }
-    }
-}
-
-fn describe_kind(kind: ast::LiteralKind) -> &'static str {
-    use ast::LiteralKind as K;
-    match kind {
-        K::Int => "a count",
-        K::Float => "a decimal number",
-        K::Percent => "a percentage",
-        K::Duration => "a duration",
-        K::String => "a string",
-        K::Word => "a word",
     }
 }
 
@@ -868,7 +857,7 @@ impl<'a> Expander<'a> {
                         format!(
                             "the default of `{}` is {}, not {}",
                             param.name.node,
-                            describe_kind(default.kind),
+                            kind_name(default.kind),
                             ty.describe()
                         ),
                         default.span,
@@ -1269,7 +1258,7 @@ impl<'a> Expander<'a> {
                                 "`{}` expects {}, found {}",
                                 param.name.node,
                                 ty.describe(),
-                                describe_kind(value.kind)
+                                kind_name(value.kind)
                             ),
                             value.span,
                             format!("expected {}", ty.describe()),

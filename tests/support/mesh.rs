@@ -38,19 +38,9 @@ pub fn compile_file_with(
     relative: &str,
     options: Option<meshc::target::Options>,
 ) -> (SourceMap, Compilation) {
-    let config = project_config(relative);
-    let mut settings = meshc::Settings {
-        namespace: config.namespace.clone(),
-        ..meshc::Settings::default()
-    };
-    settings.options.target = config.target.unwrap_or_default();
-    settings.options.channel = config.channel.unwrap_or_default();
+    let mut settings = meshc::Settings::from_config(&project_config(relative));
     if let Some(options) = options {
         settings.options = options;
-    }
-    settings.levels.deny_warnings = config.deny_warnings;
-    for &(code, level) in &config.lints {
-        settings.levels.set(code, level);
     }
     let mut sources = SourceMap::new();
     sources.add(relative, read(relative));

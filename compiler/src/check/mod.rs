@@ -29,7 +29,7 @@ use crate::target::{ingress_alternative, Concept, Options, Output, Target};
 const MAX_RULES: usize = 16;
 const MAX_TOTAL_MATCHES: usize = 128;
 
-pub(crate) use values::Sink;
+pub(crate) use values::{kind_name, Sink};
 
 /// Checks parsed files (in the order given) and lowers them to the IR.
 ///
