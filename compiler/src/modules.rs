@@ -629,16 +629,11 @@ impl<'a> Expander<'a> {
         service: &mut ast::Service,
         defaults: &[Part],
     ) -> Vec<Spanned<Clause>> {
-        let (uses, mut items): (Vec<_>, Vec<_>) = std::mem::take(&mut service.items)
-            .into_iter()
-            .partition(|i| matches!(i, ast::ServiceItem::Use(_)));
-        let uses: Vec<&ast::Use> = uses
-            .iter()
-            .filter_map(|i| match i {
-                ast::ServiceItem::Use(using) => Some(using),
-                _ => None,
-            })
-            .collect();
+        let (uses, mut items) = take_uses(&mut service.items, |item| match item {
+            ast::ServiceItem::Use(using) => Split::Use(using),
+            other => Split::Keep(other),
+        });
+        let uses: Vec<&ast::Use> = uses.iter().collect();
         let mut present: HashSet<Kind> = items
             .iter()
             .filter_map(|i| match i {
@@ -676,16 +671,11 @@ impl<'a> Expander<'a> {
 
     /// Applies a canary's `use`s and its namespace's defaults.
     fn canary(&mut self, file: FileId, canary: &mut ast::Canary, defaults: &[Part]) {
-        let (uses, mut settings): (Vec<_>, Vec<_>) = std::mem::take(&mut canary.settings)
-            .into_iter()
-            .partition(|s| matches!(s.node, ast::CanarySetting::Use(_)));
-        let uses: Vec<&ast::Use> = uses
-            .iter()
-            .filter_map(|s| match &s.node {
-                ast::CanarySetting::Use(using) => Some(using),
-                _ => None,
-            })
-            .collect();
+        let (uses, mut settings) = take_uses(&mut canary.settings, |setting| match setting.node {
+            ast::CanarySetting::Use(using) => Split::Use(using),
+            node => Split::Keep(Spanned { node, ..setting }),
+        });
+        let uses: Vec<&ast::Use> = uses.iter().collect();
         let kinds = |settings: &[Spanned<ast::CanarySetting>]| -> HashSet<Kind> {
             settings.iter().map(|s| canary_kind(&s.node)).collect()
         };
@@ -720,16 +710,11 @@ impl<'a> Expander<'a> {
         route: &mut ast::Route,
         inherited: Option<(&[Spanned<Clause>], &[Part])>,
     ) {
-        let (uses, mut clauses): (Vec<_>, Vec<_>) = std::mem::take(&mut route.clauses)
-            .into_iter()
-            .partition(|c| matches!(c.node, Clause::Use(_)));
-        let uses: Vec<&ast::Use> = uses
-            .iter()
-            .filter_map(|c| match &c.node {
-                Clause::Use(using) => Some(using),
-                _ => None,
-            })
-            .collect();
+        let (uses, mut clauses) = take_uses(&mut route.clauses, |clause| match clause.node {
+            Clause::Use(using) => Split::Use(using),
+            node => Split::Keep(Spanned { node, ..clause }),
+        });
+        let uses: Vec<&ast::Use> = uses.iter().collect();
         let kinds = |clauses: &[Spanned<Clause>]| -> HashSet<Kind> {
             clauses.iter().map(|c| clause_kind(&c.node)).collect()
         };
@@ -1312,6 +1297,25 @@ impl<'a> Expander<'a> {
                 .collect()
         })
     }
+}
+
+/// Takes a declaration's items apart: its `use`s, and everything else in order.
+fn take_uses<T>(items: &mut Vec<T>, split: impl Fn(T) -> Split<T>) -> (Vec<ast::Use>, Vec<T>) {
+    let mut uses = Vec::new();
+    let mut rest = Vec::with_capacity(items.len());
+    for item in std::mem::take(items) {
+        match split(item) {
+            Split::Use(using) => uses.push(using),
+            Split::Keep(item) => rest.push(item),
+        }
+    }
+    (uses, rest)
+}
+
+/// An item of a declaration, told apart by [`take_uses`].
+enum Split<T> {
+    Use(ast::Use),
+    Keep(T),
 }
 
 /// The parts a policy or `defaults` body writes itself (the first of each kind: a second one is
