@@ -270,6 +270,29 @@ enum Part {
     Canary(Spanned<ast::CanarySetting>),
 }
 
+impl Part {
+    /// A part of a body as written; `None` for a `use`.
+    fn of(part: &ast::PolicyPart) -> Option<Part> {
+        Some(match part {
+            ast::PolicyPart::Use(_) => return None,
+            ast::PolicyPart::Policy(item) => Part::Item(item.clone()),
+            ast::PolicyPart::Clause(clause) => Part::Clause(clause.clone()),
+            ast::PolicyPart::Canary(setting) => Part::Canary(setting.clone()),
+        })
+    }
+
+    /// Where the part starts: its keyword for a block, else the whole part.
+    fn span(&self) -> Span {
+        match self {
+            Part::Item(PolicyItem::Pool(block)) => block.keyword,
+            Part::Item(PolicyItem::Eject(block)) => block.keyword,
+            Part::Item(PolicyItem::Balance(balance)) => balance.span,
+            Part::Clause(clause) => clause.span,
+            Part::Canary(setting) => setting.span,
+        }
+    }
+}
+
 /// The types a parameter can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ParamType {
@@ -859,26 +882,10 @@ impl<'a> Expander<'a> {
     fn check_body(&mut self, body: &[ast::PolicyPart], what: &str) {
         let mut first: HashMap<Kind, Span> = HashMap::new();
         for part in body {
-            let (kind, span, keyword) = match part {
-                ast::PolicyPart::Use(_) => continue,
-                ast::PolicyPart::Policy(item) => {
-                    let part = Part::Item(item.clone());
-                    let span = match item {
-                        PolicyItem::Pool(b) => b.keyword,
-                        PolicyItem::Eject(b) => b.keyword,
-                        PolicyItem::Balance(b) => b.span,
-                    };
-                    (part_kind(&part), span, part_keyword(&part))
-                }
-                ast::PolicyPart::Clause(c) => {
-                    let part = Part::Clause(c.clone());
-                    (part_kind(&part), c.span, part_keyword(&part))
-                }
-                ast::PolicyPart::Canary(c) => {
-                    let part = Part::Canary(c.clone());
-                    (part_kind(&part), c.span, part_keyword(&part))
-                }
+            let Some(part) = Part::of(part) else {
+                continue;
             };
+            let (kind, span, keyword) = (part_kind(&part), part.span(), part_keyword(&part));
             if kind == Kind::Other {
                 continue;
             }
@@ -1325,14 +1332,11 @@ fn direct_parts(body: &[ast::PolicyPart]) -> (Vec<Part>, Vec<&ast::Use>) {
     let mut kinds = HashSet::new();
     let mut uses = Vec::new();
     for part in body {
-        let part = match part {
-            ast::PolicyPart::Use(using) => {
+        let Some(part) = Part::of(part) else {
+            if let ast::PolicyPart::Use(using) = part {
                 uses.push(using);
-                continue;
             }
-            ast::PolicyPart::Policy(item) => Part::Item(item.clone()),
-            ast::PolicyPart::Clause(clause) => Part::Clause(clause.clone()),
-            ast::PolicyPart::Canary(setting) => Part::Canary(setting.clone()),
+            continue;
         };
         let kind = part_kind(&part);
         if kind != Kind::Other && kinds.insert(kind) {
