@@ -10,7 +10,7 @@ use crate::source::{Span, Spanned};
 pub type Text = Spanned<String>;
 
 /// One parsed `.mesh` file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct File {
     /// Every `namespace` declaration (the checker insists on exactly one).
     pub namespaces: Vec<Text>,
@@ -29,7 +29,7 @@ pub struct File {
 }
 
 /// `import "./x.mesh" as x` or `import std/NAME`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Import {
     /// What is imported.
     pub path: ImportPath,
@@ -40,7 +40,7 @@ pub struct Import {
 }
 
 /// The module an `import` names.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImportPath {
     /// A file, by a path relative to the importing file (the string's content).
     File(Text),
@@ -49,7 +49,7 @@ pub enum ImportPath {
 }
 
 /// `policy NAME(params) { ... }`: reusable route clauses and traffic policy.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     /// The policy name.
     pub name: Text,
@@ -64,7 +64,7 @@ pub struct Policy {
 }
 
 /// `NAME: TYPE = DEFAULT`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Param {
     /// The parameter name.
     pub name: Text,
@@ -77,7 +77,7 @@ pub struct Param {
 }
 
 /// One part of a policy or `defaults` body.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PolicyPart {
     /// `use OTHER(...)`.
     Use(Use),
@@ -90,7 +90,7 @@ pub enum PolicyPart {
 }
 
 /// `defaults { ... }`: policy for every service of the file's namespace.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Defaults {
     /// The parts in source order.
     pub body: Vec<PolicyPart>,
@@ -101,7 +101,7 @@ pub struct Defaults {
 }
 
 /// `use MODULE.NAME(args)`: applies a policy.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Use {
     /// The import alias before the dot, if any.
     pub module: Option<Text>,
@@ -114,7 +114,7 @@ pub struct Use {
 }
 
 /// `NAME = VALUE` or a positional `VALUE`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arg {
     /// The parameter named, for a named argument.
     pub name: Option<Text>,
@@ -125,7 +125,7 @@ pub struct Arg {
 }
 
 /// `@allow(lint, ...)` before a declaration.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Allow {
     /// The lint names as written.
     pub lints: Vec<Text>,
@@ -136,7 +136,7 @@ pub struct Allow {
 }
 
 /// A top-level declaration.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
     /// `service NAME { ... }`.
     Service(Service),
@@ -149,7 +149,7 @@ pub enum Item {
 }
 
 /// `service NAME { ... }`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
     /// The service name.
     pub name: Text,
@@ -160,7 +160,7 @@ pub struct Service {
 }
 
 /// `canary SERVICE { ... }`: a progressive rollout between two subsets.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Canary {
     /// The service rolled out.
     pub service: Text,
@@ -171,7 +171,7 @@ pub struct Canary {
 }
 
 /// One line of a `canary` block.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CanarySetting {
     /// `from SUBSET`.
     From(Text),
@@ -198,7 +198,7 @@ pub enum CanarySetting {
 }
 
 /// `ingress NAME { ... }`: routes for traffic entering through Gateways.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ingress {
     /// The ingress name (the HTTPRoute's default name).
     pub name: Text,
@@ -209,7 +209,7 @@ pub struct Ingress {
 }
 
 /// One declaration inside an ingress block.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IngressItem {
     /// `gateway NAME [in NAMESPACE] [section LISTENER]`.
     Gateway {
@@ -228,7 +228,7 @@ pub enum IngressItem {
 }
 
 /// One declaration inside a service block.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServiceItem {
     /// `host NAME`.
     Host(Text),
@@ -259,7 +259,7 @@ pub enum NamedWhat {
 }
 
 /// `deploy v2 { ... }`: a version of the service as a Deployment.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deploy {
     /// The version name (label `version`, Deployment `<service>-<version>`).
     pub version: Text,
@@ -270,7 +270,7 @@ pub struct Deploy {
 }
 
 /// One line of a `deploy` block.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeploySetting {
     /// `image "..."`.
     Image(Text),
@@ -305,7 +305,7 @@ pub enum Resource {
 }
 
 /// `subset v1 (version = v1) { ... }`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subset {
     /// The subset name.
     pub name: Text,
@@ -318,7 +318,7 @@ pub struct Subset {
 }
 
 /// `key = value` inside a subset's label list.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label {
     /// The label key.
     pub key: Text,
@@ -327,7 +327,7 @@ pub struct Label {
 }
 
 /// A traffic-policy block: allowed on services and subsets.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PolicyItem {
     /// `pool { ... }`.
     Pool(Block<PoolKey>),
@@ -338,7 +338,7 @@ pub enum PolicyItem {
 }
 
 /// A `{ ... }` block of settings, each a key and one literal value.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block<K> {
     /// The settings in source order.
     pub settings: Vec<Setting<K>>,
@@ -349,7 +349,7 @@ pub struct Block<K> {
 }
 
 /// One line of a settings block.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Setting<K> {
     /// Which setting.
     pub key: K,
@@ -400,7 +400,7 @@ pub enum EjectKey {
 }
 
 /// `balance ...`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Balance {
     /// The algorithm.
     pub kind: BalanceKind,
@@ -409,7 +409,7 @@ pub struct Balance {
 }
 
 /// A load-balancing algorithm as written.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BalanceKind {
     /// `round robin`.
     RoundRobin,
@@ -437,7 +437,7 @@ pub enum BalanceKind {
 }
 
 /// `route SERVICE when ... -> dests clauses`: one rule of a service's routes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     /// The service whose traffic this rule routes.
     pub service: Text,
@@ -452,7 +452,7 @@ pub struct Route {
 }
 
 /// Conditions joined by `and`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MatchAlt {
     /// The conditions, all of which must hold.
     pub conditions: Vec<Spanned<Condition>>,
@@ -461,7 +461,7 @@ pub struct MatchAlt {
 }
 
 /// One request condition.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Condition {
     /// `header NAME = "v"` (or `prefix`, `regex`).
     Header { name: Text, matcher: StringMatch },
@@ -485,7 +485,7 @@ pub enum MatchOp {
 }
 
 /// An operator and the string it compares with.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StringMatch {
     /// The operator.
     pub op: MatchOp,
@@ -494,7 +494,7 @@ pub struct StringMatch {
 }
 
 /// `v2 10%`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Destination {
     /// Where to.
     pub target: DestRef,
@@ -505,7 +505,7 @@ pub struct Destination {
 }
 
 /// `v2`, `billing`, `billing.v2` or `team2/billing`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DestRef {
     /// The namespace before a `/`, if any.
     pub namespace: Option<Text>,
@@ -518,7 +518,7 @@ pub struct DestRef {
 }
 
 /// A clause of a route after its destinations.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Clause {
     /// `retry N per try D on c1, c2 remote localities on|off`.
     Retry(Retry),
@@ -552,7 +552,7 @@ pub enum Clause {
 }
 
 /// `retry ...`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Retry {
     /// The number of retries (Envoy attempts).
     pub attempts: Literal,
@@ -567,7 +567,7 @@ pub struct Retry {
 }
 
 /// What a `fault abort` returns.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AbortStatus {
     /// An HTTP status literal.
     Http(Literal),
@@ -587,7 +587,7 @@ pub enum RewriteWhat {
 }
 
 /// One part of a `redirect`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RedirectPart {
     /// `scheme http|https`.
     Scheme(Literal),
@@ -613,7 +613,7 @@ pub enum HeaderDir {
 }
 
 /// A header operation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderOp {
     /// `set NAME = "v"`.
     Set(Text, Text),
@@ -625,7 +625,7 @@ pub enum HeaderOp {
 
 /// A literal as written: its kind and source text. Conversion and range checks are the
 /// checker's job.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Literal {
     /// What kind of literal the text is.
     pub kind: LiteralKind,

@@ -2,6 +2,10 @@
 //!
 //! Everything the grammar guarantees is an `expect("grammar: ...")`; nothing the user can write
 //! panics here, because value checks are the checker's job.
+//!
+//! The meanings that do not depend on pest ([`unescape`], [`doc_before`], [`attach_allows`],
+//! [`empty_file`]) are free functions that the fast parser (`fast.rs`) calls too, so each has
+//! one implementation.
 
 use pest::iterators::Pair;
 
@@ -55,16 +59,7 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn file(&self, pair: P<'_>) -> ast::File {
-        let span = self.span(&pair);
-        let mut file = ast::File {
-            namespaces: Vec::new(),
-            items: Vec::new(),
-            allows: Vec::new(),
-            imports: Vec::new(),
-            policies: Vec::new(),
-            defaults: Vec::new(),
-            span,
-        };
+        let mut file = empty_file(self.span(&pair));
         // `@allow` attributes waiting for the declaration they apply to.
         let mut pending = 0;
         for item in Self::meaningful(pair) {
@@ -77,16 +72,12 @@ impl Lowerer<'_> {
                     | Rule::canary_decl
                     | Rule::defaults_decl
             ) {
-                let target = self.span(&item);
-                for allow in &mut file.allows[pending..] {
-                    allow.target = Some(target);
-                }
-                pending = file.allows.len();
+                attach_allows(&mut file.allows, &mut pending, Some(self.span(&item)));
             } else if matches!(
                 rule,
                 Rule::namespace_decl | Rule::import_decl | Rule::policy_decl
             ) {
-                pending = file.allows.len();
+                attach_allows(&mut file.allows, &mut pending, None);
             }
             match rule {
                 Rule::allow_attr => {
@@ -268,7 +259,7 @@ impl Lowerer<'_> {
     fn name_or_string(&self, pair: P<'_>) -> ast::Text {
         match pair.as_rule() {
             Rule::string => Spanned {
-                node: unescape(&pair),
+                node: unescape(pair.as_str()),
                 span: self.span(&pair),
             },
             Rule::header_name | Rule::label_value => self.name_or_string(Self::first(pair)),
@@ -521,7 +512,7 @@ impl Lowerer<'_> {
 
     fn policy(&self, pair: P<'_>) -> ast::Policy {
         let span = self.span(&pair);
-        let doc = self.doc_before(span.start as usize);
+        let doc = doc_before(self.text, span.start as usize);
         let mut inner = Self::meaningful(pair).peekable();
         let name = self.text(&inner.next().expect("grammar: policy has a name"));
         let mut params = Vec::new();
@@ -548,25 +539,6 @@ impl Lowerer<'_> {
             doc,
             span,
         }
-    }
-
-    /// The `///` lines right above the line where `offset` is, without their slashes.
-    fn doc_before(&self, offset: usize) -> String {
-        let before = &self.text[..offset];
-        let mut lines: Vec<&str> = Vec::new();
-        // The text before `offset` on its own line is empty (a policy starts a line).
-        for line in before
-            .lines()
-            .rev()
-            .skip(usize::from(!before.ends_with('\n')))
-        {
-            match line.trim_start().strip_prefix("///") {
-                Some(doc) => lines.push(doc.strip_prefix(' ').unwrap_or(doc).trim_end()),
-                None => break,
-            }
-        }
-        lines.reverse();
-        lines.join("\n")
     }
 
     fn policy_part(&self, pair: P<'_>) -> ast::PolicyPart {
@@ -899,7 +871,7 @@ impl Lowerer<'_> {
             rule => unreachable!("grammar: unexpected literal {rule:?}"),
         };
         let text = if kind == ast::LiteralKind::String {
-            unescape(&pair)
+            unescape(pair.as_str())
         } else {
             pair.as_str().to_string()
         };
@@ -937,9 +909,54 @@ fn is_token(rule: Rule) -> bool {
         )
 }
 
-/// The content of a `string` pair with escapes resolved.
-fn unescape(pair: &P<'_>) -> String {
-    let raw = pair.as_str();
+/// The `///` lines right above the line where `offset` is, without their slashes: a policy's
+/// documentation (the grammar skips comments, so it is read from the text).
+pub(super) fn doc_before(text: &str, offset: usize) -> String {
+    let before = text.get(..offset).unwrap_or("");
+    let mut lines: Vec<&str> = Vec::new();
+    // The text before `offset` on its own line is empty (a policy starts a line).
+    for line in before
+        .lines()
+        .rev()
+        .skip(usize::from(!before.ends_with('\n')))
+    {
+        match line.trim_start().strip_prefix("///") {
+            Some(doc) => lines.push(doc.strip_prefix(' ').unwrap_or(doc).trim_end()),
+            None => break,
+        }
+    }
+    lines.reverse();
+    lines.join("\n")
+}
+
+/// A file with nothing in it yet, spanning `span` (the whole text).
+pub(super) fn empty_file(span: Span) -> ast::File {
+    ast::File {
+        namespaces: Vec::new(),
+        items: Vec::new(),
+        allows: Vec::new(),
+        imports: Vec::new(),
+        policies: Vec::new(),
+        defaults: Vec::new(),
+        span,
+    }
+}
+
+/// Called at each top-level declaration other than `@allow`: the attributes written since the
+/// last declaration (`allows[pending..]`) apply to the one that follows them, `target` (a
+/// service, route, ingress, canary or `defaults`); before a `namespace`, `import` or `policy`
+/// (`target` is `None`) they apply to nothing.
+pub(super) fn attach_allows(allows: &mut [ast::Allow], pending: &mut usize, target: Option<Span>) {
+    if let Some(target) = target {
+        for allow in allows.iter_mut().skip(*pending) {
+            allow.target = Some(target);
+        }
+    }
+    *pending = allows.len();
+}
+
+/// The content of a `string` token (`raw` is its text, quotes included) with escapes resolved.
+pub(super) fn unescape(raw: &str) -> String {
     let inner = raw
         .strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
