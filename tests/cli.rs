@@ -1108,3 +1108,196 @@ fn output_does_not_depend_on_argument_order() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bad input and limits: a diagnostic (exit 1) or a usage/I-O error (exit 2), never a crash.
+
+/// Runs `meshc build FILE` on `text` written into a scratch file.
+fn build_text(test: &str, text: &[u8]) -> Output {
+    let dir = scratch(test);
+    let path = dir.join("input.mesh");
+    std::fs::write(&path, text).expect("write input");
+    meshc(&["build", path.to_str().unwrap()])
+}
+
+/// Exit 1 with exactly one error, of `code`, and a short report.
+fn assert_one_error(output: &Output, code: &str) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert_eq!(err.matches("error[").count(), 1, "{err}");
+    assert!(err.contains(&format!("error[{code}]")), "{err}");
+    assert!(err.len() < 4_000, "report of {} bytes", err.len());
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn deep_nesting_is_a_syntax_error_not_a_stack_overflow() {
+    let braces = format!("namespace t\nservice a {}", "{ ".repeat(200_000));
+    assert_one_error(&build_text("deep-braces", braces.as_bytes()), "E0001");
+    let parens = format!(
+        "namespace t\nservice a {{ subset v1 {} }}",
+        "(".repeat(200_000)
+    );
+    assert_one_error(&build_text("deep-parens", parens.as_bytes()), "E0001");
+}
+
+#[test]
+fn a_very_long_line_and_name_get_a_short_report() {
+    // A one-line file of 1 MB: the report shows the line cut short, not a megabyte.
+    let name = "a".repeat(1_000_000);
+    let text = format!("namespace t service {name} {{ }}");
+    assert_one_error(&build_text("long-line", text.as_bytes()), "E0205");
+}
+
+#[test]
+fn nul_bytes_are_named_in_the_syntax_error() {
+    let output = build_text("nul", b"namespace t\nservice a { }\x00\n");
+    assert_one_error(&output, "E0001");
+    assert!(
+        stderr(&output).contains("a NUL byte"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn crlf_line_ends_and_a_byte_order_mark_compile_like_plain_text() {
+    let text =
+        "namespace team1\nservice web {\n  pool { max connections 10 }\n}\nroute web timeout 5s\n";
+    let plain = build_text("plain", text.as_bytes());
+    assert_eq!(plain.status.code(), Some(0), "{}", stderr(&plain));
+    let crlf = build_text("crlf", text.replace('\n', "\r\n").as_bytes());
+    assert_eq!(crlf.status.code(), Some(0), "{}", stderr(&crlf));
+    assert_eq!(stdout(&crlf), stdout(&plain));
+    let bom = build_text("bom", format!("\u{feff}{text}").as_bytes());
+    assert_eq!(bom.status.code(), Some(0), "{}", stderr(&bom));
+    assert_eq!(stdout(&bom), stdout(&plain));
+}
+
+#[test]
+fn a_directory_of_thousands_of_files_compiles_like_one_file() {
+    // Enough text (over 256 KiB) that the files are parsed on several threads.
+    let dir = scratch("thousands");
+    let count = 3_000;
+    let mut names: Vec<String> = (0..count).map(|i| format!("svc-{i}")).collect();
+    names.sort();
+    let service = |name: &str| {
+        format!("service {name} {{\n  pool {{ max connections 10 }}\n}}\nroute {name} timeout 5s\n")
+    };
+    let mut whole = String::from("namespace team1\n");
+    for name in &names {
+        write(
+            &dir,
+            &format!("{name}.mesh"),
+            &format!("namespace team1\n{}", service(name)),
+        );
+        whole.push_str(&service(name));
+    }
+    let output = meshc(&["build", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let yaml = stdout(&output);
+    assert_eq!(yaml.matches("kind: VirtualService").count(), count);
+    assert_eq!(yaml.matches("kind: DestinationRule").count(), count);
+    let one = scratch("thousands-in-one");
+    let single = meshc(&["build", &write(&one, "all.mesh", &whole)]);
+    assert_eq!(single.status.code(), Some(0), "{}", stderr(&single));
+    assert!(
+        stdout(&single) == yaml,
+        "a directory and one file give different YAML"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_inputs_exit_2() {
+    let dir = scratch("unreadable");
+    // A link to nowhere, named like an input.
+    std::os::unix::fs::symlink(dir.join("nowhere"), dir.join("gone.mesh")).unwrap();
+    let output = meshc(&["build", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cannot read"),
+        "{}",
+        stderr(&output)
+    );
+    std::fs::remove_file(dir.join("gone.mesh")).unwrap();
+
+    // A link back up the tree is not followed (it would never end).
+    write(
+        &dir,
+        "web.mesh",
+        &format!("namespace team1\n{}", clean_service("web")),
+    );
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    std::os::unix::fs::symlink(&dir, dir.join("sub/loop")).unwrap();
+    let output = meshc(&["build", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    // A file without read permission; root reads it anyway, so only check where it is refused.
+    let secret = write(&dir, "secret.mesh", "namespace team1\n");
+    set_mode(Path::new(&secret), 0o000);
+    if std::fs::read(&secret).is_err() {
+        let output = meshc(&["build", &secret]);
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("cannot read"),
+            "{}",
+            stderr(&output)
+        );
+    }
+    set_mode(Path::new(&secret), 0o644);
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn output_that_cannot_be_written_exits_2_and_leaves_nothing_behind() {
+    let dir = scratch("unwritable");
+    let input = write(
+        &dir,
+        "web.mesh",
+        &format!("namespace team1\n{}", clean_service("web")),
+    );
+    let leftovers = |dir: &Path| {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+
+    // Under a regular file: no directory can be made there, not even by root.
+    let blocker = write(&dir, "blocker", "not a directory");
+    let out = format!("{blocker}/out");
+    let output = meshc(&["build", &input, "-o", &out]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cannot write"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(leftovers(&dir), ["blocker", "web.mesh"]);
+
+    // A missing directory, several levels deep, is created.
+    let nested = dir.join("a/b/out");
+    let output = meshc(&["build", &input, "-o", nested.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(leftovers(&nested), ["team1.destinationrule.web.yaml"]);
+
+    // A read-only directory (where permissions apply: not for root).
+    let locked = dir.join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    set_mode(&locked, 0o555);
+    if std::fs::write(locked.join("probe"), "").is_err() {
+        let output = meshc(&["build", &input, "-o", locked.join("out").to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(leftovers(&locked).is_empty());
+    }
+    set_mode(&locked, 0o755);
+}

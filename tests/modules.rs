@@ -211,3 +211,67 @@ fn a_module_compiles_alone_to_nothing() {
     assert!(manifests.is_empty());
     assert!(codes.is_empty(), "{codes:?}");
 }
+
+/// The diagnostics of compiling `files`, as (code, message).
+fn diagnostics_of(files: &[(String, String)]) -> Vec<(String, String)> {
+    let mut sources = SourceMap::new();
+    for (name, text) in files {
+        sources.add(name.as_str(), text.as_str());
+    }
+    meshc::compile(&mut sources)
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str().to_string(), d.message.clone()))
+        .collect()
+}
+
+#[test]
+fn a_chain_of_policies_deeper_than_the_limit_is_one_error_not_a_stack_overflow() {
+    // Test threads have small stacks: each level used to recurse once.
+    let depth = 20_000;
+    let mut text = String::from("namespace team1\nservice web { }\nroute web use p0()\n");
+    for level in 0..depth {
+        text.push_str(&format!("policy p{level}() {{ use p{}() }}\n", level + 1));
+    }
+    text.push_str(&format!("policy p{depth}() {{ timeout 5s }}\n"));
+    let found = diagnostics_of(&[("deep.mesh".to_string(), text)]);
+    let errors: Vec<_> = found
+        .iter()
+        .filter(|(code, _)| code.starts_with('E'))
+        .collect();
+    assert_eq!(
+        errors,
+        [&(
+            "E0312".to_string(),
+            format!(
+                "policy `p{}` is nested more than {} policies deep",
+                meshc::modules::MAX_NESTING,
+                meshc::modules::MAX_NESTING
+            )
+        )],
+        "{found:?}"
+    );
+}
+
+#[test]
+fn an_import_cycle_through_thousands_of_files_is_reported_briefly() {
+    let count = 3_000;
+    let files: Vec<(String, String)> = (0..count)
+        .map(|i| {
+            let next = (i + 1) % count;
+            let text =
+                format!("import \"./f{next}.mesh\" as next\npolicy p() {{ use next.p() }}\n");
+            (format!("f{i}.mesh"), text)
+        })
+        .collect();
+    let found = diagnostics_of(&files);
+    let cycles: Vec<_> = found.iter().filter(|(code, _)| code == "E0110").collect();
+    assert_eq!(cycles.len(), 1, "{found:?}");
+    assert_eq!(
+        cycles[0].1,
+        format!(
+            "import cycle: f0.mesh → f1.mesh → f2.mesh → f3.mesh → … {} more … → f2997.mesh → f2998.mesh → f2999.mesh → f0.mesh",
+            count + 1 - 8
+        )
+    );
+}

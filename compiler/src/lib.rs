@@ -115,10 +115,15 @@ pub fn compile_configured(
     let mut diagnostics = Vec::new();
     let mut files = Vec::new();
     let mut links = modules::Links::default();
-    // Imported files are added to `sources` as they are found, so this loop reaches them too.
+    // The files given are parsed at once, on every core; imported files are added to
+    // `sources` as they are found, and parsed as this loop reaches them.
+    let mut given = parse_all(sources).into_iter();
     let mut id = 0;
     while id < sources.len() {
-        match syntax::parse(id, sources.text(id)) {
+        let parsed = given
+            .next()
+            .unwrap_or_else(|| syntax::parse(id, sources.text(id)));
+        match parsed {
             Ok(file) => {
                 modules::resolve(&file, sources, loader, &mut links, &mut diagnostics);
                 files.push(file);
@@ -129,10 +134,12 @@ pub fn compile_configured(
     }
     let incomplete = diagnostics.iter().any(|d| d.code == Code::E0001);
     let namespace = settings.namespace.as_deref();
-    let files = modules::expand(&files, &links, sources, namespace, &mut diagnostics);
+    let files = modules::expand(files, &links, sources, namespace, &mut diagnostics);
     let (program, check_diagnostics) = check::check(&files, incomplete, options, namespace);
     diagnostics.extend(check_diagnostics);
     diagnostics::lints::apply(&files, levels, &mut diagnostics);
+    // The syntax trees are done with: free them before the manifests are built.
+    drop(files);
     diagnostics::sort(&mut diagnostics);
     let manifests = if diagnostics.iter().any(Diagnostic::is_error) {
         Vec::new()
@@ -151,4 +158,52 @@ pub fn compile_configured(
         manifests,
         steps,
     }
+}
+
+/// Parses every file of `sources`, in order, on up to as many threads as there are cores when
+/// there is enough text to be worth it.
+fn parse_all(sources: &SourceMap) -> Vec<Result<ast::File, Box<Diagnostic>>> {
+    /// Below this much text, starting threads costs more than it saves.
+    const PARALLEL_FROM: usize = 256 * 1024;
+    let ids: Vec<FileId> = sources.ids().collect();
+    let total: usize = ids.iter().map(|&id| sources.text(id).len()).sum();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if threads < 2 || ids.len() < 2 || total < PARALLEL_FROM {
+        return ids
+            .iter()
+            .map(|&id| syntax::parse(id, sources.text(id)))
+            .collect();
+    }
+    // Contiguous runs of files with about the same amount of text each.
+    let share = total.div_ceil(threads);
+    let mut runs: Vec<Vec<FileId>> = vec![Vec::new()];
+    let mut size = 0;
+    for &id in &ids {
+        if size >= share {
+            runs.push(Vec::new());
+            size = 0;
+        }
+        size += sources.text(id).len();
+        runs.last_mut().expect("one run at least").push(id);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
+            .iter()
+            .map(|run| {
+                scope.spawn(move || {
+                    run.iter()
+                        .map(|&id| syntax::parse(id, sources.text(id)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
+            })
+            .collect()
+    })
 }

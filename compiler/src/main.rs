@@ -476,21 +476,32 @@ fn list_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, UsageError> {
 fn read_text(file: &Path) -> Result<String, UsageError> {
     let bytes = std::fs::read(file)
         .map_err(|e| UsageError(format!("cannot read `{}`: {e}", file.display())))?;
-    String::from_utf8(bytes)
-        .map_err(|_| UsageError(format!("`{}` is not UTF-8 text", file.display())))
+    let mut text = String::from_utf8(bytes)
+        .map_err(|_| UsageError(format!("`{}` is not UTF-8 text", file.display())))?;
+    // Some editors start UTF-8 files with a byte order mark; it is not part of the program.
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(text)
 }
 
+/// Every `*.mesh` under `dir`, without recursion (however deep the tree). Symbolic links to
+/// directories are not followed, so a link back up the tree cannot loop; links to files are
+/// read like files.
 fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), UsageError> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| UsageError(format!("cannot read directory `{}`: {e}", dir.display())))?;
-    for entry in entries {
-        let path = entry
-            .map_err(|e| UsageError(format!("cannot read directory `{}`: {e}", dir.display())))?
-            .path();
-        if path.is_dir() {
-            collect_dir(&path, files)?;
-        } else if path.extension().is_some_and(|ext| ext == "mesh") {
-            files.push(path);
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let unreadable = |e: std::io::Error| {
+            UsageError(format!("cannot read directory `{}`: {e}", dir.display()))
+        };
+        for entry in std::fs::read_dir(&dir).map_err(unreadable)? {
+            let entry = entry.map_err(unreadable)?;
+            let path = entry.path();
+            if entry.file_type().map_err(unreadable)?.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "mesh") && !path.is_dir() {
+                files.push(path);
+            }
         }
     }
     Ok(())

@@ -476,6 +476,11 @@ impl Subst<'_> {
     }
 }
 
+/// How many policies may apply one another in a chain (a `use` inside a policy applied by a
+/// `use` ...). Expansion recurses once per level, so the limit also bounds its stack; real
+/// chains are a few levels deep (a team policy built on the standard library).
+pub const MAX_NESTING: usize = 16;
+
 /// The names a file can use: its imports' aliases and its own policies.
 #[derive(Default)]
 struct Scope {
@@ -497,24 +502,34 @@ struct Expander<'a> {
 
 /// Replaces every `use` and `defaults` of `files` by what the policies bring, reporting what is
 /// wrong with imports, policies and arguments.
+///
+/// The files' items are taken out and mended in place (policies are read from the files while
+/// their items change), so the AST is never copied.
 pub(crate) fn expand(
-    files: &[ast::File],
+    mut files: Vec<ast::File>,
     links: &Links,
     sources: &SourceMap,
     default_namespace: Option<&str>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<ast::File> {
+    // Counted from the `use`s as written, before expansion removes them.
+    let unused = unused_imports(&files, links);
+    let mut items: Vec<Vec<ast::Item>> = files
+        .iter_mut()
+        .map(|file| std::mem::take(&mut file.items))
+        .collect();
+    let files_ref = &files;
     let mut expander = Expander {
-        files: files.iter().map(|f| (f.span.file, f)).collect(),
+        files: files_ref.iter().map(|f| (f.span.file, f)).collect(),
         scopes: HashMap::new(),
         stack: Vec::new(),
         diagnostics: Vec::new(),
     };
-    for file in files {
+    for file in files_ref {
         let scope = expander.declare(file, links);
         expander.scopes.insert(file.span.file, scope);
     }
-    expander.cycles(files, links, sources);
+    expander.cycles(files_ref, links, sources);
 
     // Namespace of each file, and what each namespace's `defaults` bring.
     let namespace = |file: &ast::File| {
@@ -524,7 +539,7 @@ pub(crate) fn expand(
             .or_else(|| default_namespace.map(str::to_string))
     };
     let mut defaults: HashMap<String, (Span, Vec<Part>)> = HashMap::new();
-    for file in files {
+    for file in files_ref {
         let Some(ns) = namespace(file) else { continue };
         for block in &file.defaults {
             if let Some((first, _)) = defaults.get(&ns) {
@@ -554,11 +569,10 @@ pub(crate) fn expand(
     // Services: their policy items, and the route clauses their policies give their routes.
     let mut service_routes: HashMap<(Option<String>, String), Vec<Spanned<Clause>>> =
         HashMap::new();
-    let mut out: Vec<ast::File> = files.to_vec();
-    for file in &mut out {
+    for (file, file_items) in files_ref.iter().zip(&mut items) {
         let ns = namespace(file);
         let id = file.span.file;
-        for item in &mut file.items {
+        for item in file_items {
             match item {
                 ast::Item::Service(service) => {
                     let clauses = expander.service(id, service, defaults_of(&ns));
@@ -569,10 +583,10 @@ pub(crate) fn expand(
             }
         }
     }
-    for file in &mut out {
+    for (file, file_items) in files_ref.iter().zip(&mut items) {
         let ns = namespace(file);
         let id = file.span.file;
-        for item in &mut file.items {
+        for item in file_items {
             if let ast::Item::Route(route) = item {
                 let key = (ns.clone(), route.service.node.clone());
                 let inherited = service_routes
@@ -582,14 +596,16 @@ pub(crate) fn expand(
             }
         }
     }
-    expander.unused_imports(files, links);
+    let mut found = expander.diagnostics;
+    found.extend(unused);
     // A mistake inside a policy is found each time the policy is applied: report it once.
     let mut seen = HashSet::new();
-    expander
-        .diagnostics
-        .retain(|d| seen.insert((d.code, d.primary.span, d.message.clone())));
-    diagnostics.append(&mut expander.diagnostics);
-    out
+    found.retain(|d| seen.insert((d.code, d.primary.span, d.message.clone())));
+    diagnostics.append(&mut found);
+    for (file, file_items) in files.iter_mut().zip(items) {
+        file.items = file_items;
+    }
+    files
 }
 
 impl<'a> Expander<'a> {
@@ -942,59 +958,62 @@ impl<'a> Expander<'a> {
         }
         let mut done = HashSet::new();
         for file in files {
-            let mut path = Vec::new();
-            self.visit(file.span.file, &edges, &mut path, &mut done, sources);
+            self.visit(file.span.file, &edges, &mut done, sources);
         }
     }
 
+    /// Depth first from `start`, without recursion: an import chain may be thousands of files
+    /// long. `path` holds the files being visited, each with the index of its next import.
     fn visit(
         &mut self,
-        node: FileId,
+        start: FileId,
         edges: &HashMap<FileId, Vec<(usize, FileId)>>,
-        path: &mut Vec<FileId>,
         done: &mut HashSet<FileId>,
         sources: &SourceMap,
     ) {
-        if done.contains(&node) {
+        if done.contains(&start) {
             return;
         }
-        path.push(node);
-        for &(index, to) in edges.get(&node).map_or(&[][..], |v| v.as_slice()) {
-            if let Some(start) = path.iter().position(|&n| n == to) {
-                let mut names: Vec<&str> = path[start..].iter().map(|&n| sources.name(n)).collect();
+        let imports_of = |node: FileId| edges.get(&node).map_or(&[][..], Vec::as_slice);
+        let mut path: Vec<(FileId, usize)> = vec![(start, 0)];
+        let mut on_path: HashMap<FileId, usize> = HashMap::from([(start, 0)]);
+        while let Some((node, next)) = path.last_mut() {
+            let node = *node;
+            let Some(&(index, to)) = imports_of(node).get(*next) else {
+                path.pop();
+                on_path.remove(&node);
+                done.insert(node);
+                continue;
+            };
+            *next += 1;
+            if let Some(&first) = on_path.get(&to) {
+                let mut names: Vec<&str> = path[first..]
+                    .iter()
+                    .map(|&(n, _)| sources.name(n))
+                    .collect();
                 names.push(sources.name(to));
+                // A cycle through thousands of files names its first and last few.
+                let cycle = if names.len() > 9 {
+                    let (head, tail) = (&names[..4], &names[names.len() - 4..]);
+                    format!(
+                        "{} → … {} more … → {}",
+                        head.join(" → "),
+                        names.len() - 8,
+                        tail.join(" → ")
+                    )
+                } else {
+                    names.join(" → ")
+                };
                 let import = &self.files[&node].imports[index];
                 self.diagnostics.push(import_error(
                     import.span,
-                    format!("import cycle: {}", names.join(" → ")),
+                    format!("import cycle: {cycle}"),
                     "this import closes the cycle",
                     "move what both files need into a third file that imports neither",
                 ));
-            } else {
-                self.visit(to, edges, path, done, sources);
-            }
-        }
-        path.pop();
-        done.insert(node);
-    }
-
-    /// W0111 for every import that no `use` of its file names (applied or not: a module's
-    /// policies use imports that only their users apply).
-    fn unused_imports(&mut self, files: &[ast::File], links: &Links) {
-        for file in files {
-            let named = named_modules(file);
-            for (index, import) in file.imports.iter().enumerate() {
-                let id = file.span.file;
-                let (alias, _) = alias(import);
-                if links.targets.contains_key(&(id, index)) && !named.contains(alias) {
-                    self.diagnostics.push(Diagnostic::new(
-                        Code::W0111,
-                        format!("`{alias}` is imported but never used"),
-                        import.span,
-                        "unused import",
-                        "remove the import, or apply one of its policies with `use`",
-                    ));
-                }
+            } else if !done.contains(&to) {
+                on_path.insert(to, path.len());
+                path.push((to, 0));
             }
         }
     }
@@ -1107,6 +1126,22 @@ impl<'a> Expander<'a> {
                     using.span,
                     "leads back to a policy being applied",
                     "a policy cannot `use` itself, directly or through others: remove this `use`",
+                )
+                .with_secondary(policy.name.span, "the policy"),
+            );
+            return Vec::new();
+        }
+        if self.stack.len() >= MAX_NESTING {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0312,
+                    format!(
+                        "policy `{}` is nested more than {MAX_NESTING} policies deep",
+                        policy.name.node
+                    ),
+                    using.span,
+                    format!("applied by a chain of {MAX_NESTING} policies"),
+                    "let fewer policies build on one another: apply some of them side by side, or write their settings out",
                 )
                 .with_secondary(policy.name.span, "the policy"),
             );
@@ -1347,6 +1382,29 @@ fn direct_parts(body: &[ast::PolicyPart]) -> (Vec<Part>, Vec<&ast::Use>) {
 }
 
 /// The modules that the `use`s of a file name.
+/// W0111 for every import that no `use` of its file names (applied or not: a module's policies
+/// use imports that only their users apply).
+fn unused_imports(files: &[ast::File], links: &Links) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    for file in files {
+        let named = named_modules(file);
+        for (index, import) in file.imports.iter().enumerate() {
+            let id = file.span.file;
+            let (alias, _) = alias(import);
+            if links.targets.contains_key(&(id, index)) && !named.contains(alias) {
+                found.push(Diagnostic::new(
+                    Code::W0111,
+                    format!("`{alias}` is imported but never used"),
+                    import.span,
+                    "unused import",
+                    "remove the import, or apply one of its policies with `use`",
+                ));
+            }
+        }
+    }
+    found
+}
+
 fn named_modules(file: &ast::File) -> HashSet<&str> {
     let mut uses: Vec<&ast::Use> = Vec::new();
     let bodies = file

@@ -52,6 +52,8 @@ pub struct SourceMap {
     files: SimpleFiles<String, String>,
     /// Each file's path from the project root, by which imports find it.
     paths: Vec<String>,
+    /// The first file with each path (a build of thousands of files looks paths up often).
+    by_path: std::collections::HashMap<String, FileId>,
 }
 
 impl SourceMap {
@@ -75,8 +77,11 @@ impl SourceMap {
         path: impl Into<String>,
         text: impl Into<String>,
     ) -> FileId {
-        self.paths.push(path.into());
-        self.files.add(name.into(), text.into())
+        let path = path.into();
+        let id = self.files.add(name.into(), text.into());
+        self.by_path.entry(path.clone()).or_insert(id);
+        self.paths.push(path);
+        id
     }
 
     /// How many files there are.
@@ -101,7 +106,7 @@ impl SourceMap {
 
     /// The file with a path, if it was added.
     pub fn find(&self, path: &str) -> Option<FileId> {
-        self.paths.iter().position(|p| p == path)
+        self.by_path.get(path).copied()
     }
 
     /// The text of a file.

@@ -15,7 +15,6 @@ impl Checker {
         let name = &ingress.name;
         self.name_rule(&name.node, name.span, "ingress name", names::dns_subdomain);
         let namespace = namespace.unwrap_or("default").to_string();
-        let key = (namespace.clone(), name.node.clone());
         if self.name_taken(&namespace, name) {
             return;
         }
@@ -154,7 +153,8 @@ impl Checker {
                 "add the Gateway its traffic enters through, e.g. `gateway kagenti-gateway in istio-system`",
             ));
         }
-        self.ingress_by_name.insert(key, index);
+        self.ingress_by_name
+            .insert(&out.namespace, &out.name, index);
         self.ingresses.push(out);
     }
 

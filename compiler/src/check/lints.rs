@@ -224,7 +224,10 @@ impl Checker {
             return;
         };
         let tries = u64::from(retry.attempts) + 1;
-        if per_try.millis == 0 || tries * per_try.millis <= timeout.millis {
+        // Up to 2^31 tries of up to 2^63 ns each: the product can exceed u64, and then does
+        // not fit in the timeout either.
+        let all_tries = tries.checked_mul(per_try.millis);
+        if per_try.millis == 0 || all_tries.is_some_and(|all| all <= timeout.millis) {
             return;
         }
         // The first try whose end lies beyond the timeout.
@@ -245,21 +248,23 @@ impl Checker {
         let plural =
             |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         let fitting = late - 1;
-        let help = if fitting > 1 {
-            format!(
-                "retry at most {}, or shorten the per-try timeout to {} or less",
-                plural(fitting - 1, "time", "times"),
-                ir::Duration {
-                    millis: timeout.millis / tries
-                }
-            )
-        } else {
-            format!(
-                "shorten the per-try timeout to {} or less, or lengthen the timeout",
-                ir::Duration {
-                    millis: timeout.millis / tries
-                }
-            )
+        // The per-try timeout with which every try fits; with more tries than the timeout has
+        // milliseconds there is none (a duration is at least 1ms).
+        let shorten = match timeout.millis / tries {
+            0 => None,
+            millis => Some(format!(
+                "shorten the per-try timeout to {} or less",
+                ir::Duration { millis }
+            )),
+        };
+        let help = match (fitting > 1, shorten) {
+            (true, Some(shorten)) => format!(
+                "retry at most {}, or {shorten}",
+                plural(fitting - 1, "time", "times")
+            ),
+            (true, None) => format!("retry at most {}", plural(fitting - 1, "time", "times")),
+            (false, Some(shorten)) => format!("{shorten}, or lengthen the timeout"),
+            (false, None) => "retry fewer times, or lengthen the timeout".to_string(),
         };
         let mut diagnostic = Diagnostic::new(
             Code::W0104,

@@ -115,11 +115,11 @@ pub(crate) struct Checker {
     /// Services in declaration order.
     pub(crate) services: Vec<ir::Service>,
     /// (namespace, name) → index into `services`.
-    by_name: HashMap<(String, String), usize>,
+    by_name: ByName,
     /// Ingresses in declaration order.
     pub(crate) ingresses: Vec<ir::Ingress>,
     /// (namespace, name) → index into `ingresses`.
-    pub(crate) ingress_by_name: HashMap<(String, String), usize>,
+    pub(crate) ingress_by_name: ByName,
     /// Where `routes named` / `policy named` was written in an ingress, per ingress index.
     pub(crate) ingress_named_spans: HashMap<(usize, ast::NamedWhat), Span>,
     /// (route namespace, backend namespace, service) of HTTPRoute backends in another
@@ -471,7 +471,6 @@ impl Checker {
         let name = &service.name;
         self.name_rule(&name.node, name.span, "service name", names::dns_label);
         let namespace = namespace.unwrap_or("default").to_string();
-        let key = (namespace.clone(), name.node.clone());
         if self.name_taken(&namespace, name) {
             return;
         }
@@ -553,7 +552,8 @@ impl Checker {
         }
         ir_service.policy = self.policy(policy_items);
         ir_service.deployments = self.deployments(&ir_service, &deploys);
-        self.by_name.insert(key, index);
+        self.by_name
+            .insert(&ir_service.namespace, &ir_service.name, index);
         self.services.push(ir_service);
     }
 
@@ -641,12 +641,14 @@ impl Checker {
 
     /// E0103 when a service or ingress of `namespace` already has this name.
     pub(crate) fn name_taken(&mut self, namespace: &str, name: &ast::Text) -> bool {
-        let key = (namespace.to_string(), name.node.clone());
-        let earlier = self.by_name.get(&key).map(|&i| self.services[i].span);
+        let earlier = self
+            .by_name
+            .get(namespace, &name.node)
+            .map(|i| self.services[i].span);
         let earlier = earlier.or_else(|| {
             self.ingress_by_name
-                .get(&key)
-                .map(|&i| self.ingresses[i].span)
+                .get(namespace, &name.node)
+                .map(|i| self.ingresses[i].span)
         });
         let Some(first) = earlier else {
             return false;
@@ -673,9 +675,7 @@ impl Checker {
 
     /// The index of a declared service, if there is one.
     pub(crate) fn service_index(&self, namespace: &str, name: &str) -> Option<usize> {
-        self.by_name
-            .get(&(namespace.to_string(), name.to_string()))
-            .copied()
+        self.by_name.get(namespace, name)
     }
 
     /// Resolves the service a route names, in the route's namespace.
@@ -692,18 +692,19 @@ impl Checker {
             .filter(|s| s.namespace == namespace)
             .map(|s| s.name.as_str())
             .collect();
+        // The name is shown abbreviated: the label points at all of it.
+        let shown = abbreviated(&name.node);
         let help = match did_you_mean(&name.node, candidates.iter().copied()) {
             Some(near) => format!("did you mean `{near}`?"),
-            None => format!(
-                "declare it with `service {} {{ ... }}` in namespace `{namespace}`",
-                name.node
-            ),
+            None => {
+                format!("declare it with `service {shown} {{ ... }}` in namespace `{namespace}`")
+            }
         };
         self.sink.push(Diagnostic::new(
             Code::E0101,
-            format!("unknown service `{}`", name.node),
+            format!("unknown service `{shown}`"),
             name.span,
-            format!("no service `{}` in namespace `{namespace}`", name.node),
+            format!("no service `{shown}` in namespace `{namespace}`"),
             help,
         ));
         None
@@ -742,5 +743,26 @@ impl Seen {
             .iter()
             .find(|(seen, _)| *seen == what)
             .map(|(_, span)| *span)
+    }
+}
+
+/// Indices of declarations by namespace, then name; looked up without building a key.
+#[derive(Default)]
+pub(crate) struct ByName(HashMap<String, HashMap<String, usize>>);
+
+impl ByName {
+    pub(crate) fn get(&self, namespace: &str, name: &str) -> Option<usize> {
+        self.0.get(namespace)?.get(name).copied()
+    }
+
+    pub(crate) fn insert(&mut self, namespace: &str, name: &str, index: usize) {
+        match self.0.get_mut(namespace) {
+            Some(names) => names.insert(name.to_string(), index),
+            None => self
+                .0
+                .entry(namespace.to_string())
+                .or_default()
+                .insert(name.to_string(), index),
+        };
     }
 }

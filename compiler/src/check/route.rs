@@ -251,8 +251,7 @@ impl Checker {
 
     /// Resolves the service or ingress a route is for.
     fn resolve_owner(&mut self, name: &ast::Text, namespace: &str) -> Option<Owner> {
-        let key = (namespace.to_string(), name.node.clone());
-        if let Some(&ingress) = self.ingress_by_name.get(&key) {
+        if let Some(ingress) = self.ingress_by_name.get(namespace, &name.node) {
             return Some(Owner::Ingress(ingress));
         }
         self.resolve_service(name, namespace).map(Owner::Service)

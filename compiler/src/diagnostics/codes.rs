@@ -72,6 +72,7 @@ codes! {
     E0309 => "invalid canary steps",
     E0310 => "policy argument that does not fit its parameter",
     E0311 => "policy part that does not belong where it is applied",
+    E0312 => "policies nested too deeply",
     E0401 => "not expressible on this target",
     E0402 => "Gateway API limit exceeded",
     E0403 => "prefix rewrite without a prefix match",

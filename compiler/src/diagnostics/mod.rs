@@ -5,6 +5,7 @@
 //! names in backticks.
 
 pub mod codes;
+mod excerpt;
 pub mod lints;
 pub mod render;
 
@@ -126,44 +127,58 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
     });
 }
 
+/// Names longer than this get no "did you mean": a Kubernetes name has at most 253 characters,
+/// and the edit distance takes time and memory in the product of the two lengths.
+const LONGEST_SUGGESTED: usize = 256;
+
 /// The names in `candidates` closest to `name`, for "did you mean" help: at most one, and only
 /// when it is close enough to be a plausible typo.
 pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).max(1);
+    let name: Vec<char> = name.to_lowercase().chars().collect();
+    if name.len() > LONGEST_SUGGESTED {
+        return None;
+    }
+    let limit = (name.len() / 3).max(1);
     candidates
         .into_iter()
-        .map(|candidate| (edit_distance(name, candidate), candidate))
-        .filter(|(distance, _)| *distance <= limit)
+        .filter_map(|candidate| Some((edit_distance(&name, candidate, limit)?, candidate)))
         .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
         .map(|(_, candidate)| candidate)
 }
 
-/// Edit distance over chars, case-insensitive, where swapping two neighbours counts as one
-/// edit (optimal string alignment): `retyr` is one edit from `retry`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.to_lowercase().chars().collect();
+/// Edit distance over chars, case-insensitive (`a` is lowercase already), where swapping two
+/// neighbours counts as one edit (optimal string alignment): `retyr` is one edit from `retry`.
+/// `None` when it is more than `limit`.
+fn edit_distance(a: &[char], b: &str, limit: usize) -> Option<usize> {
     let b: Vec<char> = b.to_lowercase().chars().collect();
-    let mut table = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in table.iter_mut().enumerate() {
-        row[0] = i;
+    // The distance is at least the difference in length: a long candidate costs nothing.
+    if a.len().abs_diff(b.len()) > limit {
+        return None;
     }
-    table[0] = (0..=b.len()).collect();
+    // Three rows of the table: i - 2, i - 1 and i.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut row: Vec<usize> = vec![0; b.len() + 1];
     for i in 1..=a.len() {
+        row[0] = i;
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (table[i - 1][j] + 1)
-                .min(table[i][j - 1] + 1)
-                .min(table[i - 1][j - 1] + cost);
+            let mut best = (previous[j] + 1)
+                .min(row[j - 1] + 1)
+                .min(previous[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(table[i - 2][j - 2] + 1);
+                best = best.min(before[j - 2] + 1);
             }
-            table[i][j] = best;
+            row[j] = best;
         }
+        std::mem::swap(&mut before, &mut previous);
+        std::mem::swap(&mut previous, &mut row);
     }
-    table[a.len()][b.len()]
+    let distance = previous[b.len()];
+    (distance <= limit).then_some(distance)
 }
 
 #[cfg(test)]
@@ -177,5 +192,21 @@ mod tests {
         assert_eq!(did_you_mean("code-agnet", names), Some("code-agent"));
         assert_eq!(did_you_mean("billing", names), None);
         assert_eq!(did_you_mean("retyr", ["retry", "timeout"]), Some("retry"));
+        assert_eq!(did_you_mean("RETRY", ["retry"]), Some("retry"));
+        assert_eq!(did_you_mean("ab", ["ba", "abc", "b"]), Some("abc"));
+    }
+
+    /// Found by fuzzing: two 20,000-character names took 3 GB (the whole table) to compare.
+    #[test]
+    fn long_names_get_no_suggestion_and_cost_little() {
+        let long = "a".repeat(100_000);
+        let other = format!("{}b", "a".repeat(99_999));
+        assert_eq!(did_you_mean(&long, [other.as_str()]), None);
+        let name = "a".repeat(LONGEST_SUGGESTED);
+        let near = format!("{name}b");
+        assert_eq!(
+            did_you_mean(&name, [near.as_str(), long.as_str()]),
+            Some(near.as_str())
+        );
     }
 }

@@ -3,22 +3,27 @@
 use codespan_reporting::diagnostic as cs;
 use codespan_reporting::term::{self, termcolor::WriteColor};
 
-use crate::diagnostics::{Diagnostic, Severity};
-use crate::source::SourceMap;
+use std::ops::Range;
 
-fn to_codespan(diagnostic: &Diagnostic) -> cs::Diagnostic<usize> {
+use crate::diagnostics::excerpt::Excerpt;
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::source::{SourceMap, Span};
+
+/// `place` gives each label's range in the text codespan renders from.
+fn to_codespan(
+    diagnostic: &Diagnostic,
+    place: impl Fn(Span) -> Range<usize>,
+) -> cs::Diagnostic<usize> {
     let severity = match diagnostic.severity {
         Severity::Error => cs::Severity::Error,
         Severity::Warning => cs::Severity::Warning,
         Severity::Note => cs::Severity::Note,
     };
-    let mut labels = vec![cs::Label::primary(
-        diagnostic.primary.span.file,
-        diagnostic.primary.span.range(),
-    )
-    .with_message(&diagnostic.primary.message)];
+    let span = diagnostic.primary.span;
+    let mut labels =
+        vec![cs::Label::primary(span.file, place(span)).with_message(&diagnostic.primary.message)];
     labels.extend(diagnostic.secondary.iter().map(|label| {
-        cs::Label::secondary(label.span.file, label.span.range()).with_message(&label.message)
+        cs::Label::secondary(label.span.file, place(label.span)).with_message(&label.message)
     }));
     let mut notes: Vec<String> = diagnostic
         .notes
@@ -41,8 +46,20 @@ pub fn human(
 ) -> std::io::Result<()> {
     let config = term::Config::default();
     for diagnostic in diagnostics {
-        term::emit_to_write_style(writer, &config, sources, &to_codespan(diagnostic))
-            .map_err(std::io::Error::other)?;
+        let spans: Vec<Span> = std::iter::once(diagnostic.primary.span)
+            .chain(diagnostic.secondary.iter().map(|l| l.span))
+            .collect();
+        let written = match Excerpt::for_labels(sources, &spans) {
+            None => {
+                let rendered = to_codespan(diagnostic, Span::range);
+                term::emit_to_write_style(writer, &config, sources, &rendered)
+            }
+            Some(excerpt) => {
+                let rendered = to_codespan(diagnostic, |span| excerpt.map(span));
+                term::emit_to_write_style(writer, &config, &excerpt, &rendered)
+            }
+        };
+        written.map_err(std::io::Error::other)?;
     }
     Ok(())
 }

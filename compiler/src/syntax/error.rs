@@ -172,6 +172,13 @@ fn found_at(text: &str, offset: usize) -> String {
     if first == '\n' || first == '\r' {
         return "end of line".to_string();
     }
+    // Characters that would print as nothing (or as something else) in the message.
+    if first == '\0' {
+        return "a NUL byte".to_string();
+    }
+    if first.is_control() || (first.is_whitespace() && !first.is_ascii()) || first == '\u{feff}' {
+        return format!("the invisible character U+{:04X}", u32::from(first));
+    }
     let word_char = |c: char| c.is_alphanumeric() || c == '-' || c == '_' || c == '%' || c == '.';
     let token: String = if word_char(first) {
         rest.chars()
@@ -195,10 +202,14 @@ pub(super) fn syntax_error(file: FileId, text: &str, err: &pest::error::Error<Ru
     let found = found_at(text, start);
     // Point at the whole unexpected token when there is one.
     let token_len = found.trim_matches('`').len();
-    let end = if end == start && found.starts_with('`') {
-        start + token_len
-    } else {
-        end
+    let end = match text.get(start..).and_then(|rest| rest.chars().next()) {
+        _ if end != start => end,
+        _ if found.starts_with('`') => start + token_len,
+        // An invisible character: underline it.
+        Some(c) if found.starts_with("a NUL") || found.starts_with("the invisible") => {
+            start + c.len_utf8()
+        }
+        _ => end,
     };
     // At the end of the file there is nothing to underline: point at the last token instead.
     let (start, end) = match text.trim_end().len() {
@@ -247,6 +258,9 @@ fn help_for(positives: &[Rule], found: &str) -> String {
         .iter()
         .filter_map(|rule| format!("{rule:?}").strip_prefix("kw_").map(str::to_string))
         .collect();
+    if found == "a NUL byte" || found.starts_with("the invisible") {
+        return "delete it, or replace it with a plain space: such characters are often pasted in from web pages or word processors".to_string();
+    }
     let word = found.trim_matches('`');
     if let Some(near) = crate::diagnostics::did_you_mean(word, keywords.iter().map(String::as_str))
     {

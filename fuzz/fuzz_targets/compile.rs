@@ -1,0 +1,155 @@
+//! Fuzzes the whole compiler: any UTF-8 text through `meshc::compile_with`, the diagnostics
+//! rendered as the CLI renders them, the YAML written and read back.
+//!
+//! The input is a `.mesh` program, split and configured like a diagnostics fixture
+//! (tests/diagnostics.rs), so the seed corpus (examples, stdlib, fixtures) keeps its meaning:
+//!
+//! - a line `// file: NAME.mesh` starts another file of the same compilation (imports between
+//!   files, several namespaces); without one, the text is one file, `fuzz.mesh`;
+//! - a line `// options: --target T --gateway-channel C --step K` sets the options (unknown words
+//!   are ignored: the fuzzer writes anything there).
+//!
+//! Invariants (a failed one is a finding, reported as a crash):
+//!
+//! 1. nothing panics, overflows, hangs or runs out of memory;
+//! 2. every label of every diagnostic lies in a file of the compilation, inside its text, on
+//!    char boundaries, with `start <= end`;
+//! 3. the CLI's human renderer and the JSON-lines renderer render every diagnostic (codespan
+//!    reports a bad span as an error, which the CLI would turn into a bogus I/O failure);
+//! 4. an error means no manifests;
+//! 5. without errors, the YAML stream reads back (serde-saphyr) as exactly the data that was
+//!    serialised, one document per manifest;
+//! 6. compiling the same text again gives the same diagnostics and the same YAML;
+//! 7. a program with canary steps also compiles, under the same invariants, at its last step.
+
+#![no_main]
+
+use codespan_reporting::term::termcolor::NoColor;
+use libfuzzer_sys::fuzz_target;
+use meshc::diagnostics::render;
+use meshc::target::{Channel, Options, Target};
+use meshc::{Compilation, SourceMap};
+
+fuzz_target!(|data: &[u8]| {
+    // The CLI rejects non-UTF-8 files before compiling (an I/O-level error).
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let options = options(text);
+    let (sources, first) = compile(text, options);
+    check(&sources, &first);
+    let (_, again) = compile(text, options);
+    assert_eq!(
+        first.diagnostics, again.diagnostics,
+        "diagnostics differ between two compilations of the same text"
+    );
+    let yaml = meshc::emit::yaml::stream(&first.manifests);
+    assert_eq!(
+        yaml,
+        meshc::emit::yaml::stream(&again.manifests),
+        "YAML differs between two compilations of the same text"
+    );
+    assert_eq!(first.steps, again.steps);
+    if first.steps > 1 && options.step.is_none() {
+        let last = Options {
+            step: Some(first.steps),
+            ..options
+        };
+        let (sources, at_last) = compile(text, last);
+        check(&sources, &at_last);
+    }
+});
+
+/// Compiles `text`, split at its `// file:` lines.
+fn compile(text: &str, options: Options) -> (SourceMap, Compilation) {
+    let mut sources = SourceMap::new();
+    let mut file = ("fuzz.mesh".to_string(), String::new());
+    for line in text.split_inclusive('\n') {
+        if let Some(next) = line.trim_end().strip_prefix("// file: ") {
+            let done = std::mem::replace(&mut file, (next.trim().to_string(), String::new()));
+            sources.add(done.0, done.1);
+        }
+        file.1.push_str(line);
+    }
+    sources.add(file.0, file.1);
+    let compilation = meshc::compile_with(&mut sources, options);
+    (sources, compilation)
+}
+
+/// The options of the first `// options:` line; unknown words are ignored.
+fn options(text: &str) -> Options {
+    let mut options = Options::default();
+    let Some(line) = text.lines().find_map(|l| l.strip_prefix("// options:")) else {
+        return options;
+    };
+    let words: Vec<&str> = line.split_whitespace().collect();
+    for pair in words.windows(2) {
+        match pair {
+            ["--target", "istio"] => options.target = Target::Istio,
+            ["--target", "gateway-api"] => options.target = Target::GatewayApi,
+            ["--target", "flagger"] => options.target = Target::Flagger,
+            ["--target", "argo-rollouts"] => options.target = Target::ArgoRollouts,
+            ["--gateway-channel", "standard"] => options.channel = Channel::Standard,
+            ["--gateway-channel", "experimental"] => options.channel = Channel::Experimental,
+            // As the CLI: 1 ..= u16::MAX.
+            ["--step", k] => {
+                options.step = k.parse::<u16>().ok().filter(|&k| k > 0).map(usize::from)
+            }
+            _ => {}
+        }
+    }
+    options
+}
+
+/// Invariants 2 to 5 for one compilation.
+fn check(sources: &SourceMap, compilation: &Compilation) {
+    for diagnostic in &compilation.diagnostics {
+        let labels = std::iter::once(&diagnostic.primary).chain(&diagnostic.secondary);
+        for label in labels {
+            let span = label.span;
+            assert!(
+                span.file < sources.len(),
+                "{}: span in file {} of {}: {diagnostic:?}",
+                diagnostic.code.as_str(),
+                span.file,
+                sources.len()
+            );
+            let text = sources.text(span.file);
+            assert!(
+                span.start <= span.end
+                    && (span.end as usize) <= text.len()
+                    && text.is_char_boundary(span.start as usize)
+                    && text.is_char_boundary(span.end as usize),
+                "{}: span {}..{} outside the text ({} bytes) or not on char boundaries: {diagnostic:?}",
+                diagnostic.code.as_str(),
+                span.start,
+                span.end,
+                text.len()
+            );
+        }
+        let _ = render::json_line(sources, diagnostic);
+    }
+    let mut rendered = NoColor::new(Vec::new());
+    if let Err(e) = render::human(sources, &compilation.diagnostics, &mut rendered) {
+        panic!("rendering the diagnostics failed: {e}");
+    }
+    if compilation.has_errors() {
+        assert!(
+            compilation.manifests.is_empty(),
+            "manifests were emitted despite errors"
+        );
+        return;
+    }
+    let yaml = meshc::emit::yaml::stream(&compilation.manifests);
+    let read: Vec<serde_json::Value> = serde_saphyr::from_multiple(&yaml)
+        .unwrap_or_else(|e| panic!("the emitted YAML does not parse: {e}\n{yaml}"));
+    let written: Vec<serde_json::Value> = compilation
+        .manifests
+        .iter()
+        .map(|m| serde_json::to_value(m).expect("a manifest serialises to JSON"))
+        .collect();
+    assert_eq!(
+        read, written,
+        "the emitted YAML does not read back as the manifests\n{yaml}"
+    );
+}
