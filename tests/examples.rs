@@ -324,28 +324,46 @@ route research -> v1 90%, v2 10% retry 3 timeout 15s
 #[test]
 fn yaml_1_1_ambiguous_strings_are_quoted() {
     // Each value would be read as a bool, a number, a null or a time by a YAML 1.1 reader such
-    // as Kubernetes' if it were written bare.
+    // as Kubernetes' (or a YAML 1.2 reader) if it were written bare, or would not be read back
+    // as written. (`compiler/src/emit/yaml/tests.rs` checks the writer with many more.)
+    #[rustfmt::skip]
     let hazards = [
-        "on",
-        "off",
-        "yes",
-        "no",
-        "y",
-        "n",
-        "NO",
-        "True",
-        "~",
-        "null",
-        "12:30",
-        "1e3",
-        "0x1F",
-        "010",
-        "2024-01-01",
-        ".5",
+        // Booleans, YAML 1.1 (Kubernetes) and 1.2, in several cases.
+        "on", "On", "ON", "off", "Off", "OFF", "yes", "Yes", "YES", "no", "No", "NO", "y", "Y",
+        "n", "N", "true", "True", "TRUE", "false", "False", "FALSE",
+        // Null.
+        "~", "null", "Null", "NULL", "",
+        // Numbers in every form: decimal, signed, octal (1.1 and 1.2), hex, binary, with `_`,
+        // floats, exponents, infinity, not-a-number.
+        "0", "10", "-1", "+1", "010", "017", "0o17", "0x1F", "0b101", "1_000", "1.5", "-1.5",
+        "1.", ".5", "-.5", "1e3", "1E3", "1e-3", "-1.5e+3", ".inf", "-.Inf", "+.INF", ".nan",
+        ".NaN", "nan", "inf",
+        // Sexagesimal (YAML 1.1 base 60).
+        "12:30", "190:20:30", "-12:30",
+        // Dates and timestamps.
+        "2024-01-01", "2001-12-14t21:59:43.10-05:00", "2001-12-14 21:59:43.10 -5",
+        "2001-12-15T02:59:43.1Z",
+        // YAML 1.1's merge and value keys.
+        "<<", "=",
+        // Indicator characters that start a node.
+        "-", "- a", "?", "? a", ":", ": a", ",a", "[a]", "]", "{a}", "}", "#a", "&a", "*a", "!a",
+        "|a", ">a", "'a'", "\"a\"", "%%a", "@a", "`a",
+        // Document markers.
+        "---", "...",
+        // A mapping indicator or a comment inside; a trailing colon.
+        "a: b", "a #b", "a:",
+        // Leading or trailing white space, a tab.
+        " a", "a ", "a\tb",
+        // Characters a plain scalar cannot hold (byte order mark, line separator).
+        "a\u{feff}b", "a\u{2028}b",
     ];
     let mut src = String::from("namespace team1\nservice web { }\nroute web\n");
     for (index, value) in hazards.iter().enumerate() {
-        src.push_str(&format!("  request set x-h{index} = \"{value}\"\n"));
+        let literal = value
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\t', "\\t");
+        src.push_str(&format!("  request set x-h{index} = \"{literal}\"\n"));
     }
     let (_, compilation) = mesh::compile_text("quoting.mesh", &src);
     assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
@@ -356,8 +374,11 @@ fn yaml_1_1_ambiguous_strings_are_quoted() {
             .find(|line| line.trim_start().starts_with(&format!("x-h{index}:")))
             .unwrap_or_else(|| panic!("no line for {value}:\n{yaml}"));
         let written = line.split_once(": ").expect("key: value").1;
+        let quoted = |quote: char| {
+            written.len() >= 2 && written.starts_with(quote) && written.ends_with(quote)
+        };
         assert!(
-            written == format!("\"{value}\"") || written == format!("'{value}'"),
+            quoted('"') || quoted('\''),
             "`{value}` is written unquoted as `{written}`"
         );
     }

@@ -151,22 +151,7 @@ fn examples_and_stdlib_take_the_fast_path() {
     assert!(count > 30, "only {count} files");
 }
 
-/// `scripts/bench-input N`: N services in one namespace, each with two subsets, a pool, outlier
-/// detection, an `@allow` and a weighted route with retries and a timeout.
-fn bench_input(n: usize) -> String {
-    let mut out = String::from("namespace bench\n");
-    for i in 1..=n {
-        let _ = write!(
-            out,
-            "\nservice svc-{i} {{\n  subset v1 (version = v1)\n  subset v2 (version = v2)\n  \
-             pool {{ max connections 100  max pending requests 10  max requests 100 }}\n  \
-             eject {{ after 5 consecutive 5xx  check every 30s  for 30s  at most 50% }}\n}}\n\
-             @allow(retry-non-idempotent, retry-budget)\n\
-             route svc-{i} -> v1 90%, v2 10% retry 3 per try 5s on 5xx, reset timeout 15s\n"
-        );
-    }
-    out
-}
+use meshc::testing::benchmark_program as bench_input;
 
 #[test]
 fn generated_program_takes_the_fast_path() {
@@ -509,38 +494,4 @@ fn mutations_of_valid_files_are_parsed_soundly() {
     );
     // The mutations must exercise both outcomes, or the test proves little.
     assert!(both > checked / 10 && neither > checked / 10);
-}
-
-/// The best of five timings of `parse`, in seconds; what it returns is dropped untimed.
-fn best_of_five<T>(parse: impl Fn() -> T) -> f64 {
-    let mut best = f64::MAX;
-    for _ in 0..5 {
-        let start = std::time::Instant::now();
-        let result = parse();
-        best = best.min(start.elapsed().as_secs_f64());
-        drop(result);
-    }
-    best
-}
-
-/// Parse speed of both parsers on the benchmark's input, `SERVICES` services (10,000 by default):
-/// `cargo test --release --test parser parse_speed -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn parse_speed() {
-    let n = std::env::var("SERVICES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(10_000);
-    let text = bench_input(n);
-    let mb = text.len() as f64 / 1e6;
-    let fast = best_of_five(|| parse_fast(0, &text).expect("accepted"));
-    let reference = best_of_five(|| parse_reference(0, &text).expect("valid"));
-    eprintln!(
-        "{n} services, {mb:.2} MB: fast {:.1} ms ({:.0} MB/s), reference {:.1} ms ({:.1} MB/s)",
-        fast * 1e3,
-        mb / fast,
-        reference * 1e3,
-        mb / reference
-    );
 }

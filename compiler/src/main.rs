@@ -256,12 +256,12 @@ fn compile(input: &Input, build: Option<Option<PathBuf>>) -> Result<ExitCode, Us
         }
         Some(Some(dir)) => write_dir(&dir, &[(None, compilation.manifests)])?,
         Some(None) => {
-            let yaml = meshc::emit::yaml::stream(&compilation.manifests);
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(yaml.as_bytes())
-                .and_then(|()| stdout.flush())
+            write_stdout(&compilation.manifests)
                 .map_err(|e| UsageError(format!("cannot write to stdout: {e}")))?;
+            // The process ends next: freeing tens of thousands of manifests one allocation at
+            // a time takes longer (13% of a 10,000-service build) than the system reclaiming
+            // the pages at exit.
+            std::mem::forget(compilation);
         }
         None => {}
     }
@@ -483,6 +483,26 @@ fn read_text(file: &Path) -> Result<String, UsageError> {
         text.drain(..'\u{feff}'.len_utf8());
     }
     Ok(text)
+}
+
+/// Writes the manifests to stdout as one YAML stream (the bytes of `yaml::stream`), a piece at
+/// a time, so the whole stream is never held in memory.
+fn write_stdout(manifests: &[meshc::Manifest]) -> std::io::Result<()> {
+    const PIECE: usize = 1 << 16;
+    let mut stdout = std::io::stdout().lock();
+    let mut piece = String::with_capacity(2 * PIECE);
+    for (index, manifest) in manifests.iter().enumerate() {
+        if index > 0 {
+            piece.push_str("---\n");
+        }
+        meshc::emit::yaml::write_document(&mut piece, manifest);
+        if piece.len() >= PIECE {
+            stdout.write_all(piece.as_bytes())?;
+            piece.clear();
+        }
+    }
+    stdout.write_all(piece.as_bytes())?;
+    stdout.flush()
 }
 
 /// Every `*.mesh` under `dir`, without recursion (however deep the tree). Symbolic links to

@@ -1,4 +1,5 @@
-//! Support for `meshc test`: comparing a compiled YAML stream with its committed expectation.
+//! Support for `meshc test` (comparing a compiled YAML stream with its committed expectation)
+//! and the benchmark's canonical program ([`benchmark_program`]).
 //!
 //! The comparison is a line diff (a longest common subsequence over the lines that differ, after
 //! the common head and tail are set aside), shown as unified-diff hunks with a few lines of
@@ -173,6 +174,25 @@ fn hunks<'a>(edits: &[Line<'a>]) -> Vec<Line<'a>> {
             Line::Added(_) => new_line += 1,
             Line::Hunk(..) => {}
         }
+    }
+    out
+}
+
+/// The benchmark's canonical program (what `scripts/bench-input N` prints): `n` services in one
+/// namespace, each with subsets v1/v2, a connection pool, outlier detection and a 90/10 route
+/// with retries and a timeout (two manifests per service). For the benchmark and the tests.
+pub fn benchmark_program(n: usize) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from("namespace bench\n");
+    for i in 1..=n {
+        let _ = write!(
+            out,
+            "\nservice svc-{i} {{\n  subset v1 (version = v1)\n  subset v2 (version = v2)\n  \
+             pool {{ max connections 100  max pending requests 10  max requests 100 }}\n  \
+             eject {{ after 5 consecutive 5xx  check every 30s  for 30s  at most 50% }}\n}}\n\
+             @allow(retry-non-idempotent, retry-budget)\n\
+             route svc-{i} -> v1 90%, v2 10% retry 3 per try 5s on 5xx, reset timeout 15s\n"
+        );
     }
     out
 }
