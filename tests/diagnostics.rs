@@ -33,7 +33,7 @@ use mesh::repo_root;
 
 use meshc::diagnostics::lints::{Level, Levels};
 use meshc::diagnostics::render;
-use meshc::target::{Channel, Options, Target};
+use meshc::target::Options;
 use meshc::{Code, Compilation, SourceMap};
 
 fn fixture_dir() -> PathBuf {
@@ -90,23 +90,10 @@ fn compile(name: &str, text: &str) -> (SourceMap, Compilation) {
 
 /// The options of a fixture's `// options:` line; the defaults without one.
 fn options(name: &str, text: &str) -> Options {
-    let mut options = Options::default();
-    let Some(line) = text.lines().find_map(|l| l.strip_prefix("// options:")) else {
-        return options;
-    };
-    let words: Vec<&str> = line.split_whitespace().collect();
-    for pair in words.chunks(2) {
-        match pair {
-            ["--target", "istio"] => options.target = Target::Istio,
-            ["--target", "gateway-api"] => options.target = Target::GatewayApi,
-            ["--target", "flagger"] => options.target = Target::Flagger,
-            ["--target", "argo-rollouts"] => options.target = Target::ArgoRollouts,
-            ["--gateway-channel", "standard"] => options.channel = Channel::Standard,
-            ["--gateway-channel", "experimental"] => options.channel = Channel::Experimental,
-            _ => panic!("{name}: unknown option {pair:?} in `// options:`"),
-        }
+    match text.lines().find_map(|l| l.strip_prefix("// options:")) {
+        None => Options::default(),
+        Some(line) => Options::from_flags(line).unwrap_or_else(|e| panic!("{name}: {e}")),
     }
-    options
 }
 
 /// The code a fixture name announces: `E0101_unknown_service.mesh` → `E0101`.

@@ -41,6 +41,33 @@ pub struct Options {
     pub step: Option<usize>,
 }
 
+impl Options {
+    /// Options written as the command line's flags, `--target gateway-api --gateway-channel
+    /// experimental --step 2`, as test fixtures and fuzz inputs give them (in a
+    /// `// options:` line). An unknown flag or value is an error naming it.
+    pub fn from_flags(line: &str) -> Result<Options, String> {
+        let mut options = Options::default();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for pair in words.chunks(2) {
+            match pair {
+                ["--target", "istio"] => options.target = Target::Istio,
+                ["--target", "gateway-api"] => options.target = Target::GatewayApi,
+                ["--target", "flagger"] => options.target = Target::Flagger,
+                ["--target", "argo-rollouts"] => options.target = Target::ArgoRollouts,
+                ["--gateway-channel", "standard"] => options.channel = Channel::Standard,
+                ["--gateway-channel", "experimental"] => options.channel = Channel::Experimental,
+                // As the command line: 1 ..= 65535.
+                ["--step", k] => match k.parse::<u16>() {
+                    Ok(k) if k > 0 => options.step = Some(usize::from(k)),
+                    _ => return Err(format!("`--step {k}` is not a step number")),
+                },
+                _ => return Err(format!("unknown option `{}`", pair.join(" "))),
+            }
+        }
+        Ok(options)
+    }
+}
+
 /// The kind of object a route or policy becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
@@ -245,6 +272,30 @@ pub fn matrix_markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn options_are_read_from_flags() {
+        let options =
+            Options::from_flags("--target gateway-api --gateway-channel experimental --step 3");
+        assert_eq!(
+            options,
+            Ok(Options {
+                target: Target::GatewayApi,
+                channel: Channel::Experimental,
+                step: Some(3),
+            })
+        );
+        assert_eq!(Options::from_flags(""), Ok(Options::default()));
+        assert_eq!(
+            Options::from_flags("--target linkerd"),
+            Err("unknown option `--target linkerd`".to_string())
+        );
+        assert_eq!(
+            Options::from_flags("--step 0"),
+            Err("`--step 0` is not a step number".to_string())
+        );
+        assert!(Options::from_flags("--target").is_err());
+    }
 
     #[test]
     fn istio_expresses_everything_but_backend_timeouts() {

@@ -27,7 +27,7 @@
 use codespan_reporting::term::termcolor::NoColor;
 use libfuzzer_sys::fuzz_target;
 use meshc::diagnostics::render;
-use meshc::target::{Channel, Options, Target};
+use meshc::target::Options;
 use meshc::{Compilation, SourceMap};
 
 fuzz_target!(|data: &[u8]| {
@@ -76,29 +76,12 @@ fn compile(text: &str, options: Options) -> (SourceMap, Compilation) {
     (sources, compilation)
 }
 
-/// The options of the first `// options:` line; unknown words are ignored.
+/// The options of the first `// options:` line; the defaults if it has a mistake.
 fn options(text: &str) -> Options {
-    let mut options = Options::default();
-    let Some(line) = text.lines().find_map(|l| l.strip_prefix("// options:")) else {
-        return options;
-    };
-    let words: Vec<&str> = line.split_whitespace().collect();
-    for pair in words.windows(2) {
-        match pair {
-            ["--target", "istio"] => options.target = Target::Istio,
-            ["--target", "gateway-api"] => options.target = Target::GatewayApi,
-            ["--target", "flagger"] => options.target = Target::Flagger,
-            ["--target", "argo-rollouts"] => options.target = Target::ArgoRollouts,
-            ["--gateway-channel", "standard"] => options.channel = Channel::Standard,
-            ["--gateway-channel", "experimental"] => options.channel = Channel::Experimental,
-            // As the CLI: 1 ..= u16::MAX.
-            ["--step", k] => {
-                options.step = k.parse::<u16>().ok().filter(|&k| k > 0).map(usize::from)
-            }
-            _ => {}
-        }
-    }
-    options
+    text.lines()
+        .find_map(|l| l.strip_prefix("// options:"))
+        .and_then(|line| Options::from_flags(line).ok())
+        .unwrap_or_default()
 }
 
 /// Invariants 2 to 5 for one compilation.
