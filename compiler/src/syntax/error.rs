@@ -163,34 +163,63 @@ fn one_of(mut names: Vec<String>) -> String {
     }
 }
 
-/// The token found at `offset`, for "found ..." (a word, a symbol, or end of file).
-fn found_at(text: &str, offset: usize) -> String {
-    let rest = text.get(offset..).unwrap_or("");
-    let Some(first) = rest.chars().next() else {
-        return "end of file".to_string();
-    };
-    if first == '\n' || first == '\r' {
-        return "end of line".to_string();
+/// What the parser found where it stopped, for "found ...".
+enum Found {
+    /// `end of file`, `end of line`: nothing to underline.
+    End(&'static str),
+    /// A word or a symbol, shown in backticks.
+    Token(String),
+    /// A character that prints as nothing, or as something else (NUL, U+00A0, ...).
+    Invisible(char),
+}
+
+impl Found {
+    fn at(text: &str, offset: usize) -> Found {
+        let rest = text.get(offset..).unwrap_or("");
+        let Some(first) = rest.chars().next() else {
+            return Found::End("end of file");
+        };
+        if first == '\n' || first == '\r' {
+            return Found::End("end of line");
+        }
+        if first.is_control() || (first.is_whitespace() && !first.is_ascii()) || first == '\u{feff}'
+        {
+            return Found::Invisible(first);
+        }
+        let word_char =
+            |c: char| c.is_alphanumeric() || c == '-' || c == '_' || c == '%' || c == '.';
+        let token: String = if word_char(first) {
+            rest.chars()
+                .take_while(|c| word_char(*c))
+                .take(40)
+                .collect()
+        } else {
+            rest.chars()
+                .take(if rest.starts_with("->") { 2 } else { 1 })
+                .collect()
+        };
+        Found::Token(token)
     }
-    // Characters that would print as nothing (or as something else) in the message.
-    if first == '\0' {
-        return "a NUL byte".to_string();
+
+    /// How many bytes to underline.
+    fn len(&self) -> usize {
+        match self {
+            Found::End(_) => 0,
+            Found::Token(token) => token.len(),
+            Found::Invisible(c) => c.len_utf8(),
+        }
     }
-    if first.is_control() || (first.is_whitespace() && !first.is_ascii()) || first == '\u{feff}' {
-        return format!("the invisible character U+{:04X}", u32::from(first));
+}
+
+impl std::fmt::Display for Found {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Found::End(what) => f.write_str(what),
+            Found::Token(token) => write!(f, "`{token}`"),
+            Found::Invisible('\0') => f.write_str("a NUL byte"),
+            Found::Invisible(c) => write!(f, "the invisible character U+{:04X}", u32::from(*c)),
+        }
     }
-    let word_char = |c: char| c.is_alphanumeric() || c == '-' || c == '_' || c == '%' || c == '.';
-    let token: String = if word_char(first) {
-        rest.chars()
-            .take_while(|c| word_char(*c))
-            .take(40)
-            .collect()
-    } else {
-        rest.chars()
-            .take(if rest.starts_with("->") { 2 } else { 1 })
-            .collect()
-    };
-    format!("`{token}`")
 }
 
 /// Converts pest's error into one E0001 diagnostic.
@@ -199,17 +228,12 @@ pub(super) fn syntax_error(file: FileId, text: &str, err: &pest::error::Error<Ru
         InputLocation::Pos(pos) => (pos, pos),
         InputLocation::Span((start, end)) => (start, end),
     };
-    let found = found_at(text, start);
-    // Point at the whole unexpected token when there is one.
-    let token_len = found.trim_matches('`').len();
-    let end = match text.get(start..).and_then(|rest| rest.chars().next()) {
-        _ if end != start => end,
-        _ if found.starts_with('`') => start + token_len,
-        // An invisible character: underline it.
-        Some(c) if found.starts_with("a NUL") || found.starts_with("the invisible") => {
-            start + c.len_utf8()
-        }
-        _ => end,
+    let found = Found::at(text, start);
+    // Point at the whole unexpected token (or character) when there is one.
+    let end = if end == start {
+        start + found.len()
+    } else {
+        end
     };
     // At the end of the file there is nothing to underline: point at the last token instead.
     let (start, end) = match text.trim_end().len() {
@@ -252,19 +276,22 @@ pub(super) fn syntax_error(file: FileId, text: &str, err: &pest::error::Error<Ru
 
 /// A help line fitted to what the parser expected: a did-you-mean when the unexpected word is
 /// close to an expected keyword, otherwise a hint about what goes here.
-fn help_for(positives: &[Rule], found: &str) -> String {
+fn help_for(positives: &[Rule], found: &Found) -> String {
     let has = |rule: Rule| positives.contains(&rule);
     let keywords: Vec<String> = positives
         .iter()
         .filter_map(|rule| format!("{rule:?}").strip_prefix("kw_").map(str::to_string))
         .collect();
-    if found == "a NUL byte" || found.starts_with("the invisible") {
-        return "delete it, or replace it with a plain space: such characters are often pasted in from web pages or word processors".to_string();
-    }
-    let word = found.trim_matches('`');
-    if let Some(near) = crate::diagnostics::did_you_mean(word, keywords.iter().map(String::as_str))
-    {
-        return format!("did you mean `{near}`?");
+    match found {
+        Found::Invisible(_) => return "delete it, or replace it with a plain space: such characters are often pasted in from web pages or word processors".to_string(),
+        Found::Token(word) => {
+            if let Some(near) =
+                crate::diagnostics::did_you_mean(word, keywords.iter().map(String::as_str))
+            {
+                return format!("did you mean `{near}`?");
+            }
+        }
+        Found::End(_) => {}
     }
     if has(Rule::kw_namespace) || has(Rule::kw_service) || has(Rule::kw_route) {
         "a file holds `namespace NAME`, `service NAME { ... }` and `route SERVICE ...` declarations"
