@@ -176,34 +176,25 @@ impl<'s> Excerpt<'s> {
         );
     }
 
-    /// Where a label's span is in the excerpt (cut like the lines).
+    /// Where a label's span is in the excerpt: from its start to its end, or to the end of the
+    /// stretch kept around its start (labels are cut like the lines, to their first line).
     pub fn map(&self, span: Span) -> Range<usize> {
-        let original = |offset: usize| -> Option<usize> {
-            let index = self.sources.line_index(span.file, offset).ok()?;
-            let line = self.lines.get(&(span.file, index))?;
-            let piece = line
-                .pieces
-                .iter()
-                .find(|p| p.original.start <= offset && offset <= p.original.end)?;
-            Some(piece.start + offset - piece.original.start)
-        };
-        let start = original(span.start as usize).unwrap_or(0);
-        let end = original(span.end as usize)
-            .filter(|&end| end >= start)
-            .unwrap_or_else(|| {
-                // The end lies beyond what is kept: stop at the end of the start's piece.
-                self.piece_end(start).unwrap_or(start)
+        let start = span.start as usize;
+        let kept = self
+            .sources
+            .line_index(span.file, start)
+            .ok()
+            .and_then(|index| self.lines.get(&(span.file, index)))
+            .and_then(|line| {
+                line.pieces
+                    .iter()
+                    .find(|p| p.original.start <= start && start <= p.original.end)
             });
-        start..end
-    }
-
-    fn piece_end(&self, at: usize) -> Option<usize> {
-        self.lines.values().find_map(|line| {
-            line.pieces.iter().find_map(|p| {
-                let end = p.start + p.original.len();
-                (p.start <= at && at <= end).then_some(end)
-            })
-        })
+        // Every label's start is kept (`for_labels`); an empty range is only a fallback.
+        let Some(piece) = kept else { return 0..0 };
+        let end = (span.end as usize).clamp(start, piece.original.end);
+        let at = piece.start + (start - piece.original.start);
+        at..at + (end - start)
     }
 
     /// The line (original index) and piece that hold a byte of the excerpt.
@@ -258,5 +249,79 @@ impl<'a> Files<'a> for Excerpt<'_> {
             line_number,
             column_number,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostics::{render, Code, Diagnostic};
+    use crate::source::{SourceMap, Span};
+
+    /// A span of `word`, which occurs once in `text`.
+    fn span_of(text: &str, word: &str) -> Span {
+        let start = text.find(word).expect("word in text");
+        Span {
+            file: 0,
+            start: start as u32,
+            end: (start + word.len()) as u32,
+        }
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_each_label_with_its_real_column() {
+        let filler = "x ".repeat(1_000);
+        let text =
+            format!("namespace t\nservice a {{ }} {filler}first {filler}second {filler}\nend\n");
+        let mut sources = SourceMap::new();
+        sources.add("long.mesh", text.as_str());
+        let diagnostic = Diagnostic::new(
+            Code::E0103,
+            "twice",
+            span_of(&text, "second"),
+            "here",
+            "fix",
+        )
+        .with_secondary(span_of(&text, "first"), "first");
+        let shown = render::human_string(&sources, &[diagnostic]);
+        let column = text.find("second").unwrap() - text.find("service").unwrap() + 1;
+        assert!(shown.contains(&format!("long.mesh:2:{column}")), "{shown}");
+        // One stretch around each label, `…` where text is left out, both labels underlined.
+        let line = shown
+            .lines()
+            .find(|l| l.starts_with("2 │"))
+            .expect("line 2 shown");
+        assert!(
+            line.contains("x first x") && line.contains("x second x"),
+            "{line}"
+        );
+        assert_eq!(line.matches('…').count(), 3, "{line}");
+        assert!(line.len() < 400, "{} bytes: {line}", line.len());
+        // Both labels underlined under their words (the primary `^`, the secondary `-`).
+        let marks = shown
+            .lines()
+            .find(|l| l.contains("^^^^^^ here"))
+            .expect("marks");
+        // In columns (characters): `…` and `│` take several bytes.
+        let under = |word: &str| {
+            let column = line[..line.find(word)?].chars().count();
+            Some(
+                marks
+                    .chars()
+                    .skip(column)
+                    .take(word.len())
+                    .collect::<String>(),
+            )
+        };
+        assert_eq!(under("second").as_deref(), Some("^^^^^^"), "{shown}");
+        assert_eq!(under("first").as_deref(), Some("-----"), "{shown}");
+    }
+
+    #[test]
+    fn short_lines_are_rendered_from_the_source_itself() {
+        let text = "namespace t\nservice a { }\n";
+        let mut sources = SourceMap::new();
+        sources.add("short.mesh", text);
+        let span = span_of(text, "a {");
+        assert!(super::Excerpt::for_labels(&sources, &[span]).is_none());
     }
 }
