@@ -492,10 +492,7 @@ fn write_stdout(manifests: &[meshc::Manifest]) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     let mut piece = String::with_capacity(2 * PIECE);
     for (index, manifest) in manifests.iter().enumerate() {
-        if index > 0 {
-            piece.push_str("---\n");
-        }
-        meshc::emit::yaml::write_document(&mut piece, manifest);
+        meshc::emit::yaml::write_stream_document(&mut piece, index, manifest);
         if piece.len() >= PIECE {
             stdout.write_all(piece.as_bytes())?;
             piece.clear();

@@ -19,7 +19,7 @@ mod scalar;
 #[cfg(test)]
 mod tests;
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde::ser::{self, Serialize};
 
@@ -45,22 +45,27 @@ pub fn write_document(out: &mut String, manifest: &Manifest) {
     Writer::new(out).manifest(manifest);
 }
 
+/// Appends manifest number `index` (from 0) of a multi-document stream: `---` before every
+/// document but the first. For writing a stream a piece at a time.
+pub fn write_stream_document(out: &mut String, index: usize, manifest: &Manifest) {
+    if index > 0 {
+        out.push_str("---\n");
+    }
+    write_document(out, manifest);
+}
+
 /// Appends several manifests as one multi-document stream, `---` between documents.
 pub fn write_stream(out: &mut String, manifests: &[Manifest]) {
-    let mut writer = Writer::new(out);
     for (index, manifest) in manifests.iter().enumerate() {
-        if index > 0 {
-            writer.out.push_str("---\n");
-        }
-        let start = writer.out.len();
-        writer.manifest(manifest);
+        let start = out.len();
+        write_stream_document(out, index, manifest);
         if index == 0 {
             // Documents are of similar sizes: room for the others, with some to spare (up to
             // 256 MiB; a longer stream grows as it goes).
-            let size = writer.out.len() - start + 4;
+            let size = out.len() - start + 4;
             let others = manifests.len() - 1;
             let room = size.saturating_mul(others) / 8 * 9;
-            writer.out.reserve(room.min(1 << 28));
+            out.reserve(room.min(1 << 28));
         }
     }
 }
@@ -96,8 +101,8 @@ fn unsupported<T>(what: &str) -> Result<T, Error> {
 /// Where the next node goes. Depths count indentation levels of two columns.
 #[derive(Debug, Clone, Copy)]
 enum Position {
-    /// At the start of a line (the document's root), indented to `depth`.
-    Line(usize),
+    /// The document's root, at the start of a line.
+    Root,
     /// After `key:` of a block mapping whose keys are at `depth`: a scalar follows on the line,
     /// a collection on the next lines.
     Value {
@@ -114,7 +119,8 @@ impl Position {
     /// The depth whose next level holds this node's lines (block scalar bodies, nested keys).
     fn depth(self) -> usize {
         match self {
-            Position::Line(depth) | Position::Value { depth, .. } | Position::Item(depth) => depth,
+            Position::Root => 0,
+            Position::Value { depth, .. } | Position::Item(depth) => depth,
         }
     }
 }
@@ -152,14 +158,14 @@ impl<'o> Writer<'o> {
     fn new(out: &'o mut String) -> Self {
         Writer {
             out,
-            position: Position::Line(0),
+            position: Position::Root,
             plain_fields: [(0, 0); FIELD_CACHE],
         }
     }
 
     /// Writes one value as a document.
     fn document<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.position = Position::Line(0);
+        self.position = Position::Root;
         value.serialize(&mut *self)
     }
 
@@ -174,9 +180,8 @@ impl<'o> Writer<'o> {
     /// a block scalar's body is indented.
     fn scalar_start(&mut self) -> usize {
         match self.position {
-            Position::Line(depth) => indent(self.out, depth),
             Position::Value { .. } => self.out.push(' '),
-            Position::Item(_) => {}
+            Position::Root | Position::Item(_) => {}
         }
         self.position.depth()
     }
@@ -214,7 +219,7 @@ impl<'o> Writer<'o> {
     /// Starts a block mapping at the current position.
     fn mapping(&mut self) -> Compound<'_, 'o> {
         let (depth, opening) = match self.position {
-            Position::Line(depth) => (depth, Opening::Indent),
+            Position::Root => (0, Opening::Inline),
             Position::Value {
                 depth,
                 inline_map: false,
@@ -225,42 +230,28 @@ impl<'o> Writer<'o> {
             } => (depth + 1, Opening::Space),
             Position::Item(depth) => (depth + 1, Opening::Inline),
         };
-        Compound {
-            position: self.position,
-            writer: self,
-            depth,
-            opening,
-            first: true,
-        }
+        Compound::new(self, depth, opening)
     }
 
     /// Starts a block sequence at the current position.
     fn sequence(&mut self) -> Compound<'_, 'o> {
         let (depth, opening) = match self.position {
-            Position::Line(depth) => (depth, Opening::Indent),
+            Position::Root => (0, Opening::Inline),
             // Dashes at the key's column.
             Position::Value { depth, .. } => (depth, Opening::Newline),
             Position::Item(depth) => (depth + 1, Opening::Inline),
         };
-        Compound {
-            position: self.position,
-            writer: self,
-            depth,
-            opening,
-            first: true,
-        }
+        Compound::new(self, depth, opening)
     }
 }
 
 /// What precedes the first entry of a collection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Opening {
-    /// Nothing: it continues the line (`- key: v`, `- - a`).
+    /// Nothing: it continues the line (`- key: v`, `- - a`), or starts the document.
     Inline,
     /// A space: it continues the line after `:` (an explicit key's value).
     Space,
-    /// Its indentation (the document's root).
-    Indent,
     /// A line break and its indentation (after `key:`).
     Newline,
 }
@@ -278,7 +269,18 @@ struct Compound<'a, 'o> {
     first: bool,
 }
 
-impl Compound<'_, '_> {
+impl<'a, 'o> Compound<'a, 'o> {
+    /// A collection at the writer's position, its entries at `depth`.
+    fn new(writer: &'a mut Writer<'o>, depth: usize, opening: Opening) -> Self {
+        Compound {
+            position: writer.position,
+            writer,
+            depth,
+            opening,
+            first: true,
+        }
+    }
+
     /// Writes what precedes an entry (a key or a dash).
     fn entry_start(&mut self) {
         let out = &mut *self.writer.out;
@@ -287,7 +289,6 @@ impl Compound<'_, '_> {
             match self.opening {
                 Opening::Inline => {}
                 Opening::Space => out.push(' '),
-                Opening::Indent => indent(out, self.depth),
                 Opening::Newline => {
                     out.push('\n');
                     indent(out, self.depth);
@@ -347,7 +348,7 @@ impl Compound<'_, '_> {
     #[cold]
     fn quoted_or_long_key(&mut self, key: &str) {
         let text = scalar::key_text(key);
-        let text = text.as_str();
+        let text = text.as_ref();
         if scalar::is_simple_key_text(text) {
             return self.plain_key(text);
         }
@@ -368,14 +369,8 @@ impl Compound<'_, '_> {
     /// Finishes the collection: an empty one is written `{}` or `[]` where it stands.
     fn end(self, empty: &str) -> Result<(), Error> {
         if self.first {
-            let out = &mut *self.writer.out;
-            match self.position {
-                Position::Line(depth) => indent(out, depth),
-                Position::Value { .. } => out.push(' '),
-                Position::Item(_) => {}
-            }
-            out.push_str(empty);
-            out.push('\n');
+            self.writer.position = self.position;
+            self.writer.plain_scalar(empty)?;
         }
         Ok(())
     }
@@ -410,7 +405,8 @@ impl<'a, 'o> ser::Serializer for &'a mut Writer<'o> {
 
     fn serialize_i64(self, v: i64) -> Result<(), Error> {
         self.scalar_start();
-        scalar::write_i64(self.out, v);
+        // Writing into a String cannot fail.
+        let _ = write!(self.out, "{v}");
         self.out.push('\n');
         Ok(())
     }
@@ -433,7 +429,7 @@ impl<'a, 'o> ser::Serializer for &'a mut Writer<'o> {
 
     fn serialize_u64(self, v: u64) -> Result<(), Error> {
         self.scalar_start();
-        scalar::write_u64(self.out, v);
+        let _ = write!(self.out, "{v}");
         self.out.push('\n');
         Ok(())
     }
@@ -513,16 +509,10 @@ impl<'a, 'o> ser::Serializer for &'a mut Writer<'o> {
         let mut mapping = match self.position {
             // As a value, the variant goes on its own line (serde-saphyr writes the same for
             // an explicit key's value: no `: variant: value`).
-            Position::Value { depth, .. } => Compound {
-                position: self.position,
-                depth: depth + 1,
-                opening: Opening::Newline,
-                first: true,
-                writer: self,
-            },
+            Position::Value { depth, .. } => Compound::new(self, depth + 1, Opening::Newline),
             Position::Item(_) => self.mapping(),
             // serde-saphyr indents what follows a top-level variant differently.
-            Position::Line(_) => return unsupported("an enum variant as a document"),
+            Position::Root => return unsupported("an enum variant as a document"),
         };
         mapping.key_str(variant);
         value.serialize(&mut *mapping.writer)

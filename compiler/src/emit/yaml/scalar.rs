@@ -9,6 +9,9 @@
 //! Apache-2.0 (Copyright (c) the serde-saphyr authors). What is meshc's own is the fast path
 //! for ASCII text, which must agree with them (a test checks that it does).
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
 /// Folded (`>`) block scalars wrap at this many characters, and single-line strings longer than
 /// this are written folded (serde-saphyr's `folded_wrap_chars`).
 const FOLD_WIDTH: usize = 80;
@@ -66,33 +69,15 @@ pub(super) fn value_style(s: &str) -> Style {
 }
 
 /// A mapping key's text: the key itself when it may be plain, else double-quoted.
-pub(super) fn key_text(s: &str) -> KeyText<'_> {
+pub(super) fn key_text(s: &str) -> Cow<'_, str> {
     if is_plain_key(s) {
-        KeyText::Plain(s)
+        Cow::Borrowed(s)
     } else {
         let mut quoted = String::with_capacity(s.len() + 2);
         quoted.push('"');
         write_escaped(&mut quoted, s);
         quoted.push('"');
-        KeyText::Quoted(quoted)
-    }
-}
-
-/// A key's text.
-pub(super) enum KeyText<'a> {
-    /// The key itself.
-    Plain(&'a str),
-    /// The key double-quoted.
-    Quoted(String),
-}
-
-impl KeyText<'_> {
-    /// The text.
-    pub(super) fn as_str(&self) -> &str {
-        match self {
-            KeyText::Plain(s) => s,
-            KeyText::Quoted(s) => s,
-        }
+        Cow::Owned(quoted)
     }
 }
 
@@ -251,7 +236,6 @@ fn is_reserved_word(bytes: &[u8]) -> bool {
 /// Writes the inside of a double-quoted scalar: `\` and `"` escaped, control and other
 /// non-printable characters as YAML escapes (as serde-saphyr's `escape_double_quoted`).
 pub(super) fn write_escaped(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut start = 0;
     for (index, ch) in s.char_indices() {
         let escape = match ch {
@@ -271,20 +255,20 @@ pub(super) fn write_escaped(out: &mut String, s: &str) {
             '\u{85}' => Escape::Named("\\N"),
             '\u{2028}' => Escape::Named("\\L"),
             '\u{2029}' => Escape::Named("\\P"),
-            c if (c as u32) <= 0xFF && c.is_control() => Escape::Hex("\\x", 2),
-            c if (c as u32) <= 0xFFFF && saphyr::needs_escaping(c) => Escape::Hex("\\u", 4),
+            c if (c as u32) <= 0xFF && c.is_control() => Escape::Byte,
+            c if (c as u32) <= 0xFFFF && saphyr::needs_escaping(c) => Escape::Unicode,
             _ => continue,
         };
         out.push_str(&s[start..index]);
         start = index + ch.len_utf8();
         match escape {
             Escape::Named(escape) => out.push_str(escape),
-            Escape::Hex(prefix, digits) => {
-                out.push_str(prefix);
-                let code = ch as u32;
-                for digit in (0..digits).rev() {
-                    out.push(char::from(HEX[((code >> (4 * digit)) & 0xF) as usize]));
-                }
+            // Writing into a String cannot fail.
+            Escape::Byte => {
+                let _ = write!(out, "\\x{:02X}", u32::from(ch));
+            }
+            Escape::Unicode => {
+                let _ = write!(out, "\\u{:04X}", u32::from(ch));
             }
         }
     }
@@ -295,8 +279,10 @@ pub(super) fn write_escaped(out: &mut String, s: &str) {
 enum Escape {
     /// `\n`, `\t`, ...
     Named(&'static str),
-    /// `\x` or `\u` and this many hex digits.
-    Hex(&'static str, u32),
+    /// `\xXX`.
+    Byte,
+    /// `\uXXXX`.
+    Unicode,
 }
 
 /// Writes `|` or `|2` and the chomping indicator, a newline, and the lines of `s` indented to
@@ -334,84 +320,64 @@ pub(super) fn write_literal(out: &mut String, s: &str, column: usize) {
     }
 }
 
-/// Writes `>` and the chomping indicator, a newline, and `s` folded at spaces to lines of at
+/// Writes `>-`, a newline, and `s` folded at spaces to lines of at
 /// most 80 characters, indented to `column` (as serde-saphyr's automatic folded style and its
-/// `write_folded_block`). `s` is a single line whose text without trailing spaces is plain.
+/// `write_folded_block`). `s` is a single line whose text without trailing spaces is plain, so
+/// the header is `>-`.
 pub(super) fn write_folded(out: &mut String, s: &str, column: usize) {
-    let content = s.trim_end_matches('\n');
-    let trailing_newlines = s.len() - content.len();
-    out.push('>');
-    if first_line_leading_spaces(content) > 0 {
-        out.push('2');
-    }
-    match trailing_newlines {
-        0 => out.push('-'),
-        1 => {}
-        _ => out.push('+'),
-    }
-    out.push('\n');
-    for line in s.split('\n') {
-        if line.is_empty() {
-            out.push('\n');
-            continue;
+    // `value_style` folds only such strings, so the header is always `>-`: no line break to
+    // keep, no leading space to announce with an indentation indicator.
+    debug_assert!(!s.contains('\n') && !s.starts_with(' '), "{s:?}");
+    out.push_str(">-\n");
+    // Wrap at runs of spaces only: a folded line break reads back as one space, so a run of
+    // N spaces becomes N - 1 trailing spaces and the break.
+    let mut start = 0;
+    let mut col = 0;
+    // (start, end, length in characters) of the last run of spaces before the limit.
+    let mut last_run: Option<(usize, usize, usize)> = None;
+    let mut in_run = false;
+    let mut run_start = 0;
+    let mut run_len = 0;
+    let mut previous_end = 0;
+    for (index, ch) in s.char_indices() {
+        if in_run && ch != ' ' {
+            // A continuation line starting with a tab would be more-indented.
+            if ch != '\t' {
+                last_run = Some((run_start, previous_end, run_len));
+            }
+            in_run = false;
+            run_len = 0;
         }
-        // A line that starts with a space is never wrapped (YAML's "more-indented" lines).
-        if line.starts_with(' ') {
+        if ch == ' ' {
+            if in_run {
+                run_len += 1;
+            } else {
+                in_run = true;
+                run_start = index;
+                run_len = 1;
+            }
+        }
+        col += 1;
+        if col > FOLD_WIDTH {
+            let Some((run_start, run_end, run_len)) = last_run else {
+                // No space to break at: the line stays long.
+                break;
+            };
             super::indent_columns(out, column);
-            out.push_str(line);
+            out.push_str(&s[start..run_start]);
+            for _ in 1..run_len {
+                out.push(' ');
+            }
             out.push('\n');
-            continue;
+            start = run_end;
+            col = 0;
+            last_run = None;
         }
-        // Wrap at runs of spaces only: a folded line break reads back as one space, so a run of
-        // N spaces becomes N - 1 trailing spaces and the break.
-        let mut start = 0;
-        let mut col = 0;
-        // (start, end, length in characters) of the last run of spaces before the limit.
-        let mut last_run: Option<(usize, usize, usize)> = None;
-        let mut in_run = false;
-        let mut run_start = 0;
-        let mut run_len = 0;
-        let mut previous_end = 0;
-        for (index, ch) in line.char_indices() {
-            if in_run && ch != ' ' {
-                // A continuation line starting with a tab would be more-indented.
-                if ch != '\t' {
-                    last_run = Some((run_start, previous_end, run_len));
-                }
-                in_run = false;
-                run_len = 0;
-            }
-            if ch == ' ' {
-                if in_run {
-                    run_len += 1;
-                } else {
-                    in_run = true;
-                    run_start = index;
-                    run_len = 1;
-                }
-            }
-            col += 1;
-            if col > FOLD_WIDTH {
-                let Some((run_start, run_end, run_len)) = last_run else {
-                    // No space to break at: the line stays long.
-                    break;
-                };
-                super::indent_columns(out, column);
-                out.push_str(&line[start..run_start]);
-                for _ in 1..run_len {
-                    out.push(' ');
-                }
-                out.push('\n');
-                start = run_end;
-                col = 0;
-                last_run = None;
-            }
-            previous_end = index + ch.len_utf8();
-        }
-        super::indent_columns(out, column);
-        out.push_str(&line[start..]);
-        out.push('\n');
+        previous_end = index + ch.len_utf8();
     }
+    super::indent_columns(out, column);
+    out.push_str(&s[start..]);
+    out.push('\n');
 }
 
 /// Leading spaces of the first non-empty line.
@@ -434,36 +400,10 @@ fn is_block_scalar_content_safe(s: &str) -> bool {
     })
 }
 
-/// Writes an unsigned integer in decimal.
-pub(super) fn write_u64(out: &mut String, mut value: u64) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    for &digit in &digits[start..] {
-        out.push(char::from(digit));
-    }
-}
-
-/// Writes a signed integer in decimal.
-pub(super) fn write_i64(out: &mut String, value: i64) {
-    if value < 0 {
-        out.push('-');
-    }
-    write_u64(out, value.unsigned_abs());
-}
-
 /// Writes a float as serde-saphyr does: the shortest decimal that reads back as the same
 /// number (zmij's digits), always with a `.` (`10.0`), in exponent form outside 1e-5..1e16 with
 /// a signed exponent (`1.0e+16`, `1.5e-7`), and `.nan`, `.inf`, `-.inf`.
 pub(super) fn write_f64(out: &mut String, value: f64) {
-    use std::fmt::Write as _;
     if value.is_nan() {
         out.push_str(".nan");
         return;
@@ -519,7 +459,8 @@ pub(super) fn write_f64(out: &mut String, value: f64) {
         out.push_str(if count > 1 { &digits[1..] } else { "0" });
         out.push('e');
         out.push(if exponent < 0 { '-' } else { '+' });
-        write_u64(out, u64::from(exponent.unsigned_abs()));
+        // Writing into a String cannot fail.
+        let _ = write!(out, "{}", exponent.unsigned_abs());
     }
 }
 
