@@ -62,16 +62,7 @@ fn file_names(dir: &Path, ext: &str) -> Vec<String> {
 /// Compiles a fixture registered under `name`, split at its `// file:` lines, with the options
 /// of its `// options:` line.
 fn compile(name: &str, text: &str) -> (SourceMap, Compilation) {
-    let mut sources = SourceMap::new();
-    let mut file = (name.to_string(), String::new());
-    for line in text.split_inclusive('\n') {
-        if let Some(next) = line.trim_end().strip_prefix("// file: ") {
-            let done = std::mem::replace(&mut file, (next.trim().to_string(), String::new()));
-            sources.add(done.0, done.1);
-        }
-        file.1.push_str(line);
-    }
-    sources.add(file.0, file.1);
+    let mut sources = meshc::testing::fixture_sources(name, text);
     let mut levels = Levels::default();
     for code in [Code::W0101, Code::W0102, Code::W0103] {
         if !name.starts_with(code.as_str()) && name != MULTIPLE {

@@ -518,18 +518,17 @@ pub(crate) fn expand(
         .iter_mut()
         .map(|file| std::mem::take(&mut file.items))
         .collect();
-    let files_ref = &files;
     let mut expander = Expander {
-        files: files_ref.iter().map(|f| (f.span.file, f)).collect(),
+        files: files.iter().map(|f| (f.span.file, f)).collect(),
         scopes: HashMap::new(),
         stack: Vec::new(),
         diagnostics: Vec::new(),
     };
-    for file in files_ref {
+    for file in &files {
         let scope = expander.declare(file, links);
         expander.scopes.insert(file.span.file, scope);
     }
-    expander.cycles(files_ref, links, sources);
+    expander.cycles(&files, links, sources);
 
     // Namespace of each file, and what each namespace's `defaults` bring.
     let namespace = |file: &ast::File| {
@@ -539,7 +538,7 @@ pub(crate) fn expand(
             .or_else(|| default_namespace.map(str::to_string))
     };
     let mut defaults: HashMap<String, (Span, Vec<Part>)> = HashMap::new();
-    for file in files_ref {
+    for file in &files {
         let Some(ns) = namespace(file) else { continue };
         for block in &file.defaults {
             if let Some((first, _)) = defaults.get(&ns) {
@@ -569,7 +568,7 @@ pub(crate) fn expand(
     // Services: their policy items, and the route clauses their policies give their routes.
     let mut service_routes: HashMap<(Option<String>, String), Vec<Spanned<Clause>>> =
         HashMap::new();
-    for (file, file_items) in files_ref.iter().zip(&mut items) {
+    for (file, file_items) in files.iter().zip(&mut items) {
         let ns = namespace(file);
         let id = file.span.file;
         for item in file_items {
@@ -583,7 +582,7 @@ pub(crate) fn expand(
             }
         }
     }
-    for (file, file_items) in files_ref.iter().zip(&mut items) {
+    for (file, file_items) in files.iter().zip(&mut items) {
         let ns = namespace(file);
         let id = file.span.file;
         for item in file_items {

@@ -1,5 +1,6 @@
-//! Support for `meshc test` (comparing a compiled YAML stream with its committed expectation)
-//! and the benchmark's canonical program ([`benchmark_program`]).
+//! Support for `meshc test` (comparing a compiled YAML stream with its committed expectation),
+//! the benchmark's canonical program ([`benchmark_program`]) and the fixtures' several-file
+//! programs ([`fixture_sources`]).
 //!
 //! The comparison is a line diff (a longest common subsequence over the lines that differ, after
 //! the common head and tail are set aside), shown as unified-diff hunks with a few lines of
@@ -195,6 +196,24 @@ pub fn benchmark_program(n: usize) -> String {
         );
     }
     out
+}
+
+/// A program of several files written as one text, as the diagnostics fixtures and the fuzzer
+/// write them: a line `// file: NAME.mesh` starts another file, named `NAME.mesh`, up to the
+/// next such line; the text above the first one is the file `first`. Every line stays in its
+/// file, the `// file:` line included.
+pub fn fixture_sources(first: &str, text: &str) -> crate::SourceMap {
+    let mut sources = crate::SourceMap::new();
+    let mut file = (first.to_string(), String::new());
+    for line in text.split_inclusive('\n') {
+        if let Some(next) = line.trim_end().strip_prefix("// file: ") {
+            let done = std::mem::replace(&mut file, (next.trim().to_string(), String::new()));
+            sources.add(done.0, done.1);
+        }
+        file.1.push_str(line);
+    }
+    sources.add(file.0, file.1);
+    sources
 }
 
 #[cfg(test)]

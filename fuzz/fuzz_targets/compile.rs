@@ -62,16 +62,7 @@ fuzz_target!(|data: &[u8]| {
 
 /// Compiles `text`, split at its `// file:` lines.
 fn compile(text: &str, options: Options) -> (SourceMap, Compilation) {
-    let mut sources = SourceMap::new();
-    let mut file = ("fuzz.mesh".to_string(), String::new());
-    for line in text.split_inclusive('\n') {
-        if let Some(next) = line.trim_end().strip_prefix("// file: ") {
-            let done = std::mem::replace(&mut file, (next.trim().to_string(), String::new()));
-            sources.add(done.0, done.1);
-        }
-        file.1.push_str(line);
-    }
-    sources.add(file.0, file.1);
+    let mut sources = meshc::testing::fixture_sources("fuzz.mesh", text);
     let compilation = meshc::compile_with(&mut sources, options);
     (sources, compilation)
 }
