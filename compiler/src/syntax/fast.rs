@@ -9,7 +9,8 @@
 //! it fast. `tests/parser.rs` checks both on every `.mesh` file of the repository and on
 //! thousands of mutations of them.
 //!
-//! It is written as the grammar reads: one method per rule, with the rule quoted above it, and
+//! It is written as the grammar reads: a method per rule (small rules such as a pool setting are
+//! written inline in their parent's), with the rule quoted above it, and
 //! PEG's meaning. An ordered choice tries its alternatives in order (a `match` on the keyword the
 //! alternatives start with, where that decides; `attempt` where two share a first keyword), `?`
 //! and `*` try their part and undo it on failure (`attempt`, `many`, `comma_rest`), and a
@@ -227,9 +228,7 @@ impl Cursor<'_> {
 
     /// `keywords ~ literal`: a setting's keywords and its value.
     fn setting(&mut self, keywords: &[&str]) -> Option<ast::Literal> {
-        for keyword in keywords {
-            self.kw(keyword)?;
-        }
+        self.kws(keywords)?;
         self.literal()
     }
 

@@ -3,11 +3,13 @@
 //!
 //! Tokens are read on demand rather than in one pass, because `.mesh` tokens depend on where
 //! they are: `web.v2` is a host name after `host`, a service and its subset after `->`, and a
-//! word followed by an error after `timeout`. The cursor always rests where the next token starts: after each token it
-//! skips what pest's implicit `WHITESPACE` and `COMMENT` skip, and it keeps the end of the
-//! identifier characters there, so keywords are compared without scanning again. A method
-//! matches the token at the cursor or consumes nothing, so a failed alternative needs no undo
-//! unless it matched tokens already ([`Cursor::mark`] and [`Cursor::reset`] undo those).
+//! word followed by an error after `timeout`. The cursor always rests where the next token
+//! starts: after each token it skips what pest's implicit `WHITESPACE` and `COMMENT` skip, and
+//! it keeps the end of the identifier characters there, so keywords are compared without
+//! scanning again. A one-token method matches the token at the cursor or consumes nothing, so a
+//! failed alternative needs no undo unless it matched tokens already ([`Cursor::mark`] and
+//! [`Cursor::reset`] undo those). [`Cursor::kws`], several keywords, keeps the ones it matched
+//! when a later one fails: its callers try it inside `attempt` or fail the whole item.
 //!
 //! Every token is ASCII except strings and comments, and those end at ASCII bytes, so every
 //! offset the cursor slices at is a character boundary; slicing goes through `str::get`, and

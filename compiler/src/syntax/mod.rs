@@ -14,8 +14,10 @@
 //! it accepts a file, pest + `lower` accept it with an identical AST, spans included) and should
 //! be *complete* (accept every valid file, or the slow path runs). `tests/parser.rs` checks both
 //! on every `.mesh` file of the repository and on mutations of them, through [`parse_reference`]
-//! and [`parse_fast`]. The meanings both need (string escapes, doc comments, which declaration
-//! an `@allow` applies to) have one implementation, in `lower.rs`.
+//! and [`parse_fast`]. The meanings both need (string escapes, doc comments, attaching an
+//! `@allow` to its declaration) have one implementation, in `lower.rs`; which items an `@allow`
+//! may precede is decided by each parser's item loop (`lower.rs`, `fast.rs`), and the
+//! differential tests keep the two in step.
 //!
 //! A change to the grammar changes both parsers; the differential tests fail until they agree.
 //!
