@@ -7,23 +7,79 @@
 //!
 //! Stages: the fast parser and the reference parser (pest) alone, the whole library compile
 //! (parse, expand, check, emit), and writing the YAML stream with meshc's writer and with
-//! serde-saphyr (its oracle).
+//! serde-saphyr (its oracle). For each, the most heap it had in use at once (peak) and what is
+//! still allocated once it returns (kept), counted by a wrapper around the system allocator.
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
 use meshc::syntax::{parse_fast, parse_reference};
 use meshc::SourceMap;
 
-/// The best of five timings of `run`, in milliseconds; what it returns is dropped untimed.
-fn best_of_five<T>(run: impl Fn() -> T) -> f64 {
+/// The system allocator, counting the bytes in use and the most ever in use.
+struct Counting;
+
+static IN_USE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is passed on to `System` unchanged; only the counters are added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let now = IN_USE.fetch_add(layout.size(), Relaxed) + layout.size();
+        PEAK.fetch_max(now, Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        IN_USE.fetch_sub(layout.size(), Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let now = if new_size >= layout.size() {
+            IN_USE.fetch_add(new_size - layout.size(), Relaxed) + new_size - layout.size()
+        } else {
+            IN_USE.fetch_sub(layout.size() - new_size, Relaxed) - (layout.size() - new_size)
+        };
+        PEAK.fetch_max(now, Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// One stage's figures.
+struct Measure {
+    /// Best of five, in milliseconds.
+    ms: f64,
+    /// The most heap in use at once during a run, above what was in use before it, in MB.
+    peak_mb: f64,
+    /// Heap still held by what the run returned, in MB.
+    kept_mb: f64,
+}
+
+/// Times `run` five times (what it returns is dropped untimed) and counts its heap.
+fn measure<T>(run: impl Fn() -> T) -> Measure {
     let mut best = f64::MAX;
+    let mut peak = 0;
+    let mut kept = 0;
     for _ in 0..5 {
+        let before = IN_USE.load(Relaxed);
+        PEAK.store(before, Relaxed);
         let start = Instant::now();
         let result = run();
         best = best.min(start.elapsed().as_secs_f64());
+        peak = PEAK.load(Relaxed) - before;
+        kept = IN_USE.load(Relaxed).saturating_sub(before);
         drop(result);
     }
-    best * 1e3
+    Measure {
+        ms: best * 1e3,
+        peak_mb: peak as f64 / 1e6,
+        kept_mb: kept as f64 / 1e6,
+    }
 }
 
 fn main() {
@@ -45,30 +101,55 @@ fn main() {
     let compilation = compile();
     assert!(!compilation.has_errors(), "the benchmark program compiles");
     let yaml_bytes = meshc::emit::yaml::stream(&compilation.manifests).len() as f64 / 1e6;
-    let report = |stage: &str, ms: f64, mb: f64| {
-        println!("{stage:<24} {ms:>9.1} ms {:>8.0} MB/s", mb / (ms / 1e3));
+    let report = |stage: &str, m: Measure, mb: f64| {
+        println!(
+            "{stage:<24} {:>9.1} ms {:>8.0} MB/s {:>9.1} {:>9.1}",
+            m.ms,
+            mb / (m.ms / 1e3),
+            m.peak_mb,
+            m.kept_mb
+        );
     };
     println!("{n} services: {megabytes:.2} MB of source, {yaml_bytes:.2} MB of YAML");
+    println!(
+        "{:<24} {:>12} {:>13} {:>9} {:>9}",
+        "stage", "best of 5", "throughput", "heap peak", "kept (MB)"
+    );
     report(
         "parse (fast)",
-        best_of_five(|| parse_fast(0, &text).expect("accepted")),
+        measure(|| parse_fast(0, &text).expect("accepted")),
         megabytes,
     );
     report(
         "parse (pest, reference)",
-        best_of_five(|| parse_reference(0, &text).expect("valid")),
+        measure(|| parse_reference(0, &text).expect("valid")),
         megabytes,
     );
-    report("compile (library)", best_of_five(compile), megabytes);
+    let files = [parse_fast(0, &text).expect("accepted")];
+    let options = meshc::target::Options::default();
+    let (silenced, _) = meshc::diagnostics::lints::Silenced::new(&files, &Default::default());
+    report(
+        "check (parsed)",
+        measure(|| meshc::check::check(&files, false, options, None, &silenced)),
+        megabytes,
+    );
+    let (program, _) = meshc::check::check(&files, false, options, None, &silenced);
+    report(
+        "emit (checked)",
+        measure(|| meshc::emit::emit(&program, options)),
+        megabytes,
+    );
+    drop((files, program));
+    report("compile (library)", measure(compile), megabytes);
     let manifests = &compilation.manifests;
     report(
         "YAML (meshc)",
-        best_of_five(|| meshc::emit::yaml::stream(manifests)),
+        measure(|| meshc::emit::yaml::stream(manifests)),
         yaml_bytes,
     );
     report(
         "YAML (serde-saphyr)",
-        best_of_five(|| serde_saphyr::to_string_multiple(manifests).expect("writes")),
+        measure(|| serde_saphyr::to_string_multiple(manifests).expect("writes")),
         yaml_bytes,
     );
 }

@@ -25,6 +25,7 @@ pub mod check;
 pub mod config;
 pub mod diagnostics;
 pub mod emit;
+mod hash;
 pub mod ir;
 pub mod modules;
 pub mod source;
@@ -135,9 +136,12 @@ pub fn compile_configured(
     let incomplete = diagnostics.iter().any(|d| d.code == Code::E0001);
     let namespace = settings.namespace.as_deref();
     let files = modules::expand(files, &links, sources, namespace, &mut diagnostics);
-    let (program, check_diagnostics) = check::check(&files, incomplete, options, namespace);
+    let (silenced, lint_problems) = diagnostics::lints::Silenced::new(&files, levels);
+    let (program, check_diagnostics) =
+        check::check(&files, incomplete, options, namespace, &silenced);
     diagnostics.extend(check_diagnostics);
-    diagnostics::lints::apply(&files, levels, &mut diagnostics);
+    silenced.apply(&mut diagnostics);
+    diagnostics.extend(lint_problems);
     // The syntax trees are done with: free them before the manifests are built.
     drop(files);
     diagnostics::sort(&mut diagnostics);

@@ -3,6 +3,9 @@
 //! Exit status: 0 success (warnings allowed), 1 compile errors (or warnings under
 //! `--deny-warnings`), 2 usage or I/O errors. Diagnostics go to stderr, YAML to stdout.
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

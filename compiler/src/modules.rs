@@ -14,7 +14,7 @@
 //! keeps its own span): a diagnostic about applied policy points at the line of the user's
 //! program that applied it, not into the library.
 
-use std::collections::{HashMap, HashSet};
+use crate::hash::{HashMap, HashSet};
 
 use crate::ast::{self, Clause, PolicyItem};
 use crate::check::kind_name;
@@ -520,7 +520,7 @@ pub(crate) fn expand(
         .collect();
     let mut expander = Expander {
         files: files.iter().map(|f| (f.span.file, f)).collect(),
-        scopes: HashMap::new(),
+        scopes: HashMap::default(),
         stack: Vec::new(),
         diagnostics: Vec::new(),
     };
@@ -537,7 +537,7 @@ pub(crate) fn expand(
             .map(|n| n.node.clone())
             .or_else(|| default_namespace.map(str::to_string))
     };
-    let mut defaults: HashMap<String, (Span, Vec<Part>)> = HashMap::new();
+    let mut defaults: HashMap<String, (Span, Vec<Part>)> = HashMap::default();
     for file in &files {
         let Some(ns) = namespace(file) else { continue };
         for block in &file.defaults {
@@ -567,7 +567,7 @@ pub(crate) fn expand(
 
     // Services: their policy items, and the route clauses their policies give their routes.
     let mut service_routes: HashMap<(Option<String>, String), Vec<Spanned<Clause>>> =
-        HashMap::new();
+        HashMap::default();
     for (file, file_items) in files.iter().zip(&mut items) {
         let ns = namespace(file);
         let id = file.span.file;
@@ -598,7 +598,7 @@ pub(crate) fn expand(
     let mut found = expander.diagnostics;
     found.extend(unused);
     // A mistake inside a policy is found each time the policy is applied: report it once.
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     found.retain(|d| seen.insert((d.code, d.primary.span, d.message.clone())));
     diagnostics.append(&mut found);
     for (file, file_items) in files.iter_mut().zip(items) {
@@ -619,10 +619,10 @@ impl<'a> Expander<'a> {
         outer: &Bindings,
         site: Option<Span>,
     ) -> Vec<(usize, Part)> {
-        let mut brought_by: HashMap<Kind, usize> = HashMap::new();
+        let mut brought_by: HashMap<Kind, usize> = HashMap::default();
         let mut out = Vec::new();
         for (index, using) in uses.iter().enumerate() {
-            let mut reported = HashSet::new();
+            let mut reported = HashSet::default();
             for part in self.apply(file, using, outer, site.unwrap_or(using.span)) {
                 let kind = part_kind(&part);
                 if written.contains(&kind) {
@@ -680,8 +680,8 @@ impl<'a> Expander<'a> {
             })
             .collect();
         let mut clauses = Vec::new();
-        let mut misplaced = HashSet::new();
-        for (index, part) in self.merge(file, &uses, &present, &Bindings::new(), None) {
+        let mut misplaced = HashSet::default();
+        for (index, part) in self.merge(file, &uses, &present, &Bindings::default(), None) {
             match part {
                 Part::Item(p) => items.push(ast::ServiceItem::Policy(p)),
                 Part::Clause(c) => clauses.push(c),
@@ -718,8 +718,8 @@ impl<'a> Expander<'a> {
             settings.iter().map(|s| canary_kind(&s.node)).collect()
         };
         let written = kinds(&settings);
-        let mut misplaced = HashSet::new();
-        for (index, part) in self.merge(file, &uses, &written, &Bindings::new(), None) {
+        let mut misplaced = HashSet::default();
+        for (index, part) in self.merge(file, &uses, &written, &Bindings::default(), None) {
             match part {
                 Part::Canary(s) => settings.push(s),
                 part => {
@@ -757,8 +757,8 @@ impl<'a> Expander<'a> {
             clauses.iter().map(|c| clause_kind(&c.node)).collect()
         };
         let written = kinds(&clauses);
-        let mut misplaced = HashSet::new();
-        for (index, part) in self.merge(file, &uses, &written, &Bindings::new(), None) {
+        let mut misplaced = HashSet::default();
+        for (index, part) in self.merge(file, &uses, &written, &Bindings::default(), None) {
             match part {
                 Part::Clause(c) => clauses.push(c),
                 part => {
@@ -794,7 +794,7 @@ impl<'a> Expander<'a> {
     /// A file's scope, reporting names declared twice and policies' declaration mistakes.
     fn declare(&mut self, file: &'a ast::File, links: &Links) -> Scope {
         let mut scope = Scope::default();
-        let mut alias_spans: HashMap<String, Span> = HashMap::new();
+        let mut alias_spans: HashMap<String, Span> = HashMap::default();
         for (index, import) in file.imports.iter().enumerate() {
             let Some(&target) = links.targets.get(&(file.span.file, index)) else {
                 scope.broken.insert(alias(import).0.to_string());
@@ -842,7 +842,7 @@ impl<'a> Expander<'a> {
     }
 
     fn check_params(&mut self, policy: &ast::Policy) {
-        let mut seen: HashMap<&str, Span> = HashMap::new();
+        let mut seen: HashMap<&str, Span> = HashMap::default();
         for param in &policy.params {
             if let Some(&first) = seen.get(param.name.node.as_str()) {
                 self.diagnostics.push(
@@ -895,7 +895,7 @@ impl<'a> Expander<'a> {
 
     /// E0311 for the clauses a policy or `defaults` cannot hold.
     fn check_body(&mut self, body: &[ast::PolicyPart], what: &str) {
-        let mut first: HashMap<Kind, Span> = HashMap::new();
+        let mut first: HashMap<Kind, Span> = HashMap::default();
         for part in body {
             let Some(part) = Part::of(part) else {
                 continue;
@@ -949,13 +949,13 @@ impl<'a> Expander<'a> {
 
     /// E0110 for every import that closes a cycle.
     fn cycles(&mut self, files: &[ast::File], links: &Links, sources: &SourceMap) {
-        let mut edges: HashMap<FileId, Vec<(usize, FileId)>> = HashMap::new();
+        let mut edges: HashMap<FileId, Vec<(usize, FileId)>> = HashMap::default();
         let mut keys: Vec<_> = links.targets.iter().collect();
         keys.sort();
         for (&(from, index), &to) in keys {
             edges.entry(from).or_default().push((index, to));
         }
-        let mut done = HashSet::new();
+        let mut done = HashSet::default();
         for file in files {
             self.visit(file.span.file, &edges, &mut done, sources);
         }
@@ -975,7 +975,7 @@ impl<'a> Expander<'a> {
         }
         let imports_of = |node: FileId| edges.get(&node).map_or(&[][..], Vec::as_slice);
         let mut path: Vec<(FileId, usize)> = vec![(start, 0)];
-        let mut on_path: HashMap<FileId, usize> = HashMap::from([(start, 0)]);
+        let mut on_path: HashMap<FileId, usize> = HashMap::from_iter([(start, 0)]);
         while let Some((node, next)) = path.last_mut() {
             let node = *node;
             let Some(&(index, to)) = imports_of(node).get(*next) else {
@@ -1021,7 +1021,7 @@ impl<'a> Expander<'a> {
     fn parts(&mut self, file: FileId, body: &[ast::PolicyPart]) -> Vec<Part> {
         let (mut parts, uses) = direct_parts(body);
         let written = parts.iter().map(part_kind).collect();
-        let applied = self.merge(file, &uses, &written, &Bindings::new(), None);
+        let applied = self.merge(file, &uses, &written, &Bindings::default(), None);
         parts.extend(applied.into_iter().map(|(_, part)| part));
         parts
     }
@@ -1363,7 +1363,7 @@ enum Split<T> {
 /// reported at the declaration), and its `use`s.
 fn direct_parts(body: &[ast::PolicyPart]) -> (Vec<Part>, Vec<&ast::Use>) {
     let mut parts = Vec::new();
-    let mut kinds = HashSet::new();
+    let mut kinds = HashSet::default();
     let mut uses = Vec::new();
     for part in body {
         let Some(part) = Part::of(part) else {

@@ -53,7 +53,7 @@ pub struct SourceMap {
     /// Each file's path from the project root, by which imports find it.
     paths: Vec<String>,
     /// The first file with each path (a build of thousands of files looks paths up often).
-    by_path: std::collections::HashMap<String, FileId>,
+    by_path: crate::hash::HashMap<String, FileId>,
 }
 
 impl SourceMap {

@@ -8,7 +8,7 @@ use crate::ir;
 use crate::source::Span;
 use crate::target::Target;
 
-impl Checker {
+impl Checker<'_> {
     /// Checks a canary declaration and attaches it to its service.
     pub(crate) fn canary(&mut self, canary: &ast::Canary, namespace: Option<&str>) {
         let Some(namespace) = namespace else { return };

@@ -9,7 +9,7 @@ use crate::ir;
 const MAX_HOSTNAMES: usize = 16;
 const MAX_GATEWAYS: usize = 32;
 
-impl Checker {
+impl Checker<'_> {
     /// Declares an ingress.
     pub(crate) fn declare_ingress(&mut self, ingress: &ast::Ingress, namespace: Option<&str>) {
         let name = &ingress.name;

@@ -114,7 +114,7 @@ pub(crate) fn split_by_idempotence(rule: ir::RouteRule) -> Vec<ir::RouteRule> {
     out
 }
 
-impl Checker {
+impl Checker<'_> {
     /// Lints of one route: no timeout (W0101), retries that can repeat non-idempotent requests
     /// (W0103), retries that cannot fit in the timeout (W0104), fault injection that turns
     /// retries and timeouts off (W0105), mirroring to one of the route's own destinations
@@ -162,6 +162,7 @@ impl Checker {
                 && !safe
                 && !only_idempotent(rule)
                 && spans.fault.is_none()
+                && !self.sink.silences(Code::W0103, retry_span)
             {
                 self.sink.push(
                     Diagnostic::new(
@@ -223,6 +224,9 @@ impl Checker {
         let (Some(per_try), Some(timeout)) = (retry.per_try_timeout, rule.timeout) else {
             return;
         };
+        if self.sink.silences(Code::W0104, span) {
+            return;
+        }
         let tries = u64::from(retry.attempts) + 1;
         // Up to 2^31 tries of up to 2^63 ns each: the product can exceed u64, and then does
         // not fit in the timeout either.

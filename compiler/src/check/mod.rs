@@ -17,9 +17,10 @@ mod route;
 mod values;
 mod workloads;
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 
 use crate::ast;
+use crate::diagnostics::lints::Silenced;
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::ir;
 use crate::source::Span;
@@ -37,15 +38,20 @@ pub(crate) use values::{kind_name, Sink};
 /// unknown, so a route naming an unknown service is not reported (it may be declared there).
 ///
 /// `default_namespace` is the namespace of a file that declares none.
+///
+/// A lint that `silenced` silences is dropped as it is found: the other diagnostics still need
+/// [`Silenced::apply`](crate::diagnostics::lints::Silenced::apply).
 pub fn check(
     files: &[ast::File],
     incomplete: bool,
     options: Options,
     default_namespace: Option<&str>,
+    silenced: &Silenced,
 ) -> (ir::Program, Vec<Diagnostic>) {
     let mut checker = Checker {
         incomplete,
         options,
+        sink: Sink::new(silenced),
         ..Checker::default()
     };
     let namespaces: Vec<Option<String>> = files
@@ -106,8 +112,8 @@ pub(crate) fn valid_namespace(name: &str) -> Result<(), String> {
 
 /// What the checker knows while it walks the program.
 #[derive(Default)]
-pub(crate) struct Checker {
-    pub(crate) sink: Sink,
+pub(crate) struct Checker<'a> {
+    pub(crate) sink: Sink<'a>,
     /// The target and channel.
     pub(crate) options: Options,
     /// The route being checked belongs to an ingress (for E0401's advice).
@@ -124,20 +130,20 @@ pub(crate) struct Checker {
     pub(crate) ingress_named_spans: HashMap<(usize, ast::NamedWhat), Span>,
     /// (route namespace, backend namespace, service) of HTTPRoute backends in another
     /// namespace that were already noted (N0001).
-    pub(crate) granted: std::collections::HashSet<(String, String, String)>,
+    pub(crate) granted: crate::hash::HashSet<(String, String, String)>,
     /// Some file failed to parse, so unknown services are not reported.
     incomplete: bool,
     /// Where each service's (by index) canary was declared.
     pub(crate) canary_spans: HashMap<usize, Span>,
     /// Which traffic-policy blocks each service (by index) wrote, valid or not.
-    pub(crate) policy_written: std::collections::HashSet<(usize, Concept)>,
+    pub(crate) policy_written: crate::hash::HashSet<(usize, Concept)>,
     /// Where `routes named` / `policy named` was written, per service index.
     named_spans: HashMap<(usize, ast::NamedWhat), Span>,
     /// Span of each declared subset: (service index, subset name) → span.
     pub(crate) subset_spans: HashMap<(usize, String), Span>,
 }
 
-impl Checker {
+impl Checker<'_> {
     /// The file's one namespace; reports E0105 when there is none or more than one.
     /// A file that only imports and declares policies (a module) needs none.
     fn namespace(&mut self, file: &ast::File, default: Option<&str>) -> Option<String> {
@@ -182,8 +188,8 @@ impl Checker {
     /// VirtualServices and DestinationRules for one host, and Istio ignores all but one (IST0109).
     fn resource_names(&mut self) {
         // (namespace, kind, name) → (owner's name, owner's span) of the first object.
-        let mut seen: HashMap<(String, &str, String), (String, Span)> = HashMap::new();
-        let mut hosts: HashMap<&str, usize> = HashMap::new();
+        let mut seen: HashMap<(String, &str, String), (String, Span)> = HashMap::default();
+        let mut hosts: HashMap<&str, usize> = HashMap::default();
         let mut objects: Vec<(&str, &str, &str, &str, Span, &str)> = Vec::new();
         for ingress in &self.ingresses {
             if !ingress.routes.is_empty() {
@@ -577,7 +583,7 @@ impl Checker {
         }
         self.subset_spans.insert(key, name.span);
         let mut labels = indexmap::IndexMap::new();
-        let mut label_spans: HashMap<&str, Span> = HashMap::new();
+        let mut label_spans: HashMap<&str, Span> = HashMap::default();
         for label in &subset.labels {
             self.name_rule(
                 &label.key.node,

@@ -12,7 +12,7 @@ const INT32_MAX: u64 = i32::MAX as u64;
 const POOL_ZERO_HELP: &str =
     "0 does not mean zero in Istio: it means \"use Envoy's default\" (effectively unlimited); write the limit you want, or leave the setting out";
 
-impl Checker {
+impl Checker<'_> {
     /// Checks the policy items of one service or subset and merges them.
     pub(crate) fn policy(&mut self, items: Vec<&ast::PolicyItem>) -> ir::TrafficPolicy {
         let mut policy = ir::TrafficPolicy::default();

@@ -133,7 +133,7 @@ pub(crate) struct ClauseSpans {
     pub(crate) redirect: Option<Span>,
 }
 
-impl Checker {
+impl Checker<'_> {
     /// Checks one route rule and appends it to its service or ingress.
     pub(crate) fn route(&mut self, route: &ast::Route, namespace: Option<&str>) {
         let Some(namespace) = namespace else { return };

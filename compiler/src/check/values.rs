@@ -4,6 +4,7 @@
 //! so callers simply skip the value and carry on checking.
 
 use crate::ast::{Literal, LiteralKind};
+use crate::diagnostics::lints::Silenced;
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::ir;
 
@@ -12,8 +13,10 @@ const MAX_DURATION_MS: u128 = 9_223_372_036_854;
 
 /// Collects diagnostics for one compilation.
 #[derive(Default)]
-pub(crate) struct Sink {
+pub(crate) struct Sink<'a> {
     pub(crate) diagnostics: Vec<Diagnostic>,
+    /// The lints to drop as they come.
+    silenced: Option<&'a Silenced>,
 }
 
 /// How a literal kind is named in messages ("expected a duration, found a count").
@@ -40,20 +43,36 @@ fn kind_example(kind: LiteralKind) -> &'static str {
     }
 }
 
-impl Sink {
-    /// Records a diagnostic.
+impl<'a> Sink<'a> {
+    /// A sink that drops the lints `silenced` silences.
+    pub(crate) fn new(silenced: &'a Silenced) -> Sink<'a> {
+        Sink {
+            diagnostics: Vec::new(),
+            silenced: Some(silenced),
+        }
+    }
+
+    /// Records a diagnostic, unless it is a silenced lint.
     pub(crate) fn push(&mut self, diagnostic: Diagnostic) {
-        self.diagnostics.push(diagnostic);
+        if !self.silences(diagnostic.code, diagnostic.primary.span) {
+            self.diagnostics.push(diagnostic);
+        }
+    }
+
+    /// Whether a lint of `code` at `span` would be dropped: a check whose warning costs
+    /// something to write asks first.
+    pub(crate) fn silences(&self, code: Code, span: crate::source::Span) -> bool {
+        self.silenced.is_some_and(|s| s.silences(code, span))
     }
 
     /// The one value of an option that may be written at most once: the first, after reporting
     /// E0304 for any repetition.
-    pub(crate) fn single<'a, T>(
+    pub(crate) fn single<'v, T>(
         &mut self,
-        values: &'a [T],
+        values: &'v [T],
         what: &str,
         span: impl Fn(&T) -> crate::source::Span,
-    ) -> Option<&'a T> {
+    ) -> Option<&'v T> {
         let first = values.first()?;
         for again in &values[1..] {
             self.push(

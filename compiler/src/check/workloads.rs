@@ -75,7 +75,7 @@ fn env_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-impl Checker {
+impl Checker<'_> {
     /// Checks the `deploy` blocks of a service.
     pub(crate) fn deployments(
         &mut self,
@@ -297,7 +297,7 @@ impl Checker {
             ));
             return None;
         };
-        let seconds = |checker: &mut Checker, values: &[ast::Literal], what: &'static str| {
+        let seconds = |checker: &mut Checker<'_>, values: &[ast::Literal], what: &'static str| {
             let literal = checker.sink.single(values, what, |l| l.span)?;
             let duration = checker.sink.duration(literal, what)?;
             if duration.millis % 1000 != 0 {

@@ -86,79 +86,100 @@ impl Levels {
     }
 }
 
-/// Applies `@allow` attributes and run-wide levels to the diagnostics of a compilation, and
-/// reports unknown lint names and misplaced attributes (E0106).
-pub fn apply(files: &[ast::File], levels: &Levels, diagnostics: &mut Vec<Diagnostic>) {
-    let mut allowed: Vec<(Code, crate::source::Span)> = Vec::new();
-    let mut problems = Vec::new();
-    for allow in files.iter().flat_map(|file| &file.allows) {
-        let Some(target) = allow.target else {
-            problems.push(Diagnostic::new(
-                Code::E0106,
-                "`@allow` applies to nothing",
-                allow.span,
-                "no declaration follows",
-                "put `@allow(...)` right before the `service`, `ingress` or `route` it is for",
-            ));
-            continue;
+/// Which lints are silenced where: by `@allow` on a declaration, or for the whole run
+/// (`-A`). Built once per compilation, so that the checker can drop a silenced warning as it
+/// finds it (a program that allows a lint on every route would otherwise keep one warning per
+/// route until the end), and [`apply`] the rest.
+#[derive(Debug, Default)]
+pub struct Silenced {
+    /// Per (lint, file), the spans of the declarations that allow it, sorted by start.
+    /// Declarations do not overlap, so a lookup is a binary search.
+    allowed: crate::hash::HashMap<(Code, crate::source::FileId), Vec<(u32, u32)>>,
+    levels: Levels,
+}
+
+impl Silenced {
+    /// The `@allow` attributes of `files` and the run's `levels`; also every attribute that
+    /// names an unknown lint or applies to nothing (E0106).
+    pub fn new(files: &[ast::File], levels: &Levels) -> (Silenced, Vec<Diagnostic>) {
+        let mut silenced = Silenced {
+            allowed: Default::default(),
+            levels: levels.clone(),
         };
-        for lint in &allow.lints {
-            match lookup(&lint.node) {
-                Ok(code) => allowed.push((code, target)),
-                Err(near) => problems.push(Diagnostic::new(
+        let mut problems = Vec::new();
+        for allow in files.iter().flat_map(|file| &file.allows) {
+            let Some(target) = allow.target else {
+                problems.push(Diagnostic::new(
                     Code::E0106,
-                    format!("unknown lint `{}`", lint.node),
-                    lint.span,
-                    "not a lint",
-                    match near {
-                        Some(near) => {
-                            format!("did you mean `{near}`? `meshc explain` lists every lint")
-                        }
-                        None => "`meshc explain` lists every lint, with its name".to_string(),
-                    },
-                )),
+                    "`@allow` applies to nothing",
+                    allow.span,
+                    "no declaration follows",
+                    "put `@allow(...)` right before the `service`, `ingress` or `route` it is for",
+                ));
+                continue;
+            };
+            for lint in &allow.lints {
+                match lookup(&lint.node) {
+                    Ok(code) => silenced
+                        .allowed
+                        .entry((code, target.file))
+                        .or_default()
+                        .push((target.start, target.end)),
+                    Err(near) => problems.push(Diagnostic::new(
+                        Code::E0106,
+                        format!("unknown lint `{}`", lint.node),
+                        lint.span,
+                        "not a lint",
+                        match near {
+                            Some(near) => {
+                                format!("did you mean `{near}`? `meshc explain` lists every lint")
+                            }
+                            None => "`meshc explain` lists every lint, with its name".to_string(),
+                        },
+                    )),
+                }
             }
         }
+        for targets in silenced.allowed.values_mut() {
+            targets.sort_unstable();
+        }
+        (silenced, problems)
     }
-    // Declarations do not overlap, so per (lint, file) the targets sorted by start are searched
-    // for the last one starting at or before a diagnostic: linear time in large programs.
-    let mut by_lint: std::collections::HashMap<(Code, crate::source::FileId), Vec<(u32, u32)>> =
-        std::collections::HashMap::new();
-    for (code, target) in &allowed {
-        by_lint
-            .entry((*code, target.file))
-            .or_default()
-            .push((target.start, target.end));
+
+    /// Whether a diagnostic of `code` at `span` is dropped: `code` is a lint, allowed for the
+    /// run or by a declaration around `span`.
+    pub fn silences(&self, code: Code, span: crate::source::Span) -> bool {
+        name(code).is_some() && (self.levels.level(code) == Level::Allow || self.allows(code, span))
     }
-    for targets in by_lint.values_mut() {
-        targets.sort_unstable();
-    }
-    diagnostics.retain_mut(|diagnostic| {
-        let Some(lint) = name(diagnostic.code) else {
-            return true;
-        };
-        let span = diagnostic.primary.span;
-        let allowed_here = by_lint
-            .get(&(diagnostic.code, span.file))
-            .is_some_and(|targets| {
-                let after = targets.partition_point(|&(start, _)| start <= span.start);
-                targets[..after]
-                    .iter()
-                    .rev()
-                    .take_while(|&&(start, _)| start == targets[after - 1].0)
-                    .any(|&(_, end)| span.end <= end)
-            });
-        match (allowed_here, levels.level(diagnostic.code)) {
-            (true, _) | (_, Level::Allow) => false,
-            (false, Level::Warn) => true,
-            (false, Level::Deny) => {
+
+    /// Drops the silenced lints from `diagnostics` and makes the denied ones errors.
+    pub fn apply(&self, diagnostics: &mut Vec<Diagnostic>) {
+        diagnostics.retain_mut(|diagnostic| {
+            let Some(lint) = name(diagnostic.code) else {
+                return true;
+            };
+            if self.silences(diagnostic.code, diagnostic.primary.span) {
+                return false;
+            }
+            if self.levels.level(diagnostic.code) == Level::Deny {
                 diagnostic.severity = Severity::Error;
                 diagnostic.notes.push(format!(
                     "`{lint}` is denied for this run (`-D {lint}`, `--deny-warnings`, or mesh.toml)"
                 ));
-                true
             }
-        }
-    });
-    diagnostics.extend(problems);
+            true
+        });
+    }
+
+    /// Whether a declaration around `span` allows `code`.
+    fn allows(&self, code: Code, span: crate::source::Span) -> bool {
+        self.allowed.get(&(code, span.file)).is_some_and(|targets| {
+            let after = targets.partition_point(|&(start, _)| start <= span.start);
+            targets[..after]
+                .iter()
+                .rev()
+                .take_while(|&&(start, _)| start == targets[after - 1].0)
+                .any(|&(_, end)| span.end <= end)
+        })
+    }
 }
