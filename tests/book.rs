@@ -331,7 +331,7 @@ fn yaml_blocks_are_real_output() {
             ));
             continue;
         }
-        let yaml = meshc::emit::yaml::stream(&compilation.manifests);
+        let yaml = meshc::emit::yaml::stream(&compilation.manifests());
         let emitted: Vec<&str> = yaml.split("\n---\n").map(str::trim_end).collect();
         for (location, shown) in &block.outputs {
             compared += 1;

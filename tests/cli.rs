@@ -1208,7 +1208,7 @@ fn a_directory_of_thousands_of_files_compiles_like_one_file() {
     // Written to stdout a piece at a time (3,000 services is several pieces), the stream is
     // the library's, byte for byte.
     let (_, compilation) = support::mesh::compile_text("all.mesh", &whole);
-    assert!(yaml == meshc::emit::yaml::stream(&compilation.manifests));
+    assert!(yaml == meshc::emit::yaml::stream(&compilation.manifests()));
 }
 
 #[cfg(unix)]

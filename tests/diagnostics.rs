@@ -133,7 +133,7 @@ fn fixture_problems(name: &str, sources: &SourceMap, compilation: &Compilation) 
         if found != expected {
             problems.push(format!("{name}: expected {expected:?}, got {found:?}"));
         }
-        if !compilation.manifests.is_empty() {
+        if !compilation.manifests().is_empty() {
             problems.push(format!("{name}: manifests were emitted despite errors"));
         }
         return problems;
@@ -158,7 +158,7 @@ fn fixture_problems(name: &str, sources: &SourceMap, compilation: &Compilation) 
         if !lines.windows(2).all(|w| w[0] <= w[1]) {
             problems.push(format!("{name}: diagnostics not sorted by line: {lines:?}"));
         }
-        if !compilation.manifests.is_empty() {
+        if !compilation.manifests().is_empty() {
             problems.push(format!("{name}: manifests were emitted despite errors"));
         }
         return problems;
@@ -183,12 +183,12 @@ fn fixture_problems(name: &str, sources: &SourceMap, compilation: &Compilation) 
             problems.push(format!(
                 "{name}: a warning or note fixture must compile without errors, got {codes:?}"
             ));
-        } else if compilation.manifests.is_empty() {
+        } else if compilation.manifests().is_empty() {
             problems.push(format!(
                 "{name}: a warning or note fixture must still emit manifests"
             ));
         }
-    } else if !compilation.manifests.is_empty() {
+    } else if !compilation.manifests().is_empty() {
         problems.push(format!(
             "{name}: {announced} is an error, yet manifests were emitted"
         ));

@@ -105,7 +105,7 @@ fn render_with(path: &str, options: Options) -> String {
     let (sources, compilation) = compile(path, options);
     assert!(!compilation.has_errors(), "{path} has errors");
     let diagnostics = meshc::diagnostics::render::human_string(&sources, &compilation.diagnostics);
-    let yaml = meshc::emit::yaml::stream(&compilation.manifests);
+    let yaml = meshc::emit::yaml::stream(&compilation.manifests());
     format!(
         "----- SOURCE\n{}\n----- DIAGNOSTICS\n{diagnostics}\n----- YAML\n{yaml}",
         mesh::read(path)
@@ -191,7 +191,7 @@ fn rollout_targets_emit_valid_objects_for_their_tools() {
                 "{path} for {flag}: {:?}",
                 compilation.diagnostics
             );
-            let kinds: Vec<&str> = compilation.manifests.iter().map(|m| m.kind()).collect();
+            let kinds: Vec<&str> = compilation.manifests().iter().map(|m| m.kind()).collect();
             for kind in present {
                 assert!(
                     kinds.contains(kind),
@@ -261,7 +261,7 @@ fn what_gateway_api_cannot_express_is_an_error_at_its_construct() {
             if errors.is_empty() {
                 validate_all(&path, &compilation, options.channel);
             } else {
-                assert!(compilation.manifests.is_empty());
+                assert!(compilation.manifests().is_empty());
             }
         }
     }
@@ -297,6 +297,80 @@ fn output_is_byte_identical_across_runs() {
         for _ in 0..3 {
             assert_eq!(render(&path), first, "{path} changed between runs");
         }
+    }
+}
+
+/// Every target, with the Gateway API channels.
+fn every_target() -> Vec<Options> {
+    let targets = [Target::Istio, Target::Flagger, Target::ArgoRollouts];
+    let others = targets.map(|target| Options {
+        target,
+        ..Options::default()
+    });
+    GATEWAY_API
+        .iter()
+        .map(|(options, _)| *options)
+        .chain(others)
+        .collect()
+}
+
+#[test]
+fn the_streamed_yaml_is_the_stream_on_any_number_of_threads() {
+    let mut compared = 0;
+    for path in mesh::mesh_files("examples") {
+        for options in every_target() {
+            let (_, compilation) = compile(&path, options);
+            if compilation.has_errors() {
+                continue;
+            }
+            let expected = meshc::emit::yaml::stream(&compilation.manifests());
+            for (threads, batch) in [(1, 1), (1, 256), (2, 1), (2, 2), (3, 1), (4, 256)] {
+                let mut streamed = String::new();
+                meshc::emit::write_yaml_batched(
+                    &compilation.program,
+                    options,
+                    threads,
+                    batch,
+                    &mut |piece| {
+                        streamed.push_str(piece);
+                        Ok::<(), ()>(())
+                    },
+                )
+                .expect("a String takes every piece");
+                assert!(
+                    streamed == expected,
+                    "{path} ({options:?}), {threads} threads, {batch} parts per piece:\n{streamed}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 6 * 60, "only {compared} streams compared");
+}
+
+#[test]
+fn a_failing_write_stops_the_stream_and_is_returned() {
+    let text = meshc::testing::benchmark_program(300);
+    let (_, compilation) = mesh::compile_text("bench.mesh", &text);
+    assert!(!compilation.has_errors());
+    for threads in [1, 2] {
+        let mut pieces = 0;
+        let result = meshc::emit::write_yaml_batched(
+            &compilation.program,
+            compilation.options,
+            threads,
+            4,
+            &mut |_| {
+                pieces += 1;
+                if pieces == 3 {
+                    Err("disk full")
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert_eq!(result, Err("disk full"));
+        assert_eq!(pieces, 3, "no piece is written after the failure");
     }
 }
 
@@ -367,7 +441,7 @@ fn yaml_1_1_ambiguous_strings_are_quoted() {
     }
     let (_, compilation) = mesh::compile_text("quoting.mesh", &src);
     assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
-    let yaml = meshc::emit::yaml::stream(&compilation.manifests);
+    let yaml = meshc::emit::yaml::stream(&compilation.manifests());
     for (index, value) in hazards.iter().enumerate() {
         let line = yaml
             .lines()
@@ -407,7 +481,7 @@ fn the_readme_shows_real_output() {
     let (_, compilation) = mesh::compile_text("app.mesh", fenced_block(&readme, "mesh"));
     assert!(!compilation.has_errors());
     assert_eq!(
-        meshc::emit::yaml::stream(&compilation.manifests),
+        meshc::emit::yaml::stream(&compilation.manifests()),
         fenced_block(&readme, "yaml")
     );
     let typo = fenced_block(&readme, "mesh").replace("v2 10%", "v3 10%");

@@ -237,7 +237,7 @@ fn every_seed_example_reproduces_its_references() {
 fn the_readme_example_prints_the_reference_manifest() {
     // `meshc build examples/seed/05-vs-retries.mesh` prints exactly one document: reference 05.
     let (_, compilation) = mesh::compile_file("examples/seed/05-vs-retries.mesh");
-    let yaml = meshc::emit::yaml::stream(&compilation.manifests);
+    let yaml = meshc::emit::yaml::stream(&compilation.manifests());
     let documents = mesh::parse_yaml_documents(&yaml);
     let reference: Value =
         serde_saphyr::from_str(&mesh::read("tests/data/seed/05-vs-retries.yaml")).unwrap();

@@ -100,7 +100,7 @@ fn main() {
     };
     let compilation = compile();
     assert!(!compilation.has_errors(), "the benchmark program compiles");
-    let yaml_bytes = meshc::emit::yaml::stream(&compilation.manifests).len() as f64 / 1e6;
+    let yaml_bytes = meshc::emit::yaml::stream(&compilation.manifests()).len() as f64 / 1e6;
     let report = |stage: &str, m: Measure, mb: f64| {
         println!(
             "{stage:<24} {:>9.1} ms {:>8.0} MB/s {:>9.1} {:>9.1}",
@@ -141,7 +141,7 @@ fn main() {
     );
     drop((files, program));
     report("compile (library)", measure(compile), megabytes);
-    let manifests = &compilation.manifests;
+    let manifests = &compilation.manifests();
     report(
         "YAML (meshc)",
         measure(|| meshc::emit::yaml::stream(manifests)),

@@ -15,7 +15,7 @@
 //! sources.add("app.mesh", "namespace team1\nservice web { }\nroute web timeout 10s\n");
 //! let out = meshc::compile(&mut sources);
 //! assert!(!out.has_errors());
-//! assert!(meshc::emit::yaml::stream(&out.manifests).contains("timeout: 10s"));
+//! assert!(meshc::emit::yaml::stream(&out.manifests()).contains("timeout: 10s"));
 //! ```
 
 #![forbid(unsafe_code)]
@@ -43,8 +43,10 @@ pub use source::{FileId, SourceMap, Span};
 pub struct Compilation {
     /// Every diagnostic, sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
-    /// The manifests; empty whenever there is an error.
-    pub manifests: Vec<Manifest>,
+    /// The checked program; empty whenever there is an error.
+    pub program: ir::Program,
+    /// The target and options it was checked for.
+    pub options: target::Options,
     /// How many steps the program's canaries have (the most of any); 0 without a canary.
     pub steps: usize,
 }
@@ -53,6 +55,22 @@ impl Compilation {
     /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The manifests; none whenever there is an error.
+    pub fn manifests(&self) -> Vec<Manifest> {
+        emit::emit(&self.program, self.options)
+    }
+
+    /// The manifests' YAML stream (the bytes of `emit::yaml::stream(&self.manifests())`),
+    /// handed to `write` a piece at a time, emitted on up to `threads` threads: see
+    /// [`emit::write_yaml`].
+    pub fn write_yaml<E>(
+        &self,
+        threads: usize,
+        write: &mut dyn FnMut(&str) -> Result<(), E>,
+    ) -> Result<(), E> {
+        emit::write_yaml(&self.program, self.options, threads, write)
     }
 }
 
@@ -142,14 +160,9 @@ pub fn compile_configured(
     diagnostics.extend(check_diagnostics);
     silenced.apply(&mut diagnostics);
     diagnostics.extend(lint_problems);
-    // The syntax trees are done with: free them before the manifests are built.
+    // The syntax trees are done with: free them before anything else is allocated.
     drop(files);
     diagnostics::sort(&mut diagnostics);
-    let manifests = if diagnostics.iter().any(Diagnostic::is_error) {
-        Vec::new()
-    } else {
-        emit::emit(&program, options)
-    };
     let steps = program
         .services
         .iter()
@@ -157,9 +170,15 @@ pub fn compile_configured(
         .map(ir::Canary::step_count)
         .max()
         .unwrap_or(0);
+    let program = if diagnostics.iter().any(Diagnostic::is_error) {
+        ir::Program::default()
+    } else {
+        program
+    };
     Compilation {
         diagnostics,
-        manifests,
+        program,
+        options,
         steps,
     }
 }

@@ -240,7 +240,7 @@ fn compile(input: &Input, build: Option<Option<PathBuf>>) -> Result<ExitCode, Us
             // Every step of the canaries, each in a directory of its own. Without `--step` the
             // program was compiled at step 1; the diagnostics of the other steps are reported
             // only if they are errors, so warnings are not printed once per step.
-            let mut steps = vec![(Some("step-1".to_string()), compilation.manifests)];
+            let mut steps = vec![(Some("step-1".to_string()), compilation.manifests())];
             for step in 2..=compilation.steps {
                 let mut at_step_settings = settings.clone();
                 at_step_settings.options.step = Some(step);
@@ -253,17 +253,16 @@ fn compile(input: &Input, build: Option<Option<PathBuf>>) -> Result<ExitCode, Us
                     report(&sources, &at_step, input)?;
                     return Ok(ExitCode::from(1));
                 }
-                steps.push((Some(format!("step-{step}")), at_step.manifests));
+                steps.push((Some(format!("step-{step}")), at_step.manifests()));
             }
             write_dir(&dir, &steps)?
         }
-        Some(Some(dir)) => write_dir(&dir, &[(None, compilation.manifests)])?,
+        Some(Some(dir)) => write_dir(&dir, &[(None, compilation.manifests())])?,
         Some(None) => {
-            write_stdout(&compilation.manifests)
+            write_stdout(&compilation)
                 .map_err(|e| UsageError(format!("cannot write to stdout: {e}")))?;
-            // The process ends next: freeing tens of thousands of manifests one allocation at
-            // a time takes longer (13% of a 10,000-service build) than the system reclaiming
-            // the pages at exit.
+            // The process ends next: freeing a program of tens of thousands of services one
+            // allocation at a time takes longer than the system reclaiming the pages at exit.
             std::mem::forget(compilation);
         }
         None => {}
@@ -489,19 +488,11 @@ fn read_text(file: &Path) -> Result<String, UsageError> {
 }
 
 /// Writes the manifests to stdout as one YAML stream (the bytes of `yaml::stream`), a piece at
-/// a time, so the whole stream is never held in memory.
-fn write_stdout(manifests: &[meshc::Manifest]) -> std::io::Result<()> {
-    const PIECE: usize = 1 << 16;
+/// a time as the cores emit them, so the whole stream is never held in memory.
+fn write_stdout(compilation: &Compilation) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    let mut piece = String::with_capacity(2 * PIECE);
-    for (index, manifest) in manifests.iter().enumerate() {
-        meshc::emit::yaml::write_stream_document(&mut piece, index, manifest);
-        if piece.len() >= PIECE {
-            stdout.write_all(piece.as_bytes())?;
-            piece.clear();
-        }
-    }
-    stdout.write_all(piece.as_bytes())?;
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    compilation.write_yaml(threads, &mut |piece| stdout.write_all(piece.as_bytes()))?;
     stdout.flush()
 }
 
@@ -697,7 +688,7 @@ fn test_file(
     let Some(compilation) = compile_checked(&mut sources, input, settings, project)? else {
         return Ok(Outcome::Failed("does not compile".into()));
     };
-    let actual = meshc::emit::yaml::stream(&compilation.manifests);
+    let actual = meshc::emit::yaml::stream(&compilation.manifests());
     let expected = match std::fs::read(expected_path) {
         Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -707,7 +698,7 @@ fn test_file(
         }
     };
     Ok(match expected {
-        None if compilation.manifests.is_empty() => Outcome::Module,
+        None if compilation.manifests().is_empty() => Outcome::Module,
         Some(expected) if expected == actual => Outcome::Passed,
         _ if update => {
             std::fs::write(expected_path, &actual).map_err(|e| {

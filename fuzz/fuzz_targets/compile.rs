@@ -43,12 +43,20 @@ fuzz_target!(|data: &[u8]| {
         first.diagnostics, again.diagnostics,
         "diagnostics differ between two compilations of the same text"
     );
-    let yaml = meshc::emit::yaml::stream(&first.manifests);
+    let yaml = meshc::emit::yaml::stream(&first.manifests());
     assert_eq!(
         yaml,
-        meshc::emit::yaml::stream(&again.manifests),
+        meshc::emit::yaml::stream(&again.manifests()),
         "YAML differs between two compilations of the same text"
     );
+    // Emitted part by part on two threads, one part per piece: the same bytes.
+    let mut pieces = String::new();
+    meshc::emit::write_yaml_batched(&first.program, options, 2, 1, &mut |piece| {
+        pieces.push_str(piece);
+        Ok::<(), ()>(())
+    })
+    .expect("writing to a String cannot fail");
+    assert_eq!(pieces, yaml, "the streamed YAML differs from the stream");
     assert_eq!(first.steps, again.steps);
     if first.steps > 1 && options.step.is_none() {
         let last = Options {
@@ -107,18 +115,15 @@ fn check(sources: &SourceMap, compilation: &Compilation) {
     if let Err(e) = render::human(sources, &compilation.diagnostics, &mut rendered) {
         panic!("rendering the diagnostics failed: {e}");
     }
+    let manifests = compilation.manifests();
     if compilation.has_errors() {
-        assert!(
-            compilation.manifests.is_empty(),
-            "manifests were emitted despite errors"
-        );
+        assert!(manifests.is_empty(), "manifests were emitted despite errors");
         return;
     }
-    let yaml = meshc::emit::yaml::stream(&compilation.manifests);
+    let yaml = meshc::emit::yaml::stream(&manifests);
     let read: Vec<serde_json::Value> = serde_saphyr::from_multiple(&yaml)
         .unwrap_or_else(|e| panic!("the emitted YAML does not parse: {e}\n{yaml}"));
-    let written: Vec<serde_json::Value> = compilation
-        .manifests
+    let written: Vec<serde_json::Value> = manifests
         .iter()
         .map(|m| serde_json::to_value(m).expect("a manifest serialises to JSON"))
         .collect();

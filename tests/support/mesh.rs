@@ -109,14 +109,15 @@ pub fn parse_yaml_documents(yaml: &str) -> Vec<serde_json::Value> {
 /// The manifests of a compilation as data, read back from the YAML meshc writes. Asserts that
 /// every document reads back exactly as the value that was serialised.
 pub fn manifests_as_data(compilation: &Compilation) -> Vec<serde_json::Value> {
-    let yaml = meshc::emit::yaml::stream(&compilation.manifests);
+    let manifests = compilation.manifests();
+    let yaml = meshc::emit::yaml::stream(&manifests);
     let documents = parse_yaml_documents(&yaml);
     assert_eq!(
         documents.len(),
-        compilation.manifests.len(),
+        manifests.len(),
         "one YAML document per manifest"
     );
-    for (document, manifest) in documents.iter().zip(&compilation.manifests) {
+    for (document, manifest) in documents.iter().zip(&manifests) {
         let expected = serde_json::to_value(manifest).expect("manifest serialises to JSON");
         assert_eq!(
             document, &expected,

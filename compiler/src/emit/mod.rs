@@ -112,72 +112,221 @@ pub(crate) fn metadata(name: &str, namespace: &str) -> k8s::Metadata {
 /// Every manifest of a checked program, in a deterministic order.
 pub fn emit(program: &ir::Program, options: Options) -> Vec<Manifest> {
     let mut out = Vec::new();
-    let mut http_routes: Vec<(&str, &[ir::RouteRule])> = Vec::new();
-    // Workloads first: the pods exist before anything routes to them.
+    for part in parts(program) {
+        emit_part(program, options, part, &mut out);
+    }
+    out
+}
+
+/// Writes the YAML stream of every manifest of `program`: the bytes of
+/// `yaml::stream(&emit(program, options))`, handed to `write` a piece at a time, so that
+/// neither the stream nor all the manifests are ever held at once. With `threads` above 1, as
+/// many threads emit and write batches of [`parts`] while the caller's thread hands the pieces
+/// to `write`, in order.
+pub fn write_yaml<E>(
+    program: &ir::Program,
+    options: Options,
+    threads: usize,
+    write: &mut dyn FnMut(&str) -> Result<(), E>,
+) -> Result<(), E> {
+    /// Parts per piece: about 100 KB of YAML for services like the benchmark's.
+    const BATCH: usize = 256;
+    write_yaml_batched(program, options, threads, BATCH, write)
+}
+
+/// [`write_yaml`] with `batch` parts per piece (small batches test the ordering).
+#[doc(hidden)]
+pub fn write_yaml_batched<E>(
+    program: &ir::Program,
+    options: Options,
+    threads: usize,
+    batch: usize,
+    write: &mut dyn FnMut(&str) -> Result<(), E>,
+) -> Result<(), E> {
+    let parts = parts(program);
+    let batches: Vec<&[Part]> = parts.chunks(batch.max(1)).collect();
+    // Every document of a piece starts with `---`; the stream's first does not.
+    let mut first = true;
+    let mut put = |piece: String| {
+        let text = match piece.strip_prefix(yaml::SEPARATOR) {
+            Some(rest) if first => rest,
+            _ => &piece,
+        };
+        first &= piece.is_empty();
+        if text.is_empty() {
+            return Ok(());
+        }
+        write(text)
+    };
+    let piece = |parts: &[Part]| {
+        let mut manifests = Vec::new();
+        let mut text = String::new();
+        for &part in parts {
+            manifests.clear();
+            emit_part(program, options, part, &mut manifests);
+            for manifest in &manifests {
+                text.push_str(yaml::SEPARATOR);
+                yaml::write_document(&mut text, manifest);
+            }
+        }
+        text
+    };
+    if threads < 2 || batches.len() < 2 {
+        return batches.iter().try_for_each(|parts| put(piece(parts)));
+    }
+    std::thread::scope(|scope| {
+        let receivers: Vec<_> = (0..threads)
+            .map(|thread| {
+                // Two pieces ahead at most: memory stays bounded however fast `write` is.
+                let (sender, receiver) = std::sync::mpsc::sync_channel(2);
+                let (batches, piece) = (&batches, &piece);
+                scope.spawn(move || {
+                    for parts in batches.iter().skip(thread).step_by(threads) {
+                        // The receiver is gone when `write` failed: stop.
+                        if sender.send(piece(parts)).is_err() {
+                            return;
+                        }
+                    }
+                });
+                receiver
+            })
+            .collect();
+        for index in 0..batches.len() {
+            // A worker ends early only by panicking, and the scope passes the panic on.
+            let Ok(text) = receivers[index % threads].recv() else {
+                break;
+            };
+            put(text)?;
+        }
+        Ok(())
+    })
+}
+
+/// A piece of a program whose manifests come next in the output: the output is the
+/// manifests of every [`parts`], in order. Each part is emitted on its own, so the parts of a
+/// large program can be emitted (and written) a few at a time, on several threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// A service's Deployments, Rollout and Kubernetes Service (by index).
+    Workloads(usize),
+    /// A service's DestinationRule.
+    Policy(usize),
+    /// A service's routes: a VirtualService, an HTTPRoute or a Flagger canary.
+    Routes(usize),
+    /// An ingress's HTTPRoute.
+    Ingress(usize),
+    /// The ReferenceGrants that every HTTPRoute together needs.
+    ReferenceGrants,
+    /// A service's Argo analysis.
+    Analysis(usize),
+    /// A service's canary alerts.
+    Alerts(usize),
+}
+
+/// The parts of `program`, in output order: workloads first (the pods exist before anything
+/// routes to them), then every DestinationRule (a route may point at another service's
+/// subsets), then routes, ingresses, grants, analyses and alerts.
+pub fn parts(program: &ir::Program) -> Vec<Part> {
+    let services = program.services.len();
+    let per_service = [Part::Workloads, Part::Policy, Part::Routes];
+    let mut parts: Vec<Part> = per_service
+        .iter()
+        .flat_map(|part| (0..services).map(part))
+        .collect();
+    parts.extend((0..program.ingresses.len()).map(Part::Ingress));
+    parts.push(Part::ReferenceGrants);
+    parts.extend((0..services).map(Part::Analysis));
+    parts.extend((0..services).map(Part::Alerts));
+    parts
+}
+
+/// Appends the manifests of one part of `program` to `out`.
+pub fn emit_part(program: &ir::Program, options: Options, part: Part, out: &mut Vec<Manifest>) {
     // A rollout tool owns the services with a canary.
     let flagger =
         |service: &ir::Service| options.target == Target::Flagger && service.canary.is_some();
     let argo =
         |service: &ir::Service| options.target == Target::ArgoRollouts && service.canary.is_some();
-    for service in &program.services {
-        if flagger(service) {
-            // Flagger rolls out one Deployment and writes the Services itself.
-            out.extend(flagger::target(service).map(|o| Manifest::Deployment(Box::new(o))));
-            continue;
-        }
-        if argo(service) {
-            // The Rollout runs the versions; the Service stays.
-            out.extend(argo::rollout(service).map(|o| Manifest::Rollout(Box::new(o))));
+    match part {
+        Part::Workloads(index) => {
+            let service = &program.services[index];
+            if flagger(service) {
+                // Flagger rolls out one Deployment and writes the Services itself.
+                out.extend(flagger::target(service).map(|o| Manifest::Deployment(Box::new(o))));
+                return;
+            }
+            if argo(service) {
+                // The Rollout runs the versions; the Service stays.
+                out.extend(argo::rollout(service).map(|o| Manifest::Rollout(Box::new(o))));
+            } else {
+                let deployments = workloads::deployments(service);
+                out.extend(
+                    deployments
+                        .into_iter()
+                        .map(|o| Manifest::Deployment(Box::new(o))),
+                );
+            }
             out.extend(workloads::service(service).map(|o| Manifest::Service(Box::new(o))));
-            continue;
         }
-        let deployments = workloads::deployments(service);
-        out.extend(
-            deployments
-                .into_iter()
-                .map(|o| Manifest::Deployment(Box::new(o))),
-        );
-        out.extend(workloads::service(service).map(|o| Manifest::Service(Box::new(o))));
-    }
-    if options.target != Target::GatewayApi {
-        // Every DestinationRule first: a route may point at another service's subsets.
-        for service in program.services.iter().filter(|s| !flagger(s)) {
-            let rule = istio::destination_rule(service);
-            out.extend(rule.map(|o| Manifest::DestinationRule(Box::new(o))));
-        }
-    }
-    for service in &program.services {
-        match options.target {
-            _ if flagger(service) => {
-                out.extend(flagger::canary(service).map(|o| Manifest::FlaggerCanary(Box::new(o))));
-            }
-            Target::Istio | Target::Flagger | Target::ArgoRollouts => {
-                let routes = istio::virtual_service(service);
-                out.extend(routes.map(|o| Manifest::VirtualService(Box::new(o))));
-            }
-            Target::GatewayApi => {
-                let routes = gateway::service_route(service);
-                out.extend(routes.map(|o| Manifest::HttpRoute(Box::new(o))));
-                http_routes.push((&service.namespace, &service.routes));
+        Part::Policy(index) => {
+            let service = &program.services[index];
+            if options.target != Target::GatewayApi && !flagger(service) {
+                let rule = istio::destination_rule(service);
+                out.extend(rule.map(|o| Manifest::DestinationRule(Box::new(o))));
             }
         }
+        Part::Routes(index) => {
+            let service = &program.services[index];
+            match options.target {
+                _ if flagger(service) => {
+                    let canary = flagger::canary(service);
+                    out.extend(canary.map(|o| Manifest::FlaggerCanary(Box::new(o))));
+                }
+                Target::Istio | Target::Flagger | Target::ArgoRollouts => {
+                    let routes = istio::virtual_service(service);
+                    out.extend(routes.map(|o| Manifest::VirtualService(Box::new(o))));
+                }
+                Target::GatewayApi => {
+                    let routes = gateway::service_route(service);
+                    out.extend(routes.map(|o| Manifest::HttpRoute(Box::new(o))));
+                }
+            }
+        }
+        Part::Ingress(index) => {
+            let route = gateway::ingress_route(&program.ingresses[index]);
+            out.extend(route.map(|o| Manifest::HttpRoute(Box::new(o))));
+        }
+        Part::ReferenceGrants => {
+            // Every HTTPRoute: the services' (with `--target gateway-api`) and the ingresses'.
+            let services = program
+                .services
+                .iter()
+                .filter(|_| options.target == Target::GatewayApi);
+            let http_routes: Vec<(&str, &[ir::RouteRule])> = services
+                .map(|s| (s.namespace.as_str(), s.routes.as_slice()))
+                .chain(
+                    program
+                        .ingresses
+                        .iter()
+                        .map(|i| (i.namespace.as_str(), i.routes.as_slice())),
+                )
+                .collect();
+            out.extend(
+                gateway::reference_grants(&http_routes)
+                    .into_iter()
+                    .map(|o| Manifest::ReferenceGrant(Box::new(o))),
+            );
+        }
+        Part::Analysis(index) => {
+            let service = &program.services[index];
+            if argo(service) {
+                let template = argo::analysis_template(service);
+                out.extend(template.map(|o| Manifest::AnalysisTemplate(Box::new(o))));
+            }
+        }
+        Part::Alerts(index) => {
+            let alerts = monitoring::canary_alerts(&program.services[index]);
+            out.extend(alerts.map(|o| Manifest::PrometheusRule(Box::new(o))));
+        }
     }
-    for ingress in &program.ingresses {
-        out.extend(gateway::ingress_route(ingress).map(|o| Manifest::HttpRoute(Box::new(o))));
-        http_routes.push((&ingress.namespace, &ingress.routes));
-    }
-    out.extend(
-        gateway::reference_grants(&http_routes)
-            .into_iter()
-            .map(|o| Manifest::ReferenceGrant(Box::new(o))),
-    );
-    for service in program.services.iter().filter(|s| argo(s)) {
-        let template = argo::analysis_template(service);
-        out.extend(template.map(|o| Manifest::AnalysisTemplate(Box::new(o))));
-    }
-    for service in &program.services {
-        let alerts = monitoring::canary_alerts(service);
-        out.extend(alerts.map(|o| Manifest::PrometheusRule(Box::new(o))));
-    }
-    out
 }

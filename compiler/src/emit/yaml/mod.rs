@@ -45,11 +45,14 @@ pub fn write_document(out: &mut String, manifest: &Manifest) {
     Writer::new(out).manifest(manifest);
 }
 
+/// What comes between two documents of a stream.
+pub const SEPARATOR: &str = "---\n";
+
 /// Appends manifest number `index` (from 0) of a multi-document stream: `---` before every
-/// document but the first. For writing a stream a piece at a time.
-pub fn write_stream_document(out: &mut String, index: usize, manifest: &Manifest) {
+/// document but the first.
+fn write_stream_document(out: &mut String, index: usize, manifest: &Manifest) {
     if index > 0 {
-        out.push_str("---\n");
+        out.push_str(SEPARATOR);
     }
     write_document(out, manifest);
 }
