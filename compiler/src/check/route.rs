@@ -1,7 +1,7 @@
 //! Routes: destinations and weights, matches, retries, timeouts, faults, mirroring, rewrites
 //! and header operations.
 
-use super::{names, Checker, Seen};
+use super::{names, push_compact, Checker, Seen};
 use crate::ast::{self, Clause};
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::ir;
@@ -199,8 +199,10 @@ impl Checker<'_> {
         // Split by method later, once canaries have set the destinations.
         rule.idempotent_only = spans.idempotent_only.is_some();
         match owner {
-            Some(Owner::Service(service)) => self.services[service].routes.push(rule),
-            Some(Owner::Ingress(ingress)) => self.ingresses[ingress].routes.push(rule),
+            Some(Owner::Service(service)) => push_compact(&mut self.services[service].routes, rule),
+            Some(Owner::Ingress(ingress)) => {
+                push_compact(&mut self.ingresses[ingress].routes, rule)
+            }
             None => {}
         }
     }
@@ -221,6 +223,9 @@ impl Checker<'_> {
                     .map(|i| (&mut i.routes, http_route)),
             );
         for (routes, output) in owners {
+            if !routes.iter().any(|rule| rule.idempotent_only) {
+                continue;
+            }
             let rules = std::mem::take(routes);
             for rule in rules {
                 if !rule.idempotent_only {
