@@ -155,13 +155,12 @@ pub fn compile_configured(
     let namespace = settings.namespace.as_deref();
     let files = modules::expand(files, &links, sources, namespace, &mut diagnostics);
     let (silenced, lint_problems) = diagnostics::lints::Silenced::new(&files, levels);
+    // The syntax trees go to the checker, which frees each as it is done with it.
     let (program, check_diagnostics) =
-        check::check(&files, incomplete, options, namespace, &silenced);
+        check::check(files, incomplete, options, namespace, &silenced);
     diagnostics.extend(check_diagnostics);
     silenced.apply(&mut diagnostics);
     diagnostics.extend(lint_problems);
-    // The syntax trees are done with: free them before anything else is allocated.
-    drop(files);
     diagnostics::sort(&mut diagnostics);
     let steps = program
         .services

@@ -3,9 +3,6 @@
 //! Exit status: 0 success (warnings allowed), 1 compile errors (or warnings under
 //! `--deny-warnings`), 2 usage or I/O errors. Diagnostics go to stderr, YAML to stdout.
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -20,6 +17,11 @@ use meshc::diagnostics::lints::{self, Level, Levels};
 use meshc::diagnostics::render;
 use meshc::target::{Channel, Options, Target};
 use meshc::{Code, Compilation, Settings, SourceMap};
+
+/// A compilation is millions of small allocations: mimalloc takes about 40% less time over
+/// them than the system's allocator (book/src/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Compile .mesh traffic policy to Istio manifests.
 #[derive(Parser)]

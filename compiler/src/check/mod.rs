@@ -42,7 +42,7 @@ pub(crate) use values::{kind_name, Sink};
 /// A lint that `silenced` silences is dropped as it is found: the other diagnostics still need
 /// [`Silenced::apply`](crate::diagnostics::lints::Silenced::apply).
 pub fn check(
-    files: &[ast::File],
+    files: Vec<ast::File>,
     incomplete: bool,
     options: Options,
     default_namespace: Option<&str>,
@@ -58,24 +58,25 @@ pub fn check(
         .iter()
         .map(|f| checker.namespace(f, default_namespace))
         .collect();
-    for (file, namespace) in files.iter().zip(&namespaces) {
-        for item in &file.items {
+    // Each declaration's syntax tree is freed once it is checked, so that its memory is
+    // reused for the IR: a large program is never held twice.
+    let mut later = Vec::new();
+    for (file, namespace) in files.into_iter().zip(&namespaces) {
+        for item in file.items {
             match item {
-                ast::Item::Service(service) => checker.declare(service, namespace.as_deref()),
+                ast::Item::Service(service) => checker.declare(&service, namespace.as_deref()),
                 ast::Item::Ingress(ingress) => {
-                    checker.declare_ingress(ingress, namespace.as_deref())
+                    checker.declare_ingress(&ingress, namespace.as_deref())
                 }
-                ast::Item::Route(_) | ast::Item::Canary(_) => {}
+                ast::Item::Route(_) | ast::Item::Canary(_) => later.push((item, namespace)),
             }
         }
     }
-    for (file, namespace) in files.iter().zip(&namespaces) {
-        for item in &file.items {
-            match item {
-                ast::Item::Route(route) => checker.route(route, namespace.as_deref()),
-                ast::Item::Canary(canary) => checker.canary(canary, namespace.as_deref()),
-                _ => {}
-            }
+    for (item, namespace) in later {
+        match item {
+            ast::Item::Route(route) => checker.route(&route, namespace.as_deref()),
+            ast::Item::Canary(canary) => checker.canary(&canary, namespace.as_deref()),
+            ast::Item::Service(_) | ast::Item::Ingress(_) => {}
         }
     }
     checker.flagger_owned_routes();
