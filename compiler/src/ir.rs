@@ -121,7 +121,7 @@ pub struct Service {
     /// Versions deployed as Deployments, in source order.
     pub deployments: Vec<Deployment>,
     /// A progressive rollout between two subsets, if declared.
-    pub canary: Option<Canary>,
+    pub canary: Option<Box<Canary>>,
     /// Service-wide traffic policy.
     pub policy: TrafficPolicy,
     /// Route rules in source order, across every file.
@@ -232,11 +232,11 @@ pub struct Subset {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TrafficPolicy {
     /// Connection limits.
-    pub pool: Option<Pool>,
+    pub pool: Option<Box<Pool>>,
     /// Outlier detection.
-    pub eject: Option<Eject>,
+    pub eject: Option<Box<Eject>>,
     /// Load balancing.
-    pub balance: Option<Balance>,
+    pub balance: Option<Box<Balance>>,
 }
 
 impl TrafficPolicy {

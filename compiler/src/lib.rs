@@ -165,7 +165,7 @@ pub fn compile_configured(
     let steps = program
         .services
         .iter()
-        .filter_map(|s| s.canary.as_ref())
+        .filter_map(|s| s.canary.as_deref())
         .map(ir::Canary::step_count)
         .max()
         .unwrap_or(0);

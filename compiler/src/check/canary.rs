@@ -176,7 +176,7 @@ impl Checker<'_> {
         }
         out.from = from;
         out.to = to;
-        self.services[service].canary = Some(out);
+        self.services[service].canary = Some(Box::new(out));
     }
 
     /// E0401 for the parts of a canary that a rollout tool does not run: a beta-tester route

@@ -298,7 +298,7 @@ impl Checker<'_> {
             let index = self.service_index(&d.service.namespace, &d.service.name);
             index.is_some_and(|i| {
                 matches!(
-                    self.services[i].policy.balance,
+                    self.services[i].policy.balance.as_deref(),
                     Some(
                         ir::Balance::HashHeader(_)
                             | ir::Balance::HashCookie { .. }

@@ -48,10 +48,17 @@ pub fn check(
     default_namespace: Option<&str>,
     silenced: &Silenced,
 ) -> (ir::Program, Vec<Diagnostic>) {
+    let count = |kind: fn(&ast::Item) -> bool| {
+        let items = files.iter().flat_map(|file| &file.items);
+        items.filter(|item| kind(item)).count()
+    };
     let mut checker = Checker {
         incomplete,
         options,
         sink: Sink::new(silenced),
+        // Sized once: a doubling vector of large items is briefly held twice as it grows.
+        services: Vec::with_capacity(count(|item| matches!(item, ast::Item::Service(_)))),
+        ingresses: Vec::with_capacity(count(|item| matches!(item, ast::Item::Ingress(_)))),
         ..Checker::default()
     };
     let namespaces: Vec<Option<String>> = files
@@ -593,7 +600,7 @@ impl Checker<'_> {
             return None;
         }
         self.subset_spans.insert(key, name.span);
-        let mut labels = indexmap::IndexMap::new();
+        let mut labels = indexmap::IndexMap::with_capacity(subset.labels.len());
         let mut label_spans: HashMap<&str, Span> = HashMap::default();
         for label in &subset.labels {
             self.name_rule(

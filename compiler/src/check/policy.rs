@@ -23,19 +23,19 @@ impl Checker<'_> {
                     if seen.first(&mut self.sink, "pool", block.keyword)
                         && self.not_empty(block, "pool")
                     {
-                        policy.pool = Some(self.pool(block));
+                        policy.pool = Some(Box::new(self.pool(block)));
                     }
                 }
                 ast::PolicyItem::Eject(block) => {
                     if seen.first(&mut self.sink, "eject", block.keyword)
                         && self.not_empty(block, "eject")
                     {
-                        policy.eject = Some(self.eject(block));
+                        policy.eject = Some(Box::new(self.eject(block)));
                     }
                 }
                 ast::PolicyItem::Balance(balance) => {
                     if seen.first(&mut self.sink, "balance", balance.span) {
-                        policy.balance = self.balance(balance);
+                        policy.balance = self.balance(balance).map(Box::new);
                     }
                 }
             }

@@ -723,7 +723,7 @@ impl Checker<'_> {
                 "send one route's traffic to at most 16 services",
             );
         }
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(route.destinations.len());
         let mut total = 0.0;
         let weighted = route
             .destinations
@@ -1203,7 +1203,7 @@ impl Checker<'_> {
             .and_then(|l| self.sink.switch(l, "`remote localities`"));
         self.sink
             .single(&retry.idempotent_only, "idempotent only", |s| *s);
-        let mut on: Vec<String> = Vec::new();
+        let mut on: Vec<String> = Vec::with_capacity(retry.on.len());
         let mut on_spans: Vec<Span> = Vec::new();
         for condition in &retry.on {
             let Some(canonical) = self.retry_condition(condition) else {

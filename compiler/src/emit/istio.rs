@@ -36,8 +36,8 @@ pub(crate) fn traffic_policy(policy: &ir::TrafficPolicy) -> Option<k8s::TrafficP
         return None;
     }
     Some(k8s::TrafficPolicy {
-        load_balancer: policy.balance.as_ref().map(load_balancer),
-        connection_pool: policy.pool.as_ref().map(connection_pool),
+        load_balancer: policy.balance.as_deref().map(load_balancer),
+        connection_pool: policy.pool.as_deref().map(connection_pool),
         outlier_detection: policy.eject.as_ref().map(|eject| k8s::OutlierDetection {
             consecutive_5xx_errors: eject.consecutive_5xx,
             consecutive_gateway_errors: eject.consecutive_gateway_errors,
