@@ -182,39 +182,82 @@ impl Output {
         }
     }
 
+    /// Whether the output is a Gateway API HTTPRoute: it then has Gateway API's limits (rules,
+    /// matches, backends, header operations), needs a port on every backend, and writes
+    /// durations in GEP-2257 syntax.
+    pub fn is_http_route(self) -> bool {
+        match self {
+            Output::Istio => false,
+            Output::HttpRouteStandard | Output::HttpRouteExperimental => true,
+        }
+    }
+
+    /// What service routes compile to for this output, as a diagnostic's note.
+    pub fn service_route_note(self) -> &'static str {
+        match self {
+            Output::Istio => "service routes compile to Istio with `--target istio` (the default)",
+            Output::HttpRouteStandard | Output::HttpRouteExperimental => {
+                "with `--target gateway-api`, service routes compile to GAMMA HTTPRoutes (their parent is the Service)"
+            }
+        }
+    }
+
     /// `Ok` when the output can express the concept; otherwise what would work instead.
     pub fn supports(self, concept: Concept) -> Result<(), &'static str> {
-        use Concept::*;
-        let gateway = self != Output::Istio;
-        let standard = self == Output::HttpRouteStandard;
-        let alternative = match concept {
-            _ if !gateway && concept == BackendTimeout => {
-                "Istio limits each try with `retry N per try D`; for a single call, write `retry 0` and a `timeout`"
-            }
-            _ if !gateway => return Ok(()),
-            Subsets => {
-                "Gateway API routes to Services, not subsets: declare a Service per version (e.g. `service research-agent-v2`) and route to it, or use `--target istio`"
-            }
-            ConnectionPool | OutlierDetection | LoadBalancing => {
-                "Gateway API has no traffic policy: use `--target istio`, which emits it as a DestinationRule"
-            }
-            Retries if standard => {
+        match self {
+            Output::Istio => istio_supports(concept),
+            Output::HttpRouteStandard => http_route_supports(concept, Channel::Standard),
+            Output::HttpRouteExperimental => http_route_supports(concept, Channel::Experimental),
+        }
+    }
+}
+
+/// Istio's column of the matrix. Every concept is named (no `_` arm), here and in each
+/// output's column, so that a new concept needs a decision for every output.
+fn istio_supports(concept: Concept) -> Result<(), &'static str> {
+    use Concept::*;
+    match concept {
+        BackendTimeout => Err(
+            "Istio limits each try with `retry N per try D`; for a single call, write `retry 0` and a `timeout`",
+        ),
+        Subsets | ConnectionPool | OutlierDetection | LoadBalancing | Retries | RetryPolicies
+        | RetryLocalities | PerTryTimeout | FaultDelay | FaultAbort | PrefixMatch
+        | MethodPattern => Ok(()),
+    }
+}
+
+/// A Gateway API HTTPRoute's column, for a channel.
+fn http_route_supports(concept: Concept, channel: Channel) -> Result<(), &'static str> {
+    use Concept::*;
+    Err(match concept {
+        Subsets => {
+            "Gateway API routes to Services, not subsets: declare a Service per version (e.g. `service research-agent-v2`) and route to it, or use `--target istio`"
+        }
+        ConnectionPool | OutlierDetection | LoadBalancing => {
+            "Gateway API has no traffic policy: use `--target istio`, which emits it as a DestinationRule"
+        }
+        Retries => match channel {
+            Channel::Standard => {
                 "retries are in the experimental channel (`--gateway-channel experimental`); on the standard channel, `backend timeout D` at least bounds each call"
             }
-            PerTryTimeout => "write `backend timeout D`: Gateway API bounds each call to a backend, retried or not",
-            RetryPolicies => {
-                "Gateway API retries on HTTP status codes only: list them, e.g. `on 500, 502, 503, 504`"
-            }
-            RetryLocalities => "remove it: Gateway API has no locality-aware retries",
-            FaultDelay | FaultAbort => {
-                "fault injection needs `--target istio` (the guide injects faults in test environments only)"
-            }
-            PrefixMatch => "use `regex \"^...\"`: Gateway API matches headers and query parameters exactly or by regular expression",
-            MethodPattern => "match each method with `method GET or method HEAD ...`",
-            Retries | BackendTimeout => return Ok(()),
-        };
-        Err(alternative)
-    }
+            Channel::Experimental => return Ok(()),
+        },
+        PerTryTimeout => {
+            "write `backend timeout D`: Gateway API bounds each call to a backend, retried or not"
+        }
+        RetryPolicies => {
+            "Gateway API retries on HTTP status codes only: list them, e.g. `on 500, 502, 503, 504`"
+        }
+        RetryLocalities => "remove it: Gateway API has no locality-aware retries",
+        FaultDelay | FaultAbort => {
+            "fault injection needs `--target istio` (the guide injects faults in test environments only)"
+        }
+        PrefixMatch => {
+            "use `regex \"^...\"`: Gateway API matches headers and query parameters exactly or by regular expression"
+        }
+        MethodPattern => "match each method with `method GET or method HEAD ...`",
+        BackendTimeout => return Ok(()),
+    })
 }
 
 /// What to do instead on an ingress route, where `--target` changes nothing; `None` when the

@@ -307,16 +307,8 @@ impl Checker<'_> {
                 ingress_alternative(concept).unwrap_or(alternative),
                 "ingress routes always compile to Gateway API HTTPRoutes, whatever the `--target`",
             )
-        } else if output == Output::Istio {
-            (
-                alternative,
-                "service routes compile to Istio with `--target istio` (the default)",
-            )
         } else {
-            (
-                alternative,
-                "with `--target gateway-api`, service routes compile to GAMMA HTTPRoutes (their parent is the Service)",
-            )
+            (alternative, output.service_route_note())
         };
         self.sink.push(
             Diagnostic::new(

@@ -157,7 +157,7 @@ impl Checker<'_> {
                 .collect(),
             ..ir::RouteRule::default()
         };
-        if output != Output::Istio && route.matches.len() > MAX_MATCHES {
+        if output.is_http_route() && route.matches.len() > MAX_MATCHES {
             self.limit(
                 route.matches[MAX_MATCHES].span,
                 "alternatives (`or`) in a route",
@@ -233,7 +233,7 @@ impl Checker<'_> {
                     continue;
                 }
                 let split = super::lints::split_by_idempotence(rule);
-                if output != Output::Istio {
+                if output.is_http_route() {
                     over.extend(
                         split
                             .iter()
@@ -265,7 +265,7 @@ impl Checker<'_> {
     fn match_alt(&mut self, alt: &ast::MatchAlt, output: Output) -> ir::Match {
         let mut out = ir::Match::default();
         let mut seen = Seen::default();
-        let gateway = output != Output::Istio;
+        let gateway = output.is_http_route();
         for condition in &alt.conditions {
             if gateway {
                 self.gateway_condition(&condition.node, condition.span, output);
@@ -500,7 +500,7 @@ impl Checker<'_> {
         };
         // With `--target gateway-api`, every subset declaration is already reported (E0401):
         // its uses in service routes are not reported again.
-        let gamma = matches!(ctx.owner, Some(Owner::Service(_))) && ctx.output != Output::Istio;
+        let gamma = matches!(ctx.owner, Some(Owner::Service(_))) && ctx.output.is_http_route();
         let (service, subset) = if let Some(subset) = &target.second {
             let service = self.resolve_service(&target.first, &namespace)?;
             if gamma || !self.supported(Concept::Subsets, ctx.output, subset.span) {
@@ -544,7 +544,7 @@ impl Checker<'_> {
             }
         };
         let service_ref = self.service_ref(service);
-        if ctx.output != Output::Istio {
+        if ctx.output.is_http_route() {
             self.backend(target, &service_ref, service, ctx)?;
         }
         Some((service_ref, subset))
@@ -700,7 +700,7 @@ impl Checker<'_> {
                 return Vec::new();
             }
             let service_ref = self.service_ref(service);
-            if ctx.output != Output::Istio && service_ref.port.is_none() {
+            if ctx.output.is_http_route() && service_ref.port.is_none() {
                 let target = ast::DestRef {
                     namespace: None,
                     first: route.service.clone(),
@@ -715,7 +715,7 @@ impl Checker<'_> {
                 weight: None,
             }];
         }
-        if ctx.output != Output::Istio && route.destinations.len() > MAX_BACKENDS {
+        if ctx.output.is_http_route() && route.destinations.len() > MAX_BACKENDS {
             self.limit(
                 route.destinations[MAX_BACKENDS].span,
                 "destinations in a route",
@@ -909,7 +909,7 @@ impl Checker<'_> {
             ));
             return false;
         }
-        if output != Output::Istio && value.node.len() > 1024 {
+        if output.is_http_route() && value.node.len() > 1024 {
             self.sink.push(Diagnostic::new(
                 Code::E0202,
                 "a path is limited to 1024 characters in an HTTPRoute",
@@ -930,7 +930,7 @@ impl Checker<'_> {
         output: Output,
     ) -> Option<ir::Duration> {
         let duration = self.sink.duration(literal, what)?;
-        if output != Output::Istio && duration.gep2257().is_none() {
+        if output.is_http_route() && duration.gep2257().is_none() {
             self.sink.push(Diagnostic::new(
                 Code::E0204,
                 format!("{what} is too long for Gateway API"),
@@ -1053,7 +1053,7 @@ impl Checker<'_> {
                     .find('}')
                     .map_or(value.node.len(), |e| at + e + 1);
                 let template = &value.node[at..end];
-                let (note, help) = if output == Output::Istio {
+                let (note, help) = if !output.is_http_route() {
                     (
                         "neither Istio nor Kubernetes expands `${...}` in header values",
                         "Envoy substitutes `%VARIABLE%` forms: for a per-request ID use `%REQ(x-request-id)%`",
@@ -1098,7 +1098,7 @@ impl Checker<'_> {
                             "given again here",
                             "keep one value per header and operation",
                         ));
-                    } else if output != Output::Istio && target.len() == MAX_HEADER_OPERATIONS {
+                    } else if output.is_http_route() && target.len() == MAX_HEADER_OPERATIONS {
                         self.limit(
                             name.span,
                             "headers set or added by one operation",
@@ -1124,7 +1124,7 @@ impl Checker<'_> {
                             "given again here",
                             "remove each header once",
                         ));
-                    } else if output != Output::Istio && ops.remove.len() == MAX_HEADER_OPERATIONS {
+                    } else if output.is_http_route() && ops.remove.len() == MAX_HEADER_OPERATIONS {
                         self.limit(
                             name.span,
                             "headers removed by one operation",
@@ -1173,7 +1173,7 @@ impl Checker<'_> {
     }
 
     fn retry(&mut self, retry: &ast::Retry, output: Output) -> Option<ir::Retry> {
-        let gateway = output != Output::Istio;
+        let gateway = output.is_http_route();
         let attempts = if gateway {
             self.sink.count(
                 &retry.attempts,
@@ -1411,15 +1411,18 @@ impl Checker<'_> {
         }
         if let Some(span) = spans.prefix_rewrite {
             let prefixed = |m: &ir::Match| matches!(m.uri, Some(ir::StringMatch::Prefix(_)));
-            let fits = match ctx.output {
-                Output::Istio => !rule.matches.is_empty() && rule.matches.iter().all(prefixed),
-                _ => rule.matches.len() == 1 && prefixed(&rule.matches[0]),
+            let (fits, needed) = if ctx.output.is_http_route() {
+                (
+                    rule.matches.len() == 1 && prefixed(&rule.matches[0]),
+                    "exactly one alternative, matching `uri prefix` (a Gateway API rule)",
+                )
+            } else {
+                (
+                    !rule.matches.is_empty() && rule.matches.iter().all(prefixed),
+                    "every alternative of the route to match `uri prefix`",
+                )
             };
             if !fits {
-                let needed = match ctx.output {
-                    Output::Istio => "every alternative of the route to match `uri prefix`",
-                    _ => "exactly one alternative, matching `uri prefix` (a Gateway API rule)",
-                };
                 self.sink.push(Diagnostic::new(
                     Code::E0403,
                     "a prefix replacement needs a prefix to replace",
@@ -1429,7 +1432,7 @@ impl Checker<'_> {
                 ));
             }
         }
-        if let (Some(span), Output::Istio) = (spans.full_path_rewrite, ctx.output) {
+        if let (Some(span), false) = (spans.full_path_rewrite, ctx.output.is_http_route()) {
             if rule
                 .matches
                 .iter()
