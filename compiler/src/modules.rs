@@ -512,6 +512,16 @@ pub(crate) fn expand(
     default_namespace: Option<&str>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<ast::File> {
+    // Most large programs use no policy: then there is nothing to do.
+    let nothing_to_expand = files.iter().all(|file| {
+        file.imports.is_empty()
+            && file.policies.is_empty()
+            && file.defaults.is_empty()
+            && !file.items.iter().any(uses_a_policy)
+    });
+    if nothing_to_expand {
+        return files;
+    }
     // Counted from the `use`s as written, before expansion removes them.
     let unused = unused_imports(&files, links);
     let mut items: Vec<Vec<ast::Item>> = files
@@ -1383,6 +1393,25 @@ fn direct_parts(body: &[ast::PolicyPart]) -> (Vec<Part>, Vec<&ast::Use>) {
 /// The modules that the `use`s of a file name.
 /// W0111 for every import that no `use` of its file names (applied or not: a module's policies
 /// use imports that only their users apply).
+/// Whether a declaration applies a policy with `use`.
+fn uses_a_policy(item: &ast::Item) -> bool {
+    match item {
+        ast::Item::Service(service) => service
+            .items
+            .iter()
+            .any(|item| matches!(item, ast::ServiceItem::Use(_))),
+        ast::Item::Route(route) => route
+            .clauses
+            .iter()
+            .any(|clause| matches!(clause.node, Clause::Use(_))),
+        ast::Item::Canary(canary) => canary
+            .settings
+            .iter()
+            .any(|setting| matches!(setting.node, ast::CanarySetting::Use(_))),
+        ast::Item::Ingress(_) => false,
+    }
+}
+
 fn unused_imports(files: &[ast::File], links: &Links) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     for file in files {
