@@ -96,7 +96,8 @@ fn a_kind_without_an_embedded_crd_is_an_error() {
         ["apiVersion: no embedded CRD or built-in schema for kind \"ConfigMap\" in apiVersion \"v1\" \
           (known: networking.istio.io VirtualService and DestinationRule; gateway.networking.k8s.io HTTPRoute \
           and ReferenceGrant; flagger.app Canary, MetricTemplate and AlertProvider; argoproj.io Rollout and \
-          AnalysisTemplate; monitoring.coreos.com PrometheusRule; built-in: apps/v1 Deployment, v1 Service)"]
+          AnalysisTemplate; monitoring.coreos.com PrometheusRule; policy.linkerd.io HTTPRoute; built-in: \
+          apps/v1 Deployment, v1 Service)"]
     );
     let mut manifest = seed("05-");
     set(&mut manifest, "/kind", json!("VirtualServic"));
@@ -1706,14 +1707,24 @@ fn formats_outside_the_api_servers_registry_are_ignored_and_others_not_supported
             "spec.value: \"2026-02-30\" is not a date (YYYY-MM-DD)".to_string()
         ])
     );
-    for format in [
-        "uri",
-        "hostname",
-        "ipv4",
-        "uuid",
-        "duration",
-        "k8s-short-name",
-    ] {
+    // Durations (Linkerd's timeouts) are checked as Go durations.
+    for good in ["30s", "1m30s", "1500ms", "0"] {
+        assert_eq!(
+            crd::validate_with_crd(&thing(good), &crd("duration")),
+            Ok(()),
+            "{good}"
+        );
+    }
+    for bad in ["30", "1d", "thirty seconds", ""] {
+        assert_eq!(
+            crd::validate_with_crd(&thing(bad), &crd("duration")),
+            Err(vec![format!(
+                "spec.value: {bad:?} is not a Go duration (e.g. \"30s\")"
+            )]),
+            "{bad}"
+        );
+    }
+    for format in ["uri", "hostname", "ipv4", "uuid", "k8s-short-name"] {
         assert_eq!(
             crd::validate_with_crd(&thing("x"), &crd(format)),
             Err(vec![format!(
@@ -2472,4 +2483,34 @@ fn openapi_refs_are_resolved_with_a_recursion_guard() {
         crd::resolve_openapi_schema(&dangling, "A"),
         Err("$ref to \"C\", which the document does not define".to_string())
     );
+}
+
+#[test]
+fn linkerd_httproutes_are_checked_against_linkerds_crd() {
+    let route = |rule: serde_json::Value| {
+        json!({"apiVersion": "policy.linkerd.io/v1beta3", "kind": "HTTPRoute",
+               "metadata": {"name": "web", "namespace": "team1"},
+               "spec": {"parentRefs": [{"group": "core", "kind": "Service", "name": "web"}],
+                        "rules": [rule]}})
+    };
+    let backend = json!([{"name": "web", "port": 8080}]);
+    let ok = route(json!({"backendRefs": backend, "timeouts": {"request": "1m30s"}}));
+    assert_eq!(crd::validate(&ok), Ok(()));
+    // At most 8 alternatives per rule.
+    let nine: Vec<_> = (0..9)
+        .map(|i| json!({"path": {"type": "PathPrefix", "value": format!("/{i}")}}))
+        .collect();
+    let too_many = route(json!({"matches": nine, "backendRefs": backend}));
+    assert!(crd::validate(&too_many).is_err());
+    // Redirects with 301 or 302 only; timeouts are durations; no `retry` field.
+    let redirect = route(json!({"filters": [{"type": "RequestRedirect",
+        "requestRedirect": {"statusCode": 308}}]}));
+    assert!(crd::validate(&redirect).is_err());
+    let bad_timeout = route(json!({"backendRefs": backend, "timeouts": {"request": "soon"}}));
+    assert_eq!(
+        errors(&bad_timeout),
+        ["spec.rules[0].timeouts.request: \"soon\" is not a Go duration (e.g. \"30s\")"]
+    );
+    let retry = route(json!({"backendRefs": backend, "retry": {"attempts": 2}}));
+    assert_eq!(errors(&retry), ["spec.rules[0].retry: unknown field"]);
 }

@@ -63,6 +63,13 @@ const ROLLOUT_TARGETS: [RolloutTarget; 2] = [
 /// The examples written to compile for every target.
 const PORTABLE: [&str; 1] = ["examples/portable-routes.mesh"];
 
+/// `--target linkerd`.
+const LINKERD: Options = Options {
+    target: Target::Linkerd,
+    channel: Channel::Standard,
+    step: None,
+};
+
 /// Compiles a repository file for `options` (with its project's mesh.toml otherwise).
 fn compile(path: &str, options: Options) -> (meshc::SourceMap, meshc::Compilation) {
     mesh::compile_file_with(path, Some(options))
@@ -213,6 +220,47 @@ fn rollout_targets_emit_valid_objects_for_their_tools() {
 }
 
 #[test]
+fn the_portable_platform_compiles_for_istio_gateway_api_and_linkerd() {
+    let path = "examples/portable.mesh";
+    let experimental = GATEWAY_API[1].0;
+    for options in [Options::default(), experimental, LINKERD] {
+        let (sources, compilation) = compile(path, options);
+        let rendered = meshc::diagnostics::render::human_string(&sources, &compilation.diagnostics);
+        assert!(
+            !compilation.has_errors(),
+            "{path} ({options:?}):\n{rendered}"
+        );
+        assert!(compilation.diagnostics.is_empty(), "{rendered}");
+        assert!(validate_all(path, &compilation, options.channel) >= 3);
+    }
+    insta::with_settings!({ snapshot_path => "../tests/snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("example__portable__linkerd", render_with(path, LINKERD));
+    });
+}
+
+#[test]
+fn the_agents_platform_needs_istio_for_what_linkerd_cannot_express() {
+    let (sources, compilation) = compile("examples/agents-platform.mesh", LINKERD);
+    assert!(compilation.has_errors());
+    assert!(compilation.manifests().is_empty());
+    // Each error as `line: code message`: the documented list (book: Targets, Linkerd).
+    let errors: Vec<String> = compilation
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| {
+            let line = sources
+                .line_col(d.primary.span.file, d.primary.span.start)
+                .0;
+            format!("{line}: {} {}", d.code.as_str(), d.message)
+        })
+        .collect();
+    insta::with_settings!({ snapshot_path => "../tests/snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("example__agents-platform__linkerd_errors", errors.join("\n"));
+    });
+}
+
+#[test]
 fn the_experimental_channel_carries_retries() {
     let src = "namespace team1
 service api { port 8080 }
@@ -302,7 +350,12 @@ fn output_is_byte_identical_across_runs() {
 
 /// Every target, with the Gateway API channels.
 fn every_target() -> Vec<Options> {
-    let targets = [Target::Istio, Target::Flagger, Target::ArgoRollouts];
+    let targets = [
+        Target::Istio,
+        Target::Flagger,
+        Target::ArgoRollouts,
+        Target::Linkerd,
+    ];
     let others = targets.map(|target| Options {
         target,
         ..Options::default()

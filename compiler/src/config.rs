@@ -7,7 +7,7 @@
 //!
 //! ```toml
 //! namespace = "team1"          # for files without a `namespace` line
-//! target = "istio"             # istio, gateway-api, flagger, argo-rollouts
+//! target = "istio"             # istio, gateway-api, flagger, argo-rollouts, linkerd
 //! gateway-channel = "standard" # standard, experimental
 //! out-dir = "deploy/mesh"      # where `meshc build` writes without `-o`
 //! deny-warnings = false
@@ -118,8 +118,9 @@ pub fn parse(text: &str) -> Result<Config, ConfigError> {
                     "gateway-api" => Target::GatewayApi,
                     "flagger" => Target::Flagger,
                     "argo-rollouts" => Target::ArgoRollouts,
+                    "linkerd" => Target::Linkerd,
                     _ => return Err(error(format!(
-                        "unknown target \"{name}\": one of \"istio\", \"gateway-api\", \"flagger\", \"argo-rollouts\""
+                        "unknown target \"{name}\": one of \"istio\", \"gateway-api\", \"flagger\", \"argo-rollouts\", \"linkerd\""
                     ))),
                 });
             }

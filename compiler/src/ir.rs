@@ -388,8 +388,31 @@ pub struct Destination {
     pub weight: Option<u32>,
 }
 
+/// Rules grouped by their retry policy, in order of first appearance (no retry and `retry 0`
+/// are one group). Linkerd reads retries per route object, so each group is an HTTPRoute of
+/// its own, named by [`numbered_name`].
+pub fn retry_groups(rules: &[RouteRule]) -> Vec<(Option<&Retry>, Vec<&RouteRule>)> {
+    let mut groups: Vec<(Option<&Retry>, Vec<&RouteRule>)> = Vec::new();
+    for rule in rules {
+        let retry = rule.retry.as_ref().filter(|retry| retry.attempts > 0);
+        match groups.iter_mut().find(|(r, _)| *r == retry) {
+            Some((_, group)) => group.push(rule),
+            None => groups.push((retry, vec![rule])),
+        }
+    }
+    groups
+}
+
+/// The name of the `index`th (from 0) of several objects named `base`: `base`, `base-2`, ...
+pub fn numbered_name(base: &str, index: usize) -> String {
+    match index {
+        0 => base.to_string(),
+        _ => format!("{base}-{}", index + 1),
+    }
+}
+
 /// A retry policy.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Retry {
     /// Retries after the first try.
     pub attempts: u32,

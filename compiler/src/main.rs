@@ -110,6 +110,8 @@ enum TargetArg {
     Flagger,
     /// Argo Rollouts for the services with a canary, Istio for the rest.
     ArgoRollouts,
+    /// Linkerd HTTPRoutes, with retries as annotations.
+    Linkerd,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -166,6 +168,7 @@ impl Input {
                 Some(TargetArg::GatewayApi) => Target::GatewayApi,
                 Some(TargetArg::Flagger) => Target::Flagger,
                 Some(TargetArg::ArgoRollouts) => Target::ArgoRollouts,
+                Some(TargetArg::Linkerd) => Target::Linkerd,
             },
             channel: match self.gateway_channel {
                 None => Channel::default(),

@@ -18,6 +18,9 @@ pub enum Target {
     /// Like Istio, except that a service with a canary runs as an Argo `Rollout` that moves
     /// the weights of its VirtualService.
     ArgoRollouts,
+    /// Service routes → Linkerd's HTTPRoutes (`policy.linkerd.io`, parent: the Service), with
+    /// retries as `retry.linkerd.io` annotations; ingress → HTTPRoute.
+    Linkerd,
 }
 
 /// The Gateway API release channel whose HTTPRoute fields may be used (`--gateway-channel`).
@@ -54,6 +57,7 @@ impl Options {
                 ["--target", "gateway-api"] => options.target = Target::GatewayApi,
                 ["--target", "flagger"] => options.target = Target::Flagger,
                 ["--target", "argo-rollouts"] => options.target = Target::ArgoRollouts,
+                ["--target", "linkerd"] => options.target = Target::Linkerd,
                 ["--gateway-channel", "standard"] => options.channel = Channel::Standard,
                 ["--gateway-channel", "experimental"] => options.channel = Channel::Experimental,
                 // As the command line: 1 ..= 65535.
@@ -77,6 +81,8 @@ pub enum Output {
     HttpRouteStandard,
     /// Gateway API `HTTPRoute`, experimental channel.
     HttpRouteExperimental,
+    /// Linkerd's `HTTPRoute` (`policy.linkerd.io/v1beta3`) with `retry.linkerd.io` annotations.
+    LinkerdHttpRoute,
 }
 
 /// A construct of the language whose support differs between outputs.
@@ -108,11 +114,18 @@ pub enum Concept {
     PrefixMatch,
     /// `method regex "..."` or `method prefix "..."`.
     MethodPattern,
+    /// `mirror ...`.
+    Mirroring,
+    /// `rewrite path ...`, `rewrite prefix ...`, `rewrite authority ...`.
+    Rewrites,
+    /// Retry conditions that are not HTTP status codes, except `5xx` and `gateway-error`
+    /// (`reset`, `connect-failure`, `refused-stream`, ...).
+    ConnectionRetryPolicies,
 }
 
 impl Concept {
     /// Every concept, in the order of the book's matrix.
-    pub const ALL: [Concept; 13] = [
+    pub const ALL: [Concept; 16] = [
         Concept::Subsets,
         Concept::ConnectionPool,
         Concept::OutlierDetection,
@@ -126,6 +139,9 @@ impl Concept {
         Concept::FaultAbort,
         Concept::PrefixMatch,
         Concept::MethodPattern,
+        Concept::Mirroring,
+        Concept::Rewrites,
+        Concept::ConnectionRetryPolicies,
     ];
 
     /// How the concept is named in messages and in the book.
@@ -144,16 +160,22 @@ impl Concept {
             Concept::FaultAbort => "fault injection (`fault abort`)",
             Concept::PrefixMatch => "a header or query `prefix` match",
             Concept::MethodPattern => "a method `prefix` or `regex` match",
+            Concept::Mirroring => "mirroring (`mirror`)",
+            Concept::Rewrites => "rewriting the path or authority (`rewrite`)",
+            Concept::ConnectionRetryPolicies => {
+                "retry conditions other than status codes, `5xx` and `gateway-error` (`on reset, ...`)"
+            }
         }
     }
 }
 
 impl Output {
     /// Every output, in the order of the book's matrix.
-    pub const ALL: [Output; 3] = [
+    pub const ALL: [Output; 4] = [
         Output::Istio,
         Output::HttpRouteStandard,
         Output::HttpRouteExperimental,
+        Output::LinkerdHttpRoute,
     ];
 
     /// The HTTPRoute output of a channel.
@@ -170,6 +192,7 @@ impl Output {
             Output::Istio => "Istio (VirtualService, DestinationRule)",
             Output::HttpRouteStandard => "a Gateway API HTTPRoute (standard channel)",
             Output::HttpRouteExperimental => "a Gateway API HTTPRoute (experimental channel)",
+            Output::LinkerdHttpRoute => "a Linkerd HTTPRoute (policy.linkerd.io)",
         }
     }
 
@@ -179,6 +202,7 @@ impl Output {
             Output::Istio => "Istio",
             Output::HttpRouteStandard => "HTTPRoute (standard)",
             Output::HttpRouteExperimental => "HTTPRoute (experimental)",
+            Output::LinkerdHttpRoute => "Linkerd",
         }
     }
 
@@ -188,7 +212,28 @@ impl Output {
     pub fn is_http_route(self) -> bool {
         match self {
             Output::Istio => false,
-            Output::HttpRouteStandard | Output::HttpRouteExperimental => true,
+            Output::HttpRouteStandard
+            | Output::HttpRouteExperimental
+            | Output::LinkerdHttpRoute => true,
+        }
+    }
+
+    /// The most alternatives (`or`) one rule may have, if the output limits them.
+    pub fn max_matches(self) -> Option<usize> {
+        match self {
+            Output::Istio => None,
+            Output::HttpRouteStandard | Output::HttpRouteExperimental => Some(64),
+            Output::LinkerdHttpRoute => Some(8),
+        }
+    }
+
+    /// Who sets the output's list limits, for E0402's message.
+    pub fn limits_name(self) -> &'static str {
+        match self {
+            Output::Istio | Output::HttpRouteStandard | Output::HttpRouteExperimental => {
+                "Gateway API"
+            }
+            Output::LinkerdHttpRoute => "Linkerd's HTTPRoute",
         }
     }
 
@@ -199,6 +244,9 @@ impl Output {
             Output::HttpRouteStandard | Output::HttpRouteExperimental => {
                 "with `--target gateway-api`, service routes compile to GAMMA HTTPRoutes (their parent is the Service)"
             }
+            Output::LinkerdHttpRoute => {
+                "with `--target linkerd`, service routes compile to Linkerd HTTPRoutes (their parent is the Service)"
+            }
         }
     }
 
@@ -208,6 +256,7 @@ impl Output {
             Output::Istio => istio_supports(concept),
             Output::HttpRouteStandard => http_route_supports(concept, Channel::Standard),
             Output::HttpRouteExperimental => http_route_supports(concept, Channel::Experimental),
+            Output::LinkerdHttpRoute => linkerd_supports(concept),
         }
     }
 }
@@ -222,7 +271,7 @@ fn istio_supports(concept: Concept) -> Result<(), &'static str> {
         ),
         Subsets | ConnectionPool | OutlierDetection | LoadBalancing | Retries | RetryPolicies
         | RetryLocalities | PerTryTimeout | FaultDelay | FaultAbort | PrefixMatch
-        | MethodPattern => Ok(()),
+        | MethodPattern | Mirroring | Rewrites | ConnectionRetryPolicies => Ok(()),
     }
 }
 
@@ -245,7 +294,7 @@ fn http_route_supports(concept: Concept, channel: Channel) -> Result<(), &'stati
         PerTryTimeout => {
             "write `backend timeout D`: Gateway API bounds each call to a backend, retried or not"
         }
-        RetryPolicies => {
+        RetryPolicies | ConnectionRetryPolicies => {
             "Gateway API retries on HTTP status codes only: list them, e.g. `on 500, 502, 503, 504`"
         }
         RetryLocalities => "remove it: Gateway API has no locality-aware retries",
@@ -256,7 +305,39 @@ fn http_route_supports(concept: Concept, channel: Channel) -> Result<(), &'stati
             "use `regex \"^...\"`: Gateway API matches headers and query parameters exactly or by regular expression"
         }
         MethodPattern => "match each method with `method GET or method HEAD ...`",
-        BackendTimeout => return Ok(()),
+        BackendTimeout | Mirroring | Rewrites => return Ok(()),
+    })
+}
+
+/// Linkerd's column (its `policy.linkerd.io/v1beta3` HTTPRoute and retry annotations).
+fn linkerd_supports(concept: Concept) -> Result<(), &'static str> {
+    use Concept::*;
+    Err(match concept {
+        Subsets => {
+            "Linkerd routes to Services, not subsets: declare a Service per version (e.g. `service research-agent-v2`) and route to it, or use `--target istio`"
+        }
+        ConnectionPool => "Linkerd has no connection limits: use `--target istio`",
+        OutlierDetection => {
+            "annotate the Service with `balancer.linkerd.io/failure-accrual: consecutive` (Linkerd's failure accrual), or use `--target istio`"
+        }
+        LoadBalancing => "remove it: Linkerd always balances by latency (EWMA)",
+        BackendTimeout => {
+            "Linkerd does not apply `backendRequest` timeouts: limit each try with `retry N per try D`"
+        }
+        RetryLocalities => "remove it: Linkerd has no locality-aware retries",
+        FaultDelay | FaultAbort => {
+            "fault injection needs `--target istio` (the guide injects faults in test environments only)"
+        }
+        PrefixMatch => {
+            "use `regex \"^...\"`: Linkerd matches headers and query parameters exactly or by regular expression"
+        }
+        MethodPattern => "match each method with `method GET or method HEAD ...`",
+        Mirroring => "Linkerd's HTTPRoute cannot mirror: use `--target istio`",
+        Rewrites => "Linkerd's HTTPRoute cannot rewrite requests: use `--target istio`",
+        ConnectionRetryPolicies => {
+            "Linkerd retries on HTTP statuses only: list them (`on 502, 503`), or write `on 5xx` or `on gateway-error`"
+        }
+        Retries | PerTryTimeout | RetryPolicies => return Ok(()),
     })
 }
 
@@ -330,8 +411,12 @@ mod tests {
         );
         assert_eq!(Options::from_flags(""), Ok(Options::default()));
         assert_eq!(
-            Options::from_flags("--target linkerd"),
-            Err("unknown option `--target linkerd`".to_string())
+            Options::from_flags("--target linkerd").map(|o| o.target),
+            Ok(Target::Linkerd)
+        );
+        assert_eq!(
+            Options::from_flags("--target consul"),
+            Err("unknown option `--target consul`".to_string())
         );
         assert_eq!(
             Options::from_flags("--step 0"),

@@ -16,7 +16,8 @@
 //! channel, see [`Channel`]) and `ReferenceGrant`; Flagger `Canary`, `MetricTemplate` and `AlertProvider`
 //! (`flagger.app/v1beta1`, three CRDs in one multi-document file); Argo Rollouts `Rollout` and
 //! `AnalysisTemplate` (`argoproj.io/v1alpha1`); prometheus-operator `PrometheusRule`
-//! (`monitoring.coreos.com/v1`); every served version of each. Built-in: `apps/v1` `Deployment` and `v1`
+//! (`monitoring.coreos.com/v1`); Linkerd's `HTTPRoute` (`policy.linkerd.io`, a Helm chart template whose
+//! `{{ ... }}` directives are replaced by `X` before parsing); every served version of each. Built-in: `apps/v1` `Deployment` and `v1`
 //! `Service` ([`validate`] and [`validate_with_channel`] only, not [`validate_with_crd`]). A `Rollout`'s pod
 //! template is checked against the Rollout CRD's schema only, as the API server does (the CRD describes it
 //! in full, except `resources.limits`/`requests` and `volumes`, which keep any content): none of the
@@ -53,9 +54,10 @@
 //! Formats: like the API server, a string is checked against its `format` only when the format is in the
 //! API server's registry (kube-openapi `strfmt`; names compared without `-`): `date-time` (e.g.
 //! `2026-01-02T15:04:05Z`; seconds and a zone required), `date` (`2026-01-02`), `byte` (padded standard
-//! base64) and `password` (anything) are checked as the registry checks them; another format of the
-//! registry (`uri`, `hostname`, `ipv4`, `uuid`, `duration`, ...; none of the embedded CRDs uses one) is
-//! reported as not supported by this validator. Formats outside the registry (`url`, `string`, `double`,
+//! base64) and `password` (anything) are checked as the registry checks them; `duration` (Linkerd's
+//! timeouts) must be a Go duration (`30s`, `1m30s`), stricter than the registry, which also takes days and
+//! weeks; another format of the registry (`uri`, `hostname`, `ipv4`, `uuid`, ...; none of the embedded CRDs
+//! uses one) is reported as not supported by this validator. Formats outside the registry (`url`, `string`, `double`,
 //! ...) are ignored, as the API server ignores them; `int32`, `uint32` and `int64` are number ranges (above).
 //! (`shared/tools/k8s-validate` is more lenient: its `date-time` takes a space for `T` and no seconds or
 //! zone, and its `byte` takes the empty string.)
@@ -143,6 +145,25 @@ const ANALYSIS_TEMPLATE: &str =
     include_str!("../data/crds/argo-rollouts/analysis-template-crd.yaml");
 const PROMETHEUS_RULE: &str =
     include_str!("../data/crds/prometheus-operator/monitoring.coreos.com_prometheusrules.yaml");
+/// A Helm chart template: see [`without_helm_directives`].
+const LINKERD_HTTP_ROUTE: &str = include_str!("../data/crds/linkerd/policy-httproute.yaml");
+
+/// A Helm chart template as YAML: every `{{ ... }}` directive (only in its metadata's labels and
+/// annotations, never in the schema) replaced by `X`.
+fn without_helm_directives(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find("}}")
+            .map_or(rest.len(), |e| start + e + 2);
+        out.push('X');
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
 
 /// Schema keywords that are checked below, or deliberately ignored (`description`, `default`, `example`,
 /// `title`, `x-kubernetes-map-type`; and from the built-in kinds' OpenAPI documents the strategic-merge-patch
@@ -336,10 +357,11 @@ fn parsed_crds() -> &'static [ParsedCrd] {
                 "prometheus-operator/monitoring.coreos.com_prometheusrules.yaml",
                 PROMETHEUS_RULE,
             ),
+            (None, "linkerd/policy-httproute.yaml", LINKERD_HTTP_ROUTE),
         ];
         let mut crds = Vec::new();
         for (channel, file, text) in files {
-            for crd in parse_crds(file, text) {
+            for crd in parse_crds(file, &without_helm_directives(text)) {
                 crds.push((channel, crd));
             }
         }
@@ -404,7 +426,8 @@ fn find_schema<'a>(
         "apiVersion: no embedded CRD or built-in schema for kind {kind:?} in apiVersion {api_version:?} \
          (known: networking.istio.io VirtualService and DestinationRule; gateway.networking.k8s.io HTTPRoute \
          and ReferenceGrant; flagger.app Canary, MetricTemplate and AlertProvider; argoproj.io Rollout and \
-         AnalysisTemplate; monitoring.coreos.com PrometheusRule; built-in: apps/v1 Deployment, v1 Service)"
+         AnalysisTemplate; monitoring.coreos.com PrometheusRule; policy.linkerd.io HTTPRoute; built-in: \
+         apps/v1 Deployment, v1 Service)"
     ))
 }
 
@@ -646,8 +669,9 @@ fn check_string(schema: &Map<String, Value>, text: &str, path: &str, errors: &mu
 
 /// The formats of the API server's format registry (kube-openapi `strfmt`) that are not checked here, as
 /// the registry compares names: without `-`. See [`check_string_format`].
-const UNCHECKED_REGISTRY_FORMATS: &str = "bsonobjectid uri email hostname ipv4 ipv6 cidr mac uuid uuid3
-    uuid4 uuid5 isbn isbn10 isbn13 creditcard ssn hexcolor rgbcolor duration k8sshortname k8slongname";
+const UNCHECKED_REGISTRY_FORMATS: &str =
+    "bsonobjectid uri email hostname ipv4 ipv6 cidr mac uuid uuid3
+    uuid4 uuid5 isbn isbn10 isbn13 creditcard ssn hexcolor rgbcolor k8sshortname k8slongname";
 
 /// The `format` of a string. The API server checks a string against the formats of its registry (names
 /// compared without `-`, so `date-time` is `datetime`) and ignores any other format (`int32`, `url`,
@@ -664,7 +688,10 @@ fn check_string_format(format: &str, text: &str, path: &str, errors: &mut Vec<St
         }
         "date" if !is_strfmt_date(text) => "is not a date (YYYY-MM-DD)",
         "byte" if !is_base64(text) => "is not base64 (format byte)",
-        "datetime" | "date" | "byte" | "password" => return,
+        // The registry's `strfmt.IsDuration` also takes days, weeks and spelt-out units; a Go
+        // duration (`time.ParseDuration`), all meshc writes, is checked strictly.
+        "duration" if parse_go_duration(text).is_err() => "is not a Go duration (e.g. \"30s\")",
+        "datetime" | "date" | "byte" | "password" | "duration" => return,
         other
             if UNCHECKED_REGISTRY_FORMATS
                 .split_whitespace()

@@ -160,9 +160,21 @@ impl Checker<'_> {
 
     /// E0402: a Gateway API list limit is exceeded.
     pub(crate) fn limit(&mut self, span: crate::source::Span, what: &str, max: usize, help: &str) {
+        self.limit_of("Gateway API", span, what, max, help);
+    }
+
+    /// E0402: a list limit that `who` sets is exceeded.
+    pub(crate) fn limit_of(
+        &mut self,
+        who: &str,
+        span: crate::source::Span,
+        what: &str,
+        max: usize,
+        help: &str,
+    ) {
         self.sink.push(Diagnostic::new(
             Code::E0402,
-            format!("too many {what}: Gateway API allows at most {max}"),
+            format!("too many {what}: {who} allows at most {max}"),
             span,
             format!("the {}th", max + 1),
             help,

@@ -208,6 +208,21 @@ impl Checker<'_> {
         // (namespace, kind, name) → (owner's name, owner's span) of the first object.
         let mut seen: HashMap<(String, &str, String), (String, Span)> = HashMap::default();
         let mut hosts: HashMap<&str, usize> = HashMap::default();
+        // With Linkerd, a service's routes are an HTTPRoute per retry policy (`routes_name`,
+        // then `routes_name-2`, ...).
+        let linkerd_names: Vec<Vec<String>> = match self.options.target {
+            Target::Linkerd => self
+                .services
+                .iter()
+                .map(|service| {
+                    let groups = ir::retry_groups(&service.routes).len();
+                    (0..groups)
+                        .map(|index| ir::numbered_name(&service.routes_name, index))
+                        .collect()
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         let mut objects: Vec<(&str, &str, &str, &str, Span, &str)> = Vec::new();
         for ingress in &self.ingresses {
             if !ingress.routes.is_empty() {
@@ -262,6 +277,18 @@ impl Checker<'_> {
                     &service.name,
                 ));
             }
+            if let Some(names) = linkerd_names.get(index) {
+                for name in names.iter().skip(1) {
+                    objects.push((
+                        "HTTPRoute",
+                        "routes",
+                        name,
+                        &service.namespace,
+                        service.span,
+                        &service.name,
+                    ));
+                }
+            }
         }
         // Ingresses were listed first; report clashes in source order of the second owner.
         objects.sort_by_key(|object| object.4);
@@ -292,6 +319,7 @@ impl Checker<'_> {
             Target::Istio => Output::Istio,
             Target::GatewayApi => Output::http_route(self.options.channel),
             Target::Flagger | Target::ArgoRollouts => Output::Istio,
+            Target::Linkerd => Output::LinkerdHttpRoute,
         }
     }
 
@@ -331,19 +359,32 @@ impl Checker<'_> {
     fn route_limits(&mut self) {
         let split_ingress =
             "split the routes over two ingresses: each becomes an HTTPRoute of its own";
-        let mut routes: Vec<(&[ir::RouteRule], &str)> = self
+        let merge =
+            "merge routes that go to the same place into one, with `or` between their conditions";
+        let gateway_api = Output::HttpRouteStandard.limits_name();
+        let mut routes: Vec<(Vec<&ir::RouteRule>, &str, &str)> = self
             .ingresses
             .iter()
-            .map(|i| (i.routes.as_slice(), split_ingress))
+            .map(|i| (i.routes.iter().collect(), split_ingress, gateway_api))
             .collect();
-        if self.options.target == Target::GatewayApi {
-            let merge = "merge routes that go to the same place into one, with `or` between their conditions";
-            routes.extend(self.services.iter().map(|s| (s.routes.as_slice(), merge)));
+        for service in &self.services {
+            match self.options.target {
+                Target::GatewayApi => {
+                    routes.push((service.routes.iter().collect(), merge, gateway_api))
+                }
+                // An HTTPRoute per retry policy: each has the limits.
+                Target::Linkerd => routes.extend(
+                    ir::retry_groups(&service.routes)
+                        .into_iter()
+                        .map(|(_, rules)| (rules, merge, Output::LinkerdHttpRoute.limits_name())),
+                ),
+                Target::Istio | Target::Flagger | Target::ArgoRollouts => {}
+            }
         }
-        let mut over: Vec<(Span, &str, usize, &str)> = Vec::new();
-        for (rules, help) in routes {
+        let mut over: Vec<(Span, &str, usize, &str, &str)> = Vec::new();
+        for (rules, help, who) in routes {
             if let Some(rule) = rules.get(MAX_RULES) {
-                over.push((rule.span, "routes for one HTTPRoute", MAX_RULES, help));
+                over.push((rule.span, "routes for one HTTPRoute", MAX_RULES, help, who));
             }
             let mut total = 0;
             for rule in rules {
@@ -354,13 +395,14 @@ impl Checker<'_> {
                         "alternatives across the routes of one HTTPRoute",
                         MAX_TOTAL_MATCHES,
                         help,
+                        who,
                     ));
                     break;
                 }
             }
         }
-        for (span, what, max, help) in over {
-            self.limit(span, what, max, help);
+        for (span, what, max, help, who) in over {
+            self.limit_of(who, span, what, max, help);
         }
     }
 

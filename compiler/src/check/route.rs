@@ -90,8 +90,8 @@ const METHODS: [&str; 9] = [
     "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE",
 ];
 
-/// Gateway API's limits on one HTTPRoute rule.
-const MAX_MATCHES: usize = 64;
+/// Gateway API's limits on one HTTPRoute rule (Linkerd's too); alternatives per rule:
+/// `Output::max_matches`.
 const MAX_CONDITIONS: usize = 16;
 const MAX_BACKENDS: usize = 16;
 const MAX_HEADER_OPERATIONS: usize = 16;
@@ -131,6 +131,8 @@ pub(crate) struct ClauseSpans {
     pub(crate) prefix_rewrite: Option<Span>,
     pub(crate) full_path_rewrite: Option<Span>,
     pub(crate) redirect: Option<Span>,
+    /// The first `response ...` header operation.
+    pub(crate) response_headers: Option<Span>,
 }
 
 impl Checker<'_> {
@@ -157,13 +159,16 @@ impl Checker<'_> {
                 .collect(),
             ..ir::RouteRule::default()
         };
-        if output.is_http_route() && route.matches.len() > MAX_MATCHES {
-            self.limit(
-                route.matches[MAX_MATCHES].span,
-                "alternatives (`or`) in a route",
-                MAX_MATCHES,
-                "split the route into several routes with fewer alternatives each",
-            );
+        if let Some(max) = output.max_matches() {
+            if let Some(extra) = route.matches.get(max) {
+                self.limit_of(
+                    output.limits_name(),
+                    extra.span,
+                    "alternatives (`or`) in a route",
+                    max,
+                    "split the route into several routes with fewer alternatives each",
+                );
+            }
         }
         let mut seen = Seen::default();
         let mut spans = ClauseSpans::default();
@@ -178,6 +183,21 @@ impl Checker<'_> {
             );
         }
         rule.destinations = self.destinations(route, &ctx, spans.redirect.is_some());
+        if let (Output::LinkerdHttpRoute, Some(redirect), Some(headers)) =
+            (ctx.output, spans.redirect, spans.response_headers)
+        {
+            // Linkerd changes responses only on the way back from a backend.
+            self.sink.push(
+                Diagnostic::new(
+                    Code::E0401,
+                    "a Linkerd redirect cannot change response headers",
+                    headers,
+                    "Linkerd sets response headers on a backend's responses, and a redirect has no backend",
+                    "remove the response header operations, or use `--target istio`",
+                )
+                .with_secondary(redirect, "the route redirects here"),
+            );
+        }
         self.per_try_within_timeout(&rule, &spans);
         self.actions_agree(route, &ctx, &rule, &spans);
         // A route for an unknown service was reported; its lints would only add noise.
@@ -233,22 +253,23 @@ impl Checker<'_> {
                     continue;
                 }
                 let split = super::lints::split_by_idempotence(rule);
-                if output.is_http_route() {
+                if let Some(max) = output.max_matches() {
                     over.extend(
                         split
                             .iter()
-                            .filter(|r| r.matches.len() > MAX_MATCHES)
-                            .map(|r| r.span),
+                            .filter(|r| r.matches.len() > max)
+                            .map(|r| (r.span, output, max)),
                     );
                 }
                 routes.extend(split);
             }
         }
-        for span in over {
-            self.limit(
+        for (span, output, max) in over {
+            self.limit_of(
+                output.limits_name(),
                 span,
                 "alternatives in a route once `idempotent only` splits it by method",
-                MAX_MATCHES,
+                max,
                 "split the route: each alternative becomes six (one per idempotent method)",
             );
         }
@@ -836,7 +857,9 @@ impl Checker<'_> {
                 }
             }
             Clause::Mirror { target, percent } => {
-                if seen.first(&mut self.sink, "mirror", span) {
+                if seen.first(&mut self.sink, "mirror", span)
+                    && self.supported(Concept::Mirroring, output, span)
+                {
                     spans.mirror = Some(span);
                     let percent = self.sink.percent(percent, "the mirrored share", false);
                     let target = self.resolve_destination(target, ctx);
@@ -856,7 +879,9 @@ impl Checker<'_> {
                     }
                     ast::RewriteWhat::Authority => ("rewrite authority", false),
                 };
-                if !seen.first(&mut self.sink, name, span) {
+                if !seen.first(&mut self.sink, name, span)
+                    || !self.supported(Concept::Rewrites, output, span)
+                {
                     return;
                 }
                 spans.rewrite = Some(span);
@@ -886,6 +911,9 @@ impl Checker<'_> {
             // Expanded before checking (crate::modules).
             Clause::Use(_) => {}
             Clause::Headers { dir, op } => {
+                if dir.node == ast::HeaderDir::Response {
+                    spans.response_headers.get_or_insert(span);
+                }
                 let ops = match dir.node {
                     ast::HeaderDir::Request => &mut rule.request_headers,
                     ast::HeaderDir::Response => &mut rule.response_headers,
@@ -1005,6 +1033,15 @@ impl Checker<'_> {
                         "redirects use 301, 302, 303, 307 or 308",
                     );
                     match code {
+                        Some(code @ (303 | 307 | 308)) if output == Output::LinkerdHttpRoute => {
+                            self.sink.push(Diagnostic::new(
+                                Code::E0202,
+                                format!("Linkerd does not redirect with status {code}"),
+                                status.span,
+                                "Linkerd's HTTPRoute accepts 301 or 302",
+                                "use 301 (permanent) or 302 (temporary)",
+                            ))
+                        }
                         Some(code @ (301 | 302 | 303 | 307 | 308)) => out.status = Some(code as u16),
                         Some(code) => self.sink.push(Diagnostic::new(
                             Code::E0202,
@@ -1173,8 +1210,15 @@ impl Checker<'_> {
     }
 
     fn retry(&mut self, retry: &ast::Retry, output: Output) -> Option<ir::Retry> {
-        let gateway = output.is_http_route();
-        let attempts = if gateway {
+        let attempts = if output == Output::LinkerdHttpRoute {
+            self.sink.count(
+                &retry.attempts,
+                0,
+                u64::from(u16::MAX),
+                "the number of retries",
+                "Linkerd counts retries up to 65535: `retry 0` (or no `retry`) turns them off",
+            )
+        } else if output.is_http_route() {
             self.sink.count(
                 &retry.attempts,
                 1,
@@ -1209,7 +1253,7 @@ impl Checker<'_> {
             let Some(canonical) = self.retry_condition(condition) else {
                 continue;
             };
-            if gateway && !self.gateway_retry_code(&canonical, condition.span, output) {
+            if !self.retry_condition_on(&canonical, condition.span, output) {
                 continue;
             }
             if let Some(index) = on.iter().position(|c| *c == canonical) {
@@ -1258,20 +1302,27 @@ impl Checker<'_> {
         })
     }
 
-    /// Gateway API retries on status codes 400–599 only.
-    fn gateway_retry_code(&mut self, condition: &str, span: Span, output: Output) -> bool {
+    /// Whether `output` can retry on a (canonical) condition; reports E0401 or E0203 if not.
+    /// HTTPRoutes retry on status codes 400–599 only; Linkerd also on `5xx` and `gateway-error`.
+    fn retry_condition_on(&mut self, condition: &str, span: Span, output: Output) -> bool {
         let Ok(code) = condition.parse::<u16>() else {
-            return self.supported(Concept::RetryPolicies, output, span);
+            let statuses = matches!(condition, "5xx" | "gateway-error");
+            return self.supported(Concept::RetryPolicies, output, span)
+                && (statuses || self.supported(Concept::ConnectionRetryPolicies, output, span));
         };
-        if (400..=599).contains(&code) {
+        if !output.is_http_route() || (400..=599).contains(&code) {
             return true;
         }
+        let who = match output {
+            Output::LinkerdHttpRoute => "Linkerd",
+            _ => "Gateway API",
+        };
         self.sink.push(Diagnostic::new(
             Code::E0203,
-            format!("Gateway API does not retry on status {code}"),
+            format!("{who} does not retry on status {code}"),
             span,
             "not a 4xx or 5xx status",
-            "Gateway API retries on status codes 400 to 599",
+            format!("{who} retries on status codes 400 to 599"),
         ));
         false
     }

@@ -73,10 +73,20 @@ fn http_route(
             hostnames,
             rules: routes
                 .iter()
-                .map(|rule| http_rule(rule, namespace))
+                .map(|rule| http_rule(rule, namespace, Flavour::GatewayApi))
                 .collect(),
         },
     }
+}
+
+/// Whose HTTPRoute a rule is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flavour {
+    /// Gateway API's (`gateway.networking.k8s.io`).
+    GatewayApi,
+    /// Linkerd's (`policy.linkerd.io/v1beta3`): no `retry` field (retries are annotations), and
+    /// response headers are changed per backend (its rules accept request filters only).
+    Linkerd,
 }
 
 /// A backend reference; the checker guarantees the port.
@@ -90,6 +100,7 @@ fn backend(
         namespace: (service.namespace != route_namespace).then(|| service.namespace.clone()),
         port: service.port.unwrap_or_default(),
         weight,
+        filters: Vec::new(),
     }
 }
 
@@ -158,7 +169,11 @@ fn mirror_share(percent: f64) -> (Option<u32>, Option<k8s::Fraction>) {
     )
 }
 
-fn http_rule(rule: &ir::RouteRule, namespace: &str) -> k8s::HttpRouteRule {
+pub(crate) fn http_rule(
+    rule: &ir::RouteRule,
+    namespace: &str,
+    flavour: Flavour,
+) -> k8s::HttpRouteRule {
     let matches = rule
         .matches
         .iter()
@@ -201,11 +216,14 @@ fn http_rule(rule: &ir::RouteRule, namespace: &str) -> k8s::HttpRouteRule {
             ..k8s::Filter::new("RequestHeaderModifier")
         });
     }
-    if let Some(modifier) = header_modifier(&rule.response_headers) {
-        filters.push(k8s::Filter {
-            response_header_modifier: Some(modifier),
-            ..k8s::Filter::new("ResponseHeaderModifier")
-        });
+    let response_headers = header_modifier(&rule.response_headers).map(|modifier| k8s::Filter {
+        response_header_modifier: Some(modifier),
+        ..k8s::Filter::new("ResponseHeaderModifier")
+    });
+    let mut backend_filters = Vec::new();
+    match flavour {
+        Flavour::GatewayApi => filters.extend(response_headers),
+        Flavour::Linkerd => backend_filters.extend(response_headers),
     }
     if rule.rewrite.path.is_some() || rule.rewrite.authority.is_some() {
         filters.push(k8s::Filter {
@@ -250,37 +268,52 @@ fn http_rule(rule: &ir::RouteRule, namespace: &str) -> k8s::HttpRouteRule {
         backend_refs: rule
             .destinations
             .iter()
-            .map(|dest| backend(&dest.service, namespace, dest.weight))
+            .map(|dest| k8s::BackendRef {
+                filters: backend_filters.clone(),
+                ..backend(&dest.service, namespace, dest.weight)
+            })
             .collect(),
         timeouts,
-        retry: rule.retry.as_ref().map(|retry| k8s::HttpRouteRetry {
-            attempts: retry.attempts,
-            codes: retry
-                .on
-                .iter()
-                .filter_map(|code| code.parse().ok())
-                .collect(),
-        }),
+        retry: rule
+            .retry
+            .as_ref()
+            .filter(|_| flavour == Flavour::GatewayApi)
+            .map(|retry| k8s::HttpRouteRetry {
+                attempts: retry.attempts,
+                codes: retry
+                    .on
+                    .iter()
+                    .filter_map(|code| code.parse().ok())
+                    .collect(),
+            }),
     }
 }
 
+/// The API group of Gateway API's HTTPRoute.
+pub const GROUP: &str = "gateway.networking.k8s.io";
+
 /// One ReferenceGrant per (backend namespace, route namespace): it lets the HTTPRoutes of the
-/// route namespace reach exactly the Services they use in the backend namespace.
+/// route namespace reach exactly the Services they use in the backend namespace. Each route
+/// list comes with its HTTPRoute's API group (Gateway API's, or Linkerd's).
 pub fn reference_grants(
-    routes: &[(&str, &[ir::RouteRule])],
+    routes: &[(&'static str, &str, &[ir::RouteRule])],
 ) -> Vec<k8s::Object<k8s::ReferenceGrantSpec>> {
-    // (to namespace, from namespace) → service names; BTree for a stable order.
-    let mut grants: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    for (from, rules) in routes {
-        for rule in rules.iter() {
+    // (to namespace, from namespace) → (route groups, service names); BTree for a stable order.
+    type Grant = (Vec<&'static str>, Vec<String>);
+    let mut grants: BTreeMap<(String, String), Grant> = BTreeMap::new();
+    for &(group, from, rules) in routes {
+        for rule in rules {
             let backends = rule.destinations.iter().map(|d| &d.service);
             for service in backends.chain(rule.mirror.as_ref().map(|m| &m.service)) {
-                if service.namespace == *from {
+                if service.namespace == from {
                     continue;
                 }
-                let names = grants
+                let (groups, names) = grants
                     .entry((service.namespace.clone(), from.to_string()))
                     .or_default();
+                if !groups.contains(&group) {
+                    groups.push(group);
+                }
                 if !names.contains(&service.name) {
                     names.push(service.name.clone());
                 }
@@ -289,18 +322,22 @@ pub fn reference_grants(
     }
     grants
         .into_iter()
-        .map(|((to, from), mut names)| {
+        .map(|((to, from), (mut groups, mut names))| {
+            groups.sort_unstable();
             names.sort();
             k8s::Object {
                 api_version: REFERENCE_GRANT_API_VERSION,
                 kind: "ReferenceGrant",
                 metadata: super::metadata(&format!("meshc-httproutes-from-{from}"), &to),
                 spec: k8s::ReferenceGrantSpec {
-                    from: vec![k8s::GrantFrom {
-                        group: "gateway.networking.k8s.io",
-                        kind: "HTTPRoute",
-                        namespace: from,
-                    }],
+                    from: groups
+                        .into_iter()
+                        .map(|group| k8s::GrantFrom {
+                            group,
+                            kind: "HTTPRoute",
+                            namespace: from.clone(),
+                        })
+                        .collect(),
                     to: names
                         .into_iter()
                         .map(|name| k8s::GrantTo {

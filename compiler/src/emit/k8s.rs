@@ -14,6 +14,9 @@ pub struct Metadata {
     /// Labels.
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub labels: IndexMap<String, String>,
+    /// Annotations (Linkerd's retry settings).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub annotations: IndexMap<String, String>,
 }
 
 /// A top-level Kubernetes object.
@@ -648,6 +651,9 @@ pub struct BackendRef {
     /// Weight.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<u32>,
+    /// Filters for this backend only (Linkerd's response header changes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<Filter>,
 }
 
 /// Timeouts (GEP-2257 durations).

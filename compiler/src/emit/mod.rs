@@ -12,6 +12,7 @@ pub mod flagger;
 pub mod gateway;
 pub mod istio;
 pub mod k8s;
+pub mod linkerd;
 pub mod monitoring;
 pub mod workloads;
 pub mod yaml;
@@ -106,6 +107,7 @@ pub(crate) fn metadata(name: &str, namespace: &str) -> k8s::Metadata {
         name: name.to_string(),
         namespace: namespace.to_string(),
         labels: indexmap::IndexMap::from([(MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string())]),
+        annotations: indexmap::IndexMap::new(),
     }
 }
 
@@ -270,7 +272,8 @@ pub fn emit_part(program: &ir::Program, options: Options, part: Part, out: &mut 
         }
         Part::Policy(index) => {
             let service = &program.services[index];
-            if options.target != Target::GatewayApi && !flagger(service) {
+            let istio = !matches!(options.target, Target::GatewayApi | Target::Linkerd);
+            if istio && !flagger(service) {
                 let rule = istio::destination_rule(service);
                 out.extend(rule.map(|o| Manifest::DestinationRule(Box::new(o))));
             }
@@ -290,6 +293,10 @@ pub fn emit_part(program: &ir::Program, options: Options, part: Part, out: &mut 
                     let routes = gateway::service_route(service);
                     out.extend(routes.map(|o| Manifest::HttpRoute(Box::new(o))));
                 }
+                Target::Linkerd => {
+                    let routes = linkerd::service_routes(service);
+                    out.extend(routes.into_iter().map(|o| Manifest::HttpRoute(Box::new(o))));
+                }
             }
         }
         Part::Ingress(index) => {
@@ -297,20 +304,22 @@ pub fn emit_part(program: &ir::Program, options: Options, part: Part, out: &mut 
             out.extend(route.map(|o| Manifest::HttpRoute(Box::new(o))));
         }
         Part::ReferenceGrants => {
-            // Every HTTPRoute: the services' (with `--target gateway-api`) and the ingresses'.
+            // Every HTTPRoute: the services' (with `--target gateway-api` or `linkerd`) and the
+            // ingresses'.
+            let service_group = match options.target {
+                Target::GatewayApi => Some(gateway::GROUP),
+                Target::Linkerd => Some(linkerd::GROUP),
+                Target::Istio | Target::Flagger | Target::ArgoRollouts => None,
+            };
             let services = program
                 .services
                 .iter()
-                .filter(|_| options.target == Target::GatewayApi);
-            let http_routes: Vec<(&str, &[ir::RouteRule])> = services
-                .map(|s| (s.namespace.as_str(), s.routes.as_slice()))
-                .chain(
-                    program
-                        .ingresses
-                        .iter()
-                        .map(|i| (i.namespace.as_str(), i.routes.as_slice())),
-                )
-                .collect();
+                .filter_map(|s| Some((service_group?, s.namespace.as_str(), s.routes.as_slice())));
+            let ingresses = program
+                .ingresses
+                .iter()
+                .map(|i| (gateway::GROUP, i.namespace.as_str(), i.routes.as_slice()));
+            let http_routes: Vec<_> = services.chain(ingresses).collect();
             out.extend(
                 gateway::reference_grants(&http_routes)
                     .into_iter()
