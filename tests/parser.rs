@@ -489,3 +489,41 @@ fn mutations_of_valid_files_are_parsed_soundly() {
         "{checked} mutations: {both} accepted by both, {neither} rejected by both"
     );
 }
+
+/// Every byte offset at which a line starts.
+fn line_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
+    std::iter::once(0).chain(text.match_indices('\n').map(|(at, _)| at + 1))
+}
+
+#[test]
+fn a_file_parsed_in_two_halves_is_the_file_parsed_whole() {
+    // Split at every line start of every file (a declaration, inside one, in a comment, at a
+    // blank line or an `@allow`), and of mutations of them: the result is always the same.
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let (mut compared, mut accepted) = (0, 0);
+    for (name, text) in repository_files() {
+        let mut texts = vec![text.clone()];
+        texts.extend(mutations(&text, &mut rng, 4));
+        for text in &texts {
+            let whole = parse_fast(0, text);
+            accepted += usize::from(whole.is_some());
+            for split in line_starts(text) {
+                compared += 1;
+                assert!(
+                    meshc::syntax::parse_fast_split(0, text, split) == whole,
+                    "{name}: split at byte {split} differs:\n{text}"
+                );
+            }
+        }
+    }
+    assert!(
+        compared > 10_000 && accepted > 100,
+        "{compared} splits, {accepted} files"
+    );
+    // A large program is split where `syntax::parse` splits it.
+    let program = benchmark_program(4000);
+    assert!(program.len() > 1 << 20);
+    let split = meshc::syntax::split_point(&program).expect("a split point");
+    assert!(split > program.len() / 2 && program[split..].starts_with("service "));
+    assert!(meshc::syntax::parse(0, &program).ok() == parse_fast(0, &program));
+}

@@ -30,84 +30,177 @@ use crate::source::{FileId, Span, Spanned};
 
 /// Parses a whole file, or returns `None` if pest must (see the module documentation).
 pub(super) fn parse(file: FileId, text: &str) -> Option<ast::File> {
-    let len = u32::try_from(text.len()).ok()?;
+    let mut out = lower::empty_file(whole(file, text)?);
     let mut c = Cursor::new(file, text);
-    let mut out = lower::empty_file(Span {
+    let mut items = Items::default();
+    items.parse(&mut c, &mut out, None)?;
+    items.finish(&c, text)?;
+    Some(out)
+}
+
+/// Like [`parse`], on two threads: the second parses from `split` (which should be where a
+/// top-level declaration starts) to the end, while the first parses from the start and checks
+/// that a declaration does start at `split`, with no `@allow` waiting for it. Then the two
+/// halves are one file's items, joined in order; otherwise the first thread parses the rest of
+/// the file itself and the second's work is dropped. Either way the result is [`parse`]'s.
+pub(super) fn parse_split(file: FileId, text: &str, split: usize) -> Option<ast::File> {
+    let span = whole(file, text)?;
+    let second = || {
+        let mut out = lower::empty_file(span);
+        let mut c = Cursor::at(file, text, split);
+        let mut items = Items::default();
+        items.parse(&mut c, &mut out, None)?;
+        items.finish(&c, text)?;
+        Some(out)
+    };
+    std::thread::scope(|scope| {
+        let second = scope.spawn(second);
+        let mut out = lower::empty_file(span);
+        let mut c = Cursor::new(file, text);
+        let mut items = Items::default();
+        let stopped = items.parse(&mut c, &mut out, Some(split))?;
+        if !stopped {
+            items.finish(&c, text)?;
+            return Some(out);
+        }
+        let rest = second
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        out.namespaces.extend(rest.namespaces);
+        out.items.extend(rest.items);
+        out.allows.extend(rest.allows);
+        out.imports.extend(rest.imports);
+        out.policies.extend(rest.policies);
+        out.defaults.extend(rest.defaults);
+        Some(out)
+    })
+}
+
+/// Where [`parse_split`] may split a large file: the first line after the middle that starts a
+/// `service` or `route` declaration after a blank line. `None` when there is none.
+pub(super) fn split_point(text: &str) -> Option<usize> {
+    let mut from = text.len() / 2;
+    while let Some(found) = text.get(from..)?.find("\n\n") {
+        let at = from + found + 2;
+        let rest = &text[at..];
+        if rest.starts_with("service ") || rest.starts_with("route ") {
+            return Some(at);
+        }
+        from = at - 1;
+    }
+    None
+}
+
+/// The span of a whole file; `None` for files of 4 GiB or more, whose offsets do not fit.
+fn whole(file: FileId, text: &str) -> Option<Span> {
+    Some(Span {
         file,
         start: 0,
-        end: len,
-    });
-    // `@allow` attributes waiting for the declaration they apply to.
-    let mut pending = 0;
-    // Whether the last item may end with an absent optional part (see below).
-    let mut open_end = false;
-    // file = { SOI ~ item* ~ EOI }: the items are told apart by their first keyword, so an item
-    // that fails to parse is a syntax error.
-    while !c.at_end() {
-        if c.peek_is(b'@') {
-            let allow = c.allow_attr()?;
-            out.allows.push(allow);
-            open_end = false;
-            continue;
+        end: u32::try_from(text.len()).ok()?,
+    })
+}
+
+/// The state of the top-level loop.
+#[derive(Default)]
+struct Items {
+    /// `@allow` attributes waiting for the declaration they apply to: `allows[pending..]`.
+    pending: usize,
+    /// Whether the last item may end with an absent optional part (see [`Items::finish`]).
+    open_end: bool,
+}
+
+impl Items {
+    /// Parses top-level declarations into `out` up to the end of the text, or up to `stop` if a
+    /// declaration starts there with no `@allow` waiting for it: then returns `true`.
+    fn parse(
+        &mut self,
+        c: &mut Cursor,
+        out: &mut ast::File,
+        mut stop: Option<usize>,
+    ) -> Option<bool> {
+        // file = { SOI ~ item* ~ EOI }: the items are told apart by their first keyword, so an
+        // item that fails to parse is a syntax error.
+        while !c.at_end() {
+            if let Some(at) = stop {
+                let here = c.start() as usize;
+                if here == at && self.pending == out.allows.len() {
+                    return Some(true);
+                }
+                if here >= at {
+                    stop = None;
+                }
+            }
+            if c.peek_is(b'@') {
+                let allow = c.allow_attr()?;
+                out.allows.push(allow);
+                self.open_end = false;
+                continue;
+            }
+            let word = c.peek_word();
+            self.open_end = matches!(word, "import" | "route");
+            let pending = &mut self.pending;
+            match word {
+                "import" => {
+                    let import = c.import_decl()?;
+                    lower::attach_allows(&mut out.allows, pending, None);
+                    out.imports.push(import);
+                }
+                "namespace" => {
+                    c.kw("namespace")?;
+                    let name = c.name()?;
+                    lower::attach_allows(&mut out.allows, pending, None);
+                    out.namespaces.push(name);
+                }
+                "policy" => {
+                    let policy = c.policy_decl()?;
+                    lower::attach_allows(&mut out.allows, pending, None);
+                    out.policies.push(policy);
+                }
+                "defaults" => {
+                    let defaults = c.defaults_decl()?;
+                    lower::attach_allows(&mut out.allows, pending, Some(defaults.span));
+                    out.defaults.push(defaults);
+                }
+                "service" => {
+                    let service = c.service_decl()?;
+                    lower::attach_allows(&mut out.allows, pending, Some(service.span));
+                    out.items.push(ast::Item::Service(service));
+                }
+                "ingress" => {
+                    let ingress = c.ingress_decl()?;
+                    lower::attach_allows(&mut out.allows, pending, Some(ingress.span));
+                    out.items.push(ast::Item::Ingress(ingress));
+                }
+                "canary" => {
+                    let canary = c.canary_decl()?;
+                    lower::attach_allows(&mut out.allows, pending, Some(canary.span));
+                    out.items.push(ast::Item::Canary(canary));
+                }
+                "route" => {
+                    let route = c.route_decl()?;
+                    lower::attach_allows(&mut out.allows, pending, Some(route.span));
+                    out.items.push(ast::Item::Route(route));
+                }
+                _ => return None,
+            }
         }
-        let word = c.peek_word();
-        open_end = matches!(word, "import" | "route");
-        match word {
-            "import" => {
-                let import = c.import_decl()?;
-                lower::attach_allows(&mut out.allows, &mut pending, None);
-                out.imports.push(import);
-            }
-            "namespace" => {
-                c.kw("namespace")?;
-                let name = c.name()?;
-                lower::attach_allows(&mut out.allows, &mut pending, None);
-                out.namespaces.push(name);
-            }
-            "policy" => {
-                let policy = c.policy_decl()?;
-                lower::attach_allows(&mut out.allows, &mut pending, None);
-                out.policies.push(policy);
-            }
-            "defaults" => {
-                let defaults = c.defaults_decl()?;
-                lower::attach_allows(&mut out.allows, &mut pending, Some(defaults.span));
-                out.defaults.push(defaults);
-            }
-            "service" => {
-                let service = c.service_decl()?;
-                lower::attach_allows(&mut out.allows, &mut pending, Some(service.span));
-                out.items.push(ast::Item::Service(service));
-            }
-            "ingress" => {
-                let ingress = c.ingress_decl()?;
-                lower::attach_allows(&mut out.allows, &mut pending, Some(ingress.span));
-                out.items.push(ast::Item::Ingress(ingress));
-            }
-            "canary" => {
-                let canary = c.canary_decl()?;
-                lower::attach_allows(&mut out.allows, &mut pending, Some(canary.span));
-                out.items.push(ast::Item::Canary(canary));
-            }
-            "route" => {
-                let route = c.route_decl()?;
-                lower::attach_allows(&mut out.allows, &mut pending, Some(route.span));
-                out.items.push(ast::Item::Route(route));
-            }
-            _ => return None,
+        Some(false)
+    }
+
+    /// `None` where pest's spans differ at the end of the file. pest's pair of a node that
+    /// ends with an absent optional part (`route a -> v1` before `route_clause*`) also holds
+    /// the whitespace and comments after it. `Lowerer::span` trims them when they end with
+    /// whitespace, which they do unless they run to the end of a file that ends with a comment
+    /// and no newline; then the spans of the last item and of some of its parts include that
+    /// comment. Only routes and imports end with optional parts at their own level (every other
+    /// item ends with `}`, `)` or a name, and whatever ends inside it is followed by that
+    /// token), so for them pest decides.
+    fn finish(&self, c: &Cursor, text: &str) -> Option<()> {
+        if self.open_end && c.last < text.len() && !text.ends_with(char::is_whitespace) {
+            return None;
         }
+        Some(())
     }
-    // pest's pair of a node that ends with an absent optional part (`route a -> v1` before
-    // `route_clause*`) also holds the whitespace and comments after it. `Lowerer::span` trims
-    // them when they end with whitespace, which they do unless they run to the end of a file
-    // that ends with a comment and no newline; then the spans of the last item and of some of
-    // its parts include that comment. Only routes and imports end with optional parts at their
-    // own level (every other item ends with `}`, `)` or a name, and whatever ends inside it is
-    // followed by that token), so for them pest decides.
-    if open_end && c.last < text.len() && !text.ends_with(char::is_whitespace) {
-        return None;
-    }
-    Some(out)
 }
 
 /// A list being parsed. Its first elements wait on the stack, so that its `Vec` is allocated once

@@ -99,6 +99,14 @@ impl<'t> Cursor<'t> {
         cursor
     }
 
+    /// A cursor that starts at `pos` (a token's start) as if the text before it were not there.
+    pub(super) fn at(file: FileId, text: &'t str, pos: usize) -> Cursor<'t> {
+        let mut cursor = Cursor::new(file, text);
+        cursor.advance_to(pos);
+        cursor.last = pos;
+        cursor
+    }
+
     #[inline]
     pub(super) fn mark(&self) -> Mark {
         Mark {

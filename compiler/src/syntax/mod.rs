@@ -36,8 +36,20 @@ use crate::diagnostics::Diagnostic;
 use crate::source::FileId;
 
 /// Parses one file. Syntax errors stop at the first one (pest does not recover).
+///
+/// A file of 1 MiB or more is parsed in two halves on two threads when the machine has two
+/// cores (`fast::parse_split`): the result is the same.
 pub fn parse(file: FileId, text: &str) -> Result<ast::File, Box<Diagnostic>> {
-    match fast::parse(file, text) {
+    const SPLIT_FROM: usize = 1 << 20;
+    let split = (text.len() >= SPLIT_FROM)
+        .then(|| fast::split_point(text))
+        .flatten()
+        .filter(|_| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1));
+    let fast = match split {
+        Some(split) => fast::parse_split(file, text, split),
+        None => fast::parse(file, text),
+    };
+    match fast {
         Some(ast) => Ok(ast),
         None => parse_reference(file, text),
     }
@@ -67,4 +79,17 @@ pub fn parse_reference(file: FileId, text: &str) -> Result<ast::File, Box<Diagno
 #[doc(hidden)]
 pub fn parse_fast(file: FileId, text: &str) -> Option<ast::File> {
     fast::parse(file, text)
+}
+
+/// Where [`parse`] splits a large file: see `fast::split_point`. For tests.
+#[doc(hidden)]
+pub fn split_point(text: &str) -> Option<usize> {
+    fast::split_point(text)
+}
+
+/// [`parse_fast`] in two halves split at byte `split` (a line start, say), on two threads:
+/// always the same result as `parse_fast`. For tests and fuzzing.
+#[doc(hidden)]
+pub fn parse_fast_split(file: FileId, text: &str, split: usize) -> Option<ast::File> {
+    fast::parse_split(file, text, split)
 }
