@@ -9,6 +9,9 @@
 //! - ```` ```mesh,note=N0001 ```` must compile without errors and carry a note with that code;
 //! - ```` ```mesh,ignore ```` is not compiled (for fragments).
 //!
+//! A first line `// options: --target linkerd` (the command line's flags, as in the test
+//! fixtures) compiles the block with those options.
+//!
 //! A line `// file: NAME.mesh` in a block starts another file of the same compilation (up to the
 //! next such line): a program of several namespaces needs several files. Text above the first
 //! such line, unless blank, is a file of its own.
@@ -255,10 +258,25 @@ fn block_sources(block: &Block, keep_lines: bool) -> SourceMap {
     sources
 }
 
+/// Compiles a block's files with the options of its `// options:` line, if it has one.
+fn compile_block(block: &Block, sources: &mut SourceMap) -> meshc::Compilation {
+    let options = match block
+        .text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("// options:"))
+    {
+        Some(flags) => meshc::target::Options::from_flags(flags)
+            .unwrap_or_else(|e| panic!("{}: {e}", block.location)),
+        None => meshc::target::Options::default(),
+    };
+    meshc::compile_with(sources, options)
+}
+
 /// Compiles one block; `Some(problem)` when it does not do what its info string says.
 fn check_block(block: &Block) -> Option<String> {
     let mut sources = block_sources(block, true);
-    let compilation = meshc::compile(&mut sources);
+    let compilation = compile_block(block, &mut sources);
     let errors: Vec<Code> = compilation
         .diagnostics
         .iter()
@@ -323,7 +341,7 @@ fn yaml_blocks_are_real_output() {
     let mut compared = 0;
     for block in blocks.iter().filter(|b| !b.outputs.is_empty()) {
         let mut sources = block_sources(block, false);
-        let compilation = meshc::compile(&mut sources);
+        let compilation = compile_block(block, &mut sources);
         if compilation.has_errors() {
             problems.push(format!(
                 "{}: the program before a YAML block does not compile",

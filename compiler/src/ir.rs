@@ -395,7 +395,11 @@ pub fn retry_groups(rules: &[RouteRule]) -> Vec<(Option<&Retry>, Vec<&RouteRule>
     let mut groups: Vec<(Option<&Retry>, Vec<&RouteRule>)> = Vec::new();
     for rule in rules {
         let retry = rule.retry.as_ref().filter(|retry| retry.attempts > 0);
-        match groups.iter_mut().find(|(r, _)| *r == retry) {
+        let same = |other: Option<&Retry>| match (other, retry) {
+            (Some(a), Some(b)) => a.same_policy(b),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        match groups.iter_mut().find(|(r, _)| same(*r)) {
             Some((_, group)) => group.push(rule),
             None => groups.push((retry, vec![rule])),
         }
@@ -408,6 +412,22 @@ pub fn numbered_name(base: &str, index: usize) -> String {
     match index {
         0 => base.to_string(),
         _ => format!("{base}-{}", index + 1),
+    }
+}
+
+impl Retry {
+    /// Whether two policies retry alike: the conditions are a set (`on 502, 503` and `on 503,
+    /// 502` are one policy).
+    pub fn same_policy(&self, other: &Retry) -> bool {
+        fn conditions(retry: &Retry) -> Vec<&str> {
+            let mut on: Vec<&str> = retry.on.iter().map(String::as_str).collect();
+            on.sort_unstable();
+            on
+        }
+        self.attempts == other.attempts
+            && self.per_try_timeout == other.per_try_timeout
+            && self.remote_localities == other.remote_localities
+            && conditions(self) == conditions(other)
     }
 }
 

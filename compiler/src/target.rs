@@ -121,11 +121,13 @@ pub enum Concept {
     /// Retry conditions that are not HTTP status codes, except `5xx` and `gateway-error`
     /// (`reset`, `connect-failure`, `refused-stream`, ...).
     ConnectionRetryPolicies,
+    /// `retry N` without `on`: the output's default conditions.
+    DefaultRetryConditions,
 }
 
 impl Concept {
     /// Every concept, in the order of the book's matrix.
-    pub const ALL: [Concept; 16] = [
+    pub const ALL: [Concept; 17] = [
         Concept::Subsets,
         Concept::ConnectionPool,
         Concept::OutlierDetection,
@@ -142,6 +144,7 @@ impl Concept {
         Concept::Mirroring,
         Concept::Rewrites,
         Concept::ConnectionRetryPolicies,
+        Concept::DefaultRetryConditions,
     ];
 
     /// How the concept is named in messages and in the book.
@@ -165,6 +168,7 @@ impl Concept {
             Concept::ConnectionRetryPolicies => {
                 "retry conditions other than status codes, `5xx` and `gateway-error` (`on reset, ...`)"
             }
+            Concept::DefaultRetryConditions => "retries without `on` (the default conditions)",
         }
     }
 }
@@ -271,7 +275,8 @@ fn istio_supports(concept: Concept) -> Result<(), &'static str> {
         ),
         Subsets | ConnectionPool | OutlierDetection | LoadBalancing | Retries | RetryPolicies
         | RetryLocalities | PerTryTimeout | FaultDelay | FaultAbort | PrefixMatch
-        | MethodPattern | Mirroring | Rewrites | ConnectionRetryPolicies => Ok(()),
+        | MethodPattern | Mirroring | Rewrites | ConnectionRetryPolicies
+        | DefaultRetryConditions => Ok(()),
     }
 }
 
@@ -305,7 +310,7 @@ fn http_route_supports(concept: Concept, channel: Channel) -> Result<(), &'stati
             "use `regex \"^...\"`: Gateway API matches headers and query parameters exactly or by regular expression"
         }
         MethodPattern => "match each method with `method GET or method HEAD ...`",
-        BackendTimeout | Mirroring | Rewrites => return Ok(()),
+        BackendTimeout | Mirroring | Rewrites | DefaultRetryConditions => return Ok(()),
     })
 }
 
@@ -336,6 +341,9 @@ fn linkerd_supports(concept: Concept) -> Result<(), &'static str> {
         Rewrites => "Linkerd's HTTPRoute cannot rewrite requests: use `--target istio`",
         ConnectionRetryPolicies => {
             "Linkerd retries on HTTP statuses only: list them (`on 502, 503`), or write `on 5xx` or `on gateway-error`"
+        }
+        DefaultRetryConditions => {
+            "say what Linkerd retries on: `on 5xx`, or status codes such as `on 502, 503` (Istio's default conditions, connection failures, are not Linkerd's)"
         }
         Retries | PerTryTimeout | RetryPolicies => return Ok(()),
     })

@@ -10,6 +10,7 @@
 
 mod canary;
 mod ingress;
+mod linkerd;
 mod lints;
 mod names;
 mod policy;
@@ -93,6 +94,7 @@ pub fn check(
     checker.unreachable_routes();
     checker.unused_names();
     checker.route_limits();
+    checker.linkerd_route_order();
     checker.circuit_breaking();
     checker.subsets_select_deployments();
     checker.shadowed_matches();

@@ -333,7 +333,8 @@ impl Checker<'_> {
                 (out.query.len(), "query conditions"),
             ] {
                 if count > MAX_CONDITIONS {
-                    self.limit(
+                    self.limit_of(
+                        output.limits_name(),
                         alt.span,
                         &format!("{what} in one alternative"),
                         MAX_CONDITIONS,
@@ -737,7 +738,8 @@ impl Checker<'_> {
             }];
         }
         if ctx.output.is_http_route() && route.destinations.len() > MAX_BACKENDS {
-            self.limit(
+            self.limit_of(
+                ctx.output.limits_name(),
                 route.destinations[MAX_BACKENDS].span,
                 "destinations in a route",
                 MAX_BACKENDS,
@@ -1136,7 +1138,8 @@ impl Checker<'_> {
                             "keep one value per header and operation",
                         ));
                     } else if output.is_http_route() && target.len() == MAX_HEADER_OPERATIONS {
-                        self.limit(
+                        self.limit_of(
+                            output.limits_name(),
                             name.span,
                             "headers set or added by one operation",
                             MAX_HEADER_OPERATIONS,
@@ -1162,7 +1165,8 @@ impl Checker<'_> {
                             "remove each header once",
                         ));
                     } else if output.is_http_route() && ops.remove.len() == MAX_HEADER_OPERATIONS {
-                        self.limit(
+                        self.limit_of(
+                            output.limits_name(),
                             name.span,
                             "headers removed by one operation",
                             MAX_HEADER_OPERATIONS,
@@ -1272,6 +1276,9 @@ impl Checker<'_> {
             on.push(canonical);
             on_spans.push(condition.span);
         }
+        if retry.on.is_empty() && attempts.is_some_and(|n| n > 0) {
+            self.supported(Concept::DefaultRetryConditions, output, retry.attempts.span);
+        }
         if attempts == Some(0) {
             let extra = retry
                 .per_try
@@ -1313,10 +1320,7 @@ impl Checker<'_> {
         if !output.is_http_route() || (400..=599).contains(&code) {
             return true;
         }
-        let who = match output {
-            Output::LinkerdHttpRoute => "Linkerd",
-            _ => "Gateway API",
-        };
+        let who = output.limits_name();
         self.sink.push(Diagnostic::new(
             Code::E0203,
             format!("{who} does not retry on status {code}"),

@@ -80,6 +80,7 @@ codes! {
     E0405 => "backend service without a port",
     E0406 => "ingress without a gateway",
     E0407 => "HTTPRoute backend that is not a Kubernetes Service",
+    E0408 => "routes whose order Linkerd cannot keep",
     W0001 => "deprecated Istio field",
     W0002 => "unreachable route",
     W0003 => "a name for a resource that is not emitted",

@@ -68,3 +68,75 @@ fn retry_annotations(retry: Option<&ir::Retry>) -> IndexMap<String, String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::target::{Options, Target};
+    use crate::{Manifest, SourceMap};
+
+    /// The (name, annotations) of each Linkerd HTTPRoute of a program.
+    fn routes(text: &str) -> Vec<(String, Vec<(String, String)>)> {
+        let mut sources = SourceMap::new();
+        sources.add("web.mesh", text);
+        let options = Options {
+            target: Target::Linkerd,
+            ..Options::default()
+        };
+        let compilation = crate::compile_with(&mut sources, options);
+        assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
+        compilation
+            .manifests()
+            .into_iter()
+            .filter_map(|manifest| match manifest {
+                Manifest::HttpRoute(route) => Some(route.metadata),
+                _ => None,
+            })
+            .map(|m| (m.name, m.annotations.into_iter().collect()))
+            .collect()
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn each_retry_policy_is_an_httproute_with_its_annotations() {
+        let text = "namespace team1\nservice web { port 8080 }\n\
+            route web when uri = \"/a\" timeout 5s retry 2 per try 1500ms on 5xx, gateway-error, 503\n\
+            route web when uri = \"/b\" timeout 5s retry 0\n\
+            route web when uri = \"/c\" timeout 5s\n\
+            route web when uri = \"/d\" timeout 5s retry 2 per try 1500ms on 503, gateway-error, 5xx\n\
+            route web when uri = \"/e\" timeout 5s retry 1 on 502\n";
+        assert_eq!(
+            routes(text),
+            vec![
+                (
+                    "web".to_string(),
+                    pairs(&[
+                        ("retry.linkerd.io/limit", "2"),
+                        ("retry.linkerd.io/http", "5xx,gateway-error,503"),
+                        ("retry.linkerd.io/timeout", "1500ms"),
+                    ])
+                ),
+                // `retry 0` and no retry: no retries, no annotations.
+                ("web-2".to_string(), Vec::new()),
+                (
+                    "web-3".to_string(),
+                    pairs(&[
+                        ("retry.linkerd.io/limit", "1"),
+                        ("retry.linkerd.io/http", "502")
+                    ])
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_service_without_retries_is_one_httproute_under_its_routes_name() {
+        let text = "namespace team1\nservice web { port 8080 routes named web-routes }\n\
+            route web when uri prefix \"/a\" timeout 5s\nroute web timeout 9s\n";
+        assert_eq!(routes(text), vec![("web-routes".to_string(), Vec::new())]);
+    }
+}

@@ -272,8 +272,11 @@ pub fn emit_part(program: &ir::Program, options: Options, part: Part, out: &mut 
         }
         Part::Policy(index) => {
             let service = &program.services[index];
-            let istio = !matches!(options.target, Target::GatewayApi | Target::Linkerd);
-            if istio && !flagger(service) {
+            let policy = match options.target {
+                Target::Istio | Target::Flagger | Target::ArgoRollouts => true,
+                Target::GatewayApi | Target::Linkerd => false,
+            };
+            if policy && !flagger(service) {
                 let rule = istio::destination_rule(service);
                 out.extend(rule.map(|o| Manifest::DestinationRule(Box::new(o))));
             }

@@ -1,0 +1,113 @@
+//! What only `--target linkerd` needs: its service routes are an HTTPRoute per retry policy
+//! (`ir::retry_groups`), and between HTTPRoutes Gateway API's precedence breaks ties by age,
+//! not by the order the rules were written (E0408).
+
+use super::Checker;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::ir;
+use crate::target::Target;
+
+impl Checker<'_> {
+    /// E0408: two rules of a service in different HTTPRoutes that are equally specific and
+    /// could match the same request.
+    pub(crate) fn linkerd_route_order(&mut self) {
+        if self.options.target != Target::Linkerd {
+            return;
+        }
+        let mut found = Vec::new();
+        for service in &self.services {
+            let groups = ir::retry_groups(&service.routes);
+            for (index, (_, rules)) in groups.iter().enumerate() {
+                for (_, others) in &groups[index + 1..] {
+                    for &rule in rules {
+                        for &other in others {
+                            let (these, those) = (alternatives(rule), alternatives(other));
+                            if these.iter().any(|a| those.iter().any(|b| tie(a, b))) {
+                                let (first, second) = if rule.span.start <= other.span.start {
+                                    (rule.span, other.span)
+                                } else {
+                                    (other.span, rule.span)
+                                };
+                                found.push((second, first));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        found.sort_by_key(|&(second, first)| (second.file, second.start, first.start));
+        found.dedup();
+        for (second, first) in found {
+            self.sink.push(
+                Diagnostic::new(
+                    Code::E0408,
+                    "Linkerd cannot keep the order of these two routes",
+                    second,
+                    "as specific as an earlier route with other retries, and may match the same requests",
+                    "make the route that should win more specific, or give both routes the same retries",
+                )
+                .with_secondary(first, "the earlier route, in another HTTPRoute")
+                .with_note("Linkerd reads retries per HTTPRoute, so the two routes are in different HTTPRoutes, and a tie between HTTPRoutes goes to the older object, not to the route written first"),
+            );
+        }
+    }
+}
+
+/// A rule's alternatives; a rule without `when` matches every request (Gateway API's default
+/// match, path prefix `/`).
+fn alternatives(rule: &ir::RouteRule) -> &[ir::Match] {
+    static ANY: std::sync::OnceLock<ir::Match> = std::sync::OnceLock::new();
+    if rule.matches.is_empty() {
+        std::slice::from_ref(ANY.get_or_init(ir::Match::default))
+    } else {
+        &rule.matches
+    }
+}
+
+/// Whether Gateway API's precedence ranks two alternatives alike and a request could match
+/// both.
+fn tie(a: &ir::Match, b: &ir::Match) -> bool {
+    specificity(a) == specificity(b) && may_overlap(a, b)
+}
+
+/// Gateway API's precedence: an exact path, then the longest prefix (no path is the prefix
+/// `/`), then a method, then the most headers, then the most query parameters. Regular
+/// expressions rank by their length too (an implementation's choice; meshc treats it as a
+/// kind of its own).
+fn specificity(m: &ir::Match) -> (u8, usize, bool, usize, usize) {
+    let (kind, length) = match &m.uri {
+        Some(ir::StringMatch::Exact(path)) => (2, path.len()),
+        Some(ir::StringMatch::Prefix(path)) => (1, path.len()),
+        Some(ir::StringMatch::Regex(path)) => (0, path.len()),
+        None => (1, 1),
+    };
+    (
+        kind,
+        length,
+        m.method.is_some(),
+        m.headers.len(),
+        m.query.len(),
+    )
+}
+
+/// `false` when no request matches both: different exact paths, different prefixes of one
+/// length, different methods, or different exact values of one header or query parameter.
+fn may_overlap(a: &ir::Match, b: &ir::Match) -> bool {
+    use ir::StringMatch::{Exact, Prefix};
+    let path = match (&a.uri, &b.uri) {
+        (Some(Exact(x)), Some(Exact(y))) | (Some(Prefix(x)), Some(Prefix(y))) => x == y,
+        _ => true,
+    };
+    let method = match (&a.method, &b.method) {
+        (Some(Exact(x)), Some(Exact(y))) => x == y,
+        _ => true,
+    };
+    let agree = |x: &indexmap::IndexMap<String, ir::StringMatch>,
+                 y: &indexmap::IndexMap<String, ir::StringMatch>| {
+        x.iter().all(|(name, left)| match (left, y.get(name)) {
+            (Exact(l), Some(Exact(r))) => l == r,
+            _ => true,
+        })
+    };
+    path && method && agree(&a.headers, &b.headers) && agree(&a.query, &b.query)
+}
