@@ -293,8 +293,20 @@ route api retry 3 on 502, 503, 504 timeout 10s backend timeout 3s
 fn what_gateway_api_cannot_express_is_an_error_at_its_construct() {
     // Every Istio-only construct of the examples is reported as E0401 (or, for a service
     // without a port, E0405), never anything else, and nothing is emitted.
+    // With Linkerd, also its limits (E0402), its redirect statuses (E0202) and the order of
+    // routes it cannot keep (E0408).
+    let targets = GATEWAY_API
+        .iter()
+        .map(|&(options, suffix)| (options, suffix, &["E0401", "E0405"][..]))
+        .chain([(
+            LINKERD,
+            "linkerd",
+            &["E0401", "E0405", "E0402", "E0202", "E0408"][..],
+        )]);
+    let targets: Vec<_> = targets.collect();
+    let mut compiled = 0;
     for path in mesh::mesh_files("examples") {
-        for (options, suffix) in GATEWAY_API {
+        for &(options, suffix, expected) in &targets {
             let (_, compilation) = compile(&path, options);
             let errors: Vec<&str> = compilation
                 .diagnostics
@@ -303,9 +315,10 @@ fn what_gateway_api_cannot_express_is_an_error_at_its_construct() {
                 .map(|d| d.code.as_str())
                 .collect();
             assert!(
-                errors.iter().all(|code| ["E0401", "E0405"].contains(code)),
+                errors.iter().all(|code| expected.contains(code)),
                 "{path} for {suffix}: {errors:?}"
             );
+            compiled += usize::from(errors.is_empty() && options.target == Target::Linkerd);
             if errors.is_empty() {
                 validate_all(&path, &compilation, options.channel);
             } else {
@@ -313,6 +326,10 @@ fn what_gateway_api_cannot_express_is_an_error_at_its_construct() {
             }
         }
     }
+    assert!(
+        compiled >= 5,
+        "only {compiled} examples compile for Linkerd"
+    );
     // The platform uses subsets, pools, ejection, balancing and retries: each is reported.
     let (_, compilation) = compile("examples/agents-platform.mesh", GATEWAY_API[0].0);
     let messages: Vec<&str> = compilation
