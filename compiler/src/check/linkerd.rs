@@ -2,7 +2,8 @@
 //! (`ir::retry_groups`), and between HTTPRoutes Gateway API's precedence breaks ties by age,
 //! not by the order the rules were written (E0408).
 
-use super::Checker;
+use super::{names, Checker};
+use crate::ast;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
 use crate::target::Target;
@@ -15,8 +16,17 @@ impl Checker<'_> {
             return;
         }
         let mut found = Vec::new();
-        for service in &self.services {
+        let mut long_names = Vec::new();
+        for (index, service) in self.services.iter().enumerate() {
             let groups = ir::retry_groups(&service.routes);
+            // `routes named` is a valid name; the numbered ones must be too.
+            if groups.len() > 1 {
+                let last = ir::numbered_name(&service.routes_name, groups.len() - 1);
+                if let Err(reason) = names::dns_subdomain(&last) {
+                    let named = self.named_spans.get(&(index, ast::NamedWhat::Routes));
+                    long_names.push((named.copied().unwrap_or(service.span), last, reason));
+                }
+            }
             for (index, (_, rules)) in groups.iter().enumerate() {
                 for (_, others) in &groups[index + 1..] {
                     for &rule in rules {
@@ -34,6 +44,15 @@ impl Checker<'_> {
                     }
                 }
             }
+        }
+        for (span, name, reason) in long_names {
+            self.sink.push(Diagnostic::new(
+                Code::E0205,
+                format!("invalid HTTPRoute name `{name}`"),
+                span,
+                format!("the name of this service's last HTTPRoute {reason}"),
+                "shorten `routes named`: Linkerd gets an HTTPRoute per retry policy, numbered `-2`, `-3`, ...",
+            ));
         }
         found.sort_by_key(|&(second, first)| (second.file, second.start, first.start));
         found.dedup();
