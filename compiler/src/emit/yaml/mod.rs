@@ -149,20 +149,13 @@ fn indent(out: &mut String, depth: usize) {
 struct Writer<'o> {
     out: &'o mut String,
     position: Position,
-    /// Struct field names known to be plain, by address and length: a small direct-mapped
-    /// cache, since the same few dozen names are checked over and over.
-    plain_fields: [(usize, usize); FIELD_CACHE],
 }
-
-/// Slots of [`Writer::plain_fields`].
-const FIELD_CACHE: usize = 64;
 
 impl<'o> Writer<'o> {
     fn new(out: &'o mut String) -> Self {
         Writer {
             out,
             position: Position::Root,
-            plain_fields: [(0, 0); FIELD_CACHE],
         }
     }
 
@@ -322,13 +315,7 @@ impl<'a, 'o> Compound<'a, 'o> {
 
     /// Writes a struct field's name and its `:`.
     fn field_name(&mut self, name: &'static str) {
-        // A `'static` string never changes: once known plain, its address and length say so.
-        let id = (name.as_ptr() as usize, name.len());
-        let slot = ((id.0 >> 3) ^ id.1) % FIELD_CACHE;
-        if self.writer.plain_fields[slot] == id {
-            self.plain_key(name);
-        } else if name.len() <= SIMPLE_KEY_MAX_LEN && scalar::is_plain_key(name) {
-            self.writer.plain_fields[slot] = id;
+        if name.len() <= SIMPLE_KEY_MAX_LEN && scalar::is_plain_key(name) {
             self.plain_key(name);
         } else {
             self.quoted_or_long_key(name);
