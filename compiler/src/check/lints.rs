@@ -7,7 +7,7 @@ use crate::ast;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
 use crate::source::Span;
-use crate::target::{Concept, Target};
+use crate::target::{Concept, Output};
 
 /// Methods that RFC 9110 defines as idempotent: repeating them changes nothing.
 pub(crate) const IDEMPOTENT_METHODS: [&str; 6] =
@@ -291,7 +291,7 @@ impl Checker<'_> {
 
     /// N0002: consistent hashing sends a retry back to the same pod.
     fn hash_drops_previous_hosts(&mut self, rule: &ir::RouteRule, span: Span) {
-        if self.options.target != Target::Istio {
+        if self.service_output() != Output::Istio {
             return;
         }
         let hashed = rule.destinations.iter().find(|d| {
@@ -322,7 +322,7 @@ impl Checker<'_> {
     /// W0102 for a service that receives traffic but lacks a connection pool or outlier
     /// detection (Istio target only: Gateway API has neither).
     pub(crate) fn circuit_breaking(&mut self) {
-        if self.options.target != Target::Istio {
+        if self.service_output() != Output::Istio {
             return;
         }
         let mut receives = vec![false; self.services.len()];
@@ -379,7 +379,7 @@ impl Checker<'_> {
     /// W0108 (Istio's IST0131): a route alternative that an earlier route of the same service
     /// always matches first.
     pub(crate) fn shadowed_matches(&mut self) {
-        if self.options.target != Target::Istio {
+        if self.service_output() != Output::Istio {
             return;
         }
         let mut found = Vec::new();

@@ -257,7 +257,7 @@ impl Checker<'_> {
             } else {
                 hosts.insert(&service.host, index);
             }
-            let istio = self.options.target == Target::Istio;
+            let istio = self.service_output() == Output::Istio;
             if istio && (!service.subsets.is_empty() || !service.policy.is_empty()) {
                 objects.push((
                     "DestinationRule",
@@ -414,7 +414,7 @@ impl Checker<'_> {
     /// Only for VirtualServices: Gateway API orders rules by how specific their matches are,
     /// not by position, so a catch-all rule there hides nothing.
     fn unreachable_routes(&mut self) {
-        if self.options.target != Target::Istio {
+        if self.service_output() != Output::Istio {
             return;
         }
         for service in &self.services {
