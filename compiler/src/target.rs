@@ -350,13 +350,13 @@ fn linkerd_supports(concept: Concept) -> Result<(), &'static str> {
 }
 
 /// What to do instead on an ingress route, where `--target` changes nothing; `None` when the
-/// general advice of [`Output::supports`] fits.
-pub fn ingress_alternative(concept: Concept) -> Option<&'static str> {
+/// general advice of [`Output::supports`] fits. `services` is what service routes compile to.
+pub fn ingress_alternative(concept: Concept, services: Output) -> Option<&'static str> {
     match concept {
         Concept::Subsets => Some(
             "an ingress routes to Services: declare a Service per version (e.g. `service research-agent-v2`) and route to it",
         ),
-        Concept::FaultDelay | Concept::FaultAbort => Some(
+        Concept::FaultDelay | Concept::FaultAbort if services.supports(concept).is_ok() => Some(
             "inject faults on the service's own route (`route research-agent fault ...`), which compiles to Istio",
         ),
         _ => None,

@@ -334,7 +334,7 @@ impl Checker<'_> {
         // on an ingress instead.
         let (alternative, note) = if self.checking_ingress_route {
             (
-                ingress_alternative(concept).unwrap_or(alternative),
+                ingress_alternative(concept, self.service_output()).unwrap_or(alternative),
                 "ingress routes always compile to Gateway API HTTPRoutes, whatever the `--target`",
             )
         } else {
