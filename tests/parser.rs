@@ -526,4 +526,26 @@ fn a_file_parsed_in_two_halves_is_the_file_parsed_whole() {
     let split = meshc::syntax::split_point(&program).expect("a split point");
     assert!(split > program.len() / 2 && program[split..].starts_with("service "));
     assert!(meshc::syntax::parse(0, &program).ok() == parse_fast(0, &program));
+    // CRLF line ends, and a two-byte character where the middle falls.
+    let crlf = program.replace('\n', "\r\n");
+    let split = meshc::syntax::split_point(&crlf).expect("a split point with CRLF");
+    assert!(crlf[..split].ends_with("\r\n\r\n") && crlf[split..].starts_with("service "));
+    // A comment line holding `é` so placed that the middle byte is inside it.
+    let line = program[program.len() / 2 - 200..]
+        .find("\nservice ")
+        .map(|at| program.len() / 2 - 200 + at + 1)
+        .expect("a declaration near the middle");
+    let accented = (0..1000)
+        .map(|pad| {
+            format!(
+                "{}//{}é\n{}",
+                &program[..line],
+                " ".repeat(pad),
+                &program[line..]
+            )
+        })
+        .find(|text| !text.is_char_boundary(text.len() / 2))
+        .expect("a padding that puts the middle inside `é`");
+    assert!(meshc::syntax::split_point(&accented).is_some());
+    assert!(meshc::syntax::parse(0, &accented).ok() == parse_fast(0, &accented));
 }

@@ -1390,9 +1390,6 @@ fn direct_parts(body: &[ast::PolicyPart]) -> (Vec<Part>, Vec<&ast::Use>) {
     (parts, uses)
 }
 
-/// The modules that the `use`s of a file name.
-/// W0111 for every import that no `use` of its file names (applied or not: a module's policies
-/// use imports that only their users apply).
 /// Whether a declaration applies a policy with `use`.
 fn uses_a_policy(item: &ast::Item) -> bool {
     match item {
@@ -1412,6 +1409,8 @@ fn uses_a_policy(item: &ast::Item) -> bool {
     }
 }
 
+/// W0111 for every import that no `use` of its file names (applied or not: a module's policies
+/// use imports that only their users apply).
 fn unused_imports(files: &[ast::File], links: &Links) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     for file in files {
@@ -1433,6 +1432,7 @@ fn unused_imports(files: &[ast::File], links: &Links) -> Vec<Diagnostic> {
     found
 }
 
+/// The modules that the `use`s of a file name.
 fn named_modules(file: &ast::File) -> HashSet<&str> {
     let mut uses: Vec<&ast::Use> = Vec::new();
     let bodies = file

@@ -258,6 +258,10 @@ impl Checker<'_> {
                 hosts.insert(&service.host, index);
             }
             let istio = self.service_output() == Output::Istio;
+            // Flagger writes the routes and policy of the services it rolls out itself.
+            if self.options.target == Target::Flagger && service.canary.is_some() {
+                continue;
+            }
             if istio && (!service.subsets.is_empty() || !service.policy.is_empty()) {
                 objects.push((
                     "DestinationRule",

@@ -89,7 +89,7 @@ impl Levels {
 /// Which lints are silenced where: by `@allow` on a declaration, or for the whole run
 /// (`-A`). Built once per compilation, so that the checker can drop a silenced warning as it
 /// finds it (a program that allows a lint on every route would otherwise keep one warning per
-/// route until the end), and [`apply`] the rest.
+/// route until the end), and [`Silenced::apply`] the rest.
 #[derive(Debug, Default)]
 pub struct Silenced {
     /// Per (lint, file), the spans of the declarations that allow it, sorted by start.

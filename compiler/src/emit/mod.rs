@@ -176,6 +176,7 @@ pub fn write_yaml_batched<E>(
     if threads < 2 || batches.len() < 2 {
         return batches.iter().try_for_each(|parts| put(piece(parts)));
     }
+    let threads = threads.min(batches.len());
     std::thread::scope(|scope| {
         let receivers: Vec<_> = (0..threads)
             .map(|thread| {

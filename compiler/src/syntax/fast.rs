@@ -30,12 +30,7 @@ use crate::source::{FileId, Span, Spanned};
 
 /// Parses a whole file, or returns `None` if pest must (see the module documentation).
 pub(super) fn parse(file: FileId, text: &str) -> Option<ast::File> {
-    let mut out = lower::empty_file(whole(file, text)?);
-    let mut c = Cursor::new(file, text);
-    let mut items = Items::default();
-    items.parse(&mut c, &mut out, None)?;
-    items.finish(&c, text)?;
-    Some(out)
+    parse_from(Cursor::new(file, text), whole(file, text)?)
 }
 
 /// Like [`parse`], on two threads: the second parses from `split` (which should be where a
@@ -45,16 +40,8 @@ pub(super) fn parse(file: FileId, text: &str) -> Option<ast::File> {
 /// the file itself and the second's work is dropped. Either way the result is [`parse`]'s.
 pub(super) fn parse_split(file: FileId, text: &str, split: usize) -> Option<ast::File> {
     let span = whole(file, text)?;
-    let second = || {
-        let mut out = lower::empty_file(span);
-        let mut c = Cursor::at(file, text, split);
-        let mut items = Items::default();
-        items.parse(&mut c, &mut out, None)?;
-        items.finish(&c, text)?;
-        Some(out)
-    };
     std::thread::scope(|scope| {
-        let second = scope.spawn(second);
+        let second = scope.spawn(|| parse_from(Cursor::at(file, text, split), span));
         let mut out = lower::empty_file(span);
         let mut c = Cursor::new(file, text);
         let mut items = Items::default();
@@ -66,27 +53,57 @@ pub(super) fn parse_split(file: FileId, text: &str, split: usize) -> Option<ast:
         let rest = second
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        out.namespaces.extend(rest.namespaces);
-        out.items.extend(rest.items);
-        out.allows.extend(rest.allows);
-        out.imports.extend(rest.imports);
-        out.policies.extend(rest.policies);
-        out.defaults.extend(rest.defaults);
+        // Every field, so that a new one cannot be left out.
+        let ast::File {
+            namespaces,
+            items,
+            allows,
+            imports,
+            policies,
+            defaults,
+            span: _,
+        } = rest;
+        out.namespaces.extend(namespaces);
+        out.items.extend(items);
+        out.allows.extend(allows);
+        out.imports.extend(imports);
+        out.policies.extend(policies);
+        out.defaults.extend(defaults);
         Some(out)
     })
 }
 
+/// The declarations from the cursor to the end of the text, as a file spanning `span`.
+fn parse_from(mut c: Cursor, span: Span) -> Option<ast::File> {
+    let mut out = lower::empty_file(span);
+    let mut items = Items::default();
+    items.parse(&mut c, &mut out, None)?;
+    items.finish(&c, c.text)?;
+    Some(out)
+}
+
 /// Where [`parse_split`] may split a large file: the first line after the middle that starts a
-/// `service` or `route` declaration after a blank line. `None` when there is none.
+/// `service` or `route` declaration after a blank line (LF or CRLF line ends). `None` when
+/// there is none.
 pub(super) fn split_point(text: &str) -> Option<usize> {
-    let mut from = text.len() / 2;
-    while let Some(found) = text.get(from..)?.find("\n\n") {
-        let at = from + found + 2;
-        let rest = &text[at..];
+    let bytes = text.as_bytes();
+    let mut at = text.len() / 2;
+    while at < bytes.len() {
+        let line = bytes[at..].iter().position(|&b| b == b'\n')? + at + 1;
+        let blank = bytes.get(line..)?;
+        let next = match blank {
+            [b'\n', ..] => line + 1,
+            [b'\r', b'\n', ..] => line + 2,
+            _ => {
+                at = line;
+                continue;
+            }
+        };
+        let rest = &text[next..];
         if rest.starts_with("service ") || rest.starts_with("route ") {
-            return Some(at);
+            return Some(next);
         }
-        from = at - 1;
+        at = line;
     }
     None
 }

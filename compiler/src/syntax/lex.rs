@@ -99,7 +99,9 @@ impl<'t> Cursor<'t> {
         cursor
     }
 
-    /// A cursor that starts at `pos` (a token's start) as if the text before it were not there.
+    /// A cursor that starts at `pos` (a token's start) of the whole text: spans and doc
+    /// comments still refer to the whole text; only the last token consumed is taken to end at
+    /// `pos` (every top-level declaration consumes its keyword before it takes a span).
     pub(super) fn at(file: FileId, text: &'t str, pos: usize) -> Cursor<'t> {
         let mut cursor = Cursor::new(file, text);
         cursor.advance_to(pos);
