@@ -1305,3 +1305,34 @@ fn output_that_cannot_be_written_exits_2_and_leaves_nothing_behind() {
     }
     set_mode(&locked, 0o755);
 }
+
+#[test]
+fn the_retry_budget_lint_obeys_allow_warn_and_deny() {
+    // W0104 is skipped before it is written when silenced: every level still behaves.
+    let dir = scratch("retry-budget");
+    let route = "route web retry 3 per try 5s on 503 timeout 15s\n";
+    let plain =
+        format!("namespace team1\n@allow(missing-circuit-breaker)\nservice web {{ }}\n{route}");
+    let allowed = plain.replace("route web", "@allow(retry-budget)\nroute web");
+    let plain = write(&dir, "plain.mesh", &plain);
+    let allowed = write(&dir, "allowed.mesh", &allowed);
+    let run = |args: &[&str], path: &str| {
+        let mut all = vec!["check"];
+        all.extend_from_slice(args);
+        all.push(path);
+        let output = meshc(&all);
+        (output.status.code(), stderr(&output))
+    };
+    let (code, err) = run(&[], &plain);
+    assert_eq!(code, Some(0));
+    assert!(err.contains("warning[W0104]"), "{err}");
+    let (code, err) = run(&["-A", "retry-budget"], &plain);
+    assert_eq!((code, err.contains("W0104")), (Some(0), false), "{err}");
+    let (code, err) = run(&["-D", "retry-budget"], &plain);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("error[W0104]"), "{err}");
+    // `@allow` on the route wins over `-D` for the run.
+    let (code, err) = run(&["-D", "retry-budget"], &allowed);
+    assert_eq!((code, err.contains("W0104")), (Some(0), false), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
