@@ -506,22 +506,36 @@ struct Expander<'a> {
 /// The files' items are taken out and mended in place (policies are read from the files while
 /// their items change), so the AST is never copied.
 pub(crate) fn expand(
-    mut files: Vec<ast::File>,
+    files: Vec<ast::File>,
     links: &Links,
     sources: &SourceMap,
     default_namespace: Option<&str>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<ast::File> {
     // Most large programs use no policy: then there is nothing to do.
-    let nothing_to_expand = files.iter().all(|file| {
-        file.imports.is_empty()
-            && file.policies.is_empty()
-            && file.defaults.is_empty()
-            && !file.items.iter().any(uses_a_policy)
-    });
-    if nothing_to_expand {
+    if files.iter().all(nothing_to_expand) {
         return files;
     }
+    expand_all(files, links, sources, default_namespace, diagnostics)
+}
+
+/// Whether a file leaves [`expand`] nothing to do: it imports nothing and declares and uses no
+/// policy or `defaults`.
+fn nothing_to_expand(file: &ast::File) -> bool {
+    file.imports.is_empty()
+        && file.policies.is_empty()
+        && file.defaults.is_empty()
+        && !file.items.iter().any(uses_a_policy)
+}
+
+/// [`expand`] without its shortcut.
+fn expand_all(
+    mut files: Vec<ast::File>,
+    links: &Links,
+    sources: &SourceMap,
+    default_namespace: Option<&str>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<ast::File> {
     // Counted from the `use`s as written, before expansion removes them.
     let unused = unused_imports(&files, links);
     let mut items: Vec<Vec<ast::Item>> = files
@@ -1484,7 +1498,40 @@ fn using_name(using: &ast::Use) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::join;
+    use super::{expand, expand_all, join, nothing_to_expand, Links};
+
+    #[test]
+    fn the_shortcut_gives_what_expansion_gives() {
+        // Every example that uses no policy: the full expansion changes nothing and reports
+        // nothing, as the shortcut assumes.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/seed");
+        let mut compared = 0;
+        for entry in std::fs::read_dir(&root).expect("examples/seed") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_none_or(|ext| ext != "mesh") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("readable");
+            let mut sources = crate::SourceMap::new();
+            let id = sources.add(path.display().to_string(), text.as_str());
+            let file = crate::syntax::parse(id, &text).expect("parses");
+            if !nothing_to_expand(&file) {
+                continue;
+            }
+            let (mut quick, mut full) = (Vec::new(), Vec::new());
+            let links = Links::default();
+            let expanded = expand(vec![file.clone()], &links, &sources, None, &mut quick);
+            let all = expand_all(vec![file], &links, &sources, None, &mut full);
+            assert!(expanded == all, "{}", path.display());
+            assert!(
+                quick.is_empty() && full.is_empty(),
+                "{}: {full:?}",
+                path.display()
+            );
+            compared += 1;
+        }
+        assert!(compared >= 20, "only {compared} examples compared");
+    }
 
     #[test]
     fn join_stays_inside_the_root() {
