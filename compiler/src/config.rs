@@ -223,6 +223,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_target_has_a_name() {
+        let names = [
+            ("istio", Target::Istio),
+            ("gateway-api", Target::GatewayApi),
+            ("flagger", Target::Flagger),
+            ("argo-rollouts", Target::ArgoRollouts),
+            ("linkerd", Target::Linkerd),
+        ];
+        for (name, target) in names {
+            let config = parse(&format!("target = \"{name}\"\n")).unwrap();
+            assert_eq!(config.target, Some(target), "{name}");
+        }
+        let unknown = parse("target = \"consul\"\n").unwrap_err().message;
+        assert!(unknown.contains("\"linkerd\""), "{unknown}");
+    }
+
+    #[test]
     fn reads_every_setting() {
         let config = parse(
             "# project\nnamespace = \"team1\"  # default\ntarget = \"gateway-api\"\n\
