@@ -432,7 +432,7 @@ impl Retry {
 }
 
 /// A retry policy.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Retry {
     /// Retries after the first try.
     pub attempts: u32,

@@ -231,12 +231,12 @@ impl Output {
         }
     }
 
-    /// Who sets the output's list limits, for E0402's message.
+    /// Who sets the output's list limits, for E0402's message (Istio sets none that meshc
+    /// checks).
     pub fn limits_name(self) -> &'static str {
         match self {
-            Output::Istio | Output::HttpRouteStandard | Output::HttpRouteExperimental => {
-                "Gateway API"
-            }
+            Output::Istio => "Istio",
+            Output::HttpRouteStandard | Output::HttpRouteExperimental => "Gateway API",
             Output::LinkerdHttpRoute => "Linkerd's HTTPRoute",
         }
     }
