@@ -3,7 +3,7 @@
 
 mod support;
 
-use meshc::target::{Channel, Options, Target};
+use meshc::target::{Channel, LinkerdFlavour, Options, Target};
 use support::{crd, mesh};
 
 /// The Gateway API target with each channel.
@@ -12,6 +12,7 @@ const GATEWAY_API: [(Options, &str); 2] = [
         Options {
             target: Target::GatewayApi,
             channel: Channel::Standard,
+            linkerd: LinkerdFlavour::HttpRoute,
             step: None,
         },
         "gateway-api",
@@ -20,6 +21,7 @@ const GATEWAY_API: [(Options, &str); 2] = [
         Options {
             target: Target::GatewayApi,
             channel: Channel::Experimental,
+            linkerd: LinkerdFlavour::HttpRoute,
             step: None,
         },
         "gateway-api-experimental",
@@ -67,7 +69,14 @@ const PORTABLE: [&str; 1] = ["examples/portable-routes.mesh"];
 const LINKERD: Options = Options {
     target: Target::Linkerd,
     channel: Channel::Standard,
+    linkerd: LinkerdFlavour::HttpRoute,
     step: None,
+};
+
+/// `--target linkerd --linkerd-flavour service-profile`.
+const LINKERD_PROFILE: Options = Options {
+    linkerd: LinkerdFlavour::ServiceProfile,
+    ..LINKERD
 };
 
 /// Compiles a repository file for `options` (with its project's mesh.toml otherwise).
@@ -220,6 +229,38 @@ fn rollout_targets_emit_valid_objects_for_their_tools() {
 }
 
 #[test]
+fn the_profile_example_compiles_to_service_profiles() {
+    let path = "examples/linkerd-profile.mesh";
+    let (sources, compilation) = compile(path, LINKERD_PROFILE);
+    let rendered = meshc::diagnostics::render::human_string(&sources, &compilation.diagnostics);
+    assert!(compilation.diagnostics.is_empty(), "{rendered}");
+    assert_eq!(validate_all(path, &compilation, Channel::Standard), 2);
+    let manifests = mesh::manifests_as_data(&compilation);
+    let kinds: Vec<&str> = manifests
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["ServiceProfile", "ServiceProfile"]);
+    // Named after the host; the split is the service's; only the idempotent half retries.
+    let research = &manifests[0];
+    assert_eq!(
+        research["metadata"]["name"],
+        "research-agent.team1.svc.cluster.local"
+    );
+    assert_eq!(research["spec"]["dstOverrides"][1]["weight"], 10);
+    let retryable: Vec<bool> = (research["spec"]["routes"].as_array().unwrap().iter())
+        .map(|route| route["isRetryable"] == true)
+        .collect();
+    assert_eq!(retryable, [false, true, false]);
+    insta::with_settings!({ snapshot_path => "../tests/snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!(
+            "example__linkerd-profile__service-profile",
+            render_with(path, LINKERD_PROFILE)
+        );
+    });
+}
+
+#[test]
 fn the_portable_platform_compiles_for_istio_gateway_api_and_linkerd() {
     let path = "examples/portable.mesh";
     let experimental = GATEWAY_API[1].0;
@@ -298,13 +339,21 @@ fn what_gateway_api_cannot_express_is_an_error_at_its_construct() {
     let targets = GATEWAY_API
         .iter()
         .map(|&(options, suffix)| (options, suffix, &["E0401", "E0405"][..]))
-        .chain([(
-            LINKERD,
-            "linkerd",
-            &["E0401", "E0405", "E0402", "E0202", "E0408"][..],
-        )]);
+        .chain([
+            (
+                LINKERD,
+                "linkerd",
+                &["E0401", "E0405", "E0402", "E0202", "E0408"][..],
+            ),
+            (
+                LINKERD_PROFILE,
+                "linkerd-service-profile",
+                &["E0401", "E0405", "E0409"][..],
+            ),
+        ]);
     let targets: Vec<_> = targets.collect();
     let mut compiled = 0;
+    let mut profiles = 0;
     for path in mesh::mesh_files("examples") {
         for &(options, suffix, expected) in &targets {
             let (_, compilation) = compile(&path, options);
@@ -318,7 +367,9 @@ fn what_gateway_api_cannot_express_is_an_error_at_its_construct() {
                 errors.iter().all(|code| expected.contains(code)),
                 "{path} for {suffix}: {errors:?}"
             );
-            compiled += usize::from(errors.is_empty() && options.target == Target::Linkerd);
+            let linkerd = errors.is_empty() && options.target == Target::Linkerd;
+            compiled += usize::from(linkerd && options.linkerd == LinkerdFlavour::HttpRoute);
+            profiles += usize::from(linkerd && options.linkerd == LinkerdFlavour::ServiceProfile);
             if errors.is_empty() {
                 validate_all(&path, &compilation, options.channel);
             } else {
@@ -326,9 +377,10 @@ fn what_gateway_api_cannot_express_is_an_error_at_its_construct() {
             }
         }
     }
-    assert!(
-        compiled >= 5,
-        "only {compiled} examples compile for Linkerd"
+    assert_eq!(
+        (compiled, profiles),
+        (8, 9),
+        "examples that compile for Linkerd's HTTPRoutes and ServiceProfiles"
     );
     // The platform uses subsets, pools, ejection, balancing and retries: each is reported.
     let (_, compilation) = compile("examples/agents-platform.mesh", GATEWAY_API[0].0);

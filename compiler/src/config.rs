@@ -9,6 +9,7 @@
 //! namespace = "team1"          # for files without a `namespace` line
 //! target = "istio"             # istio, gateway-api, flagger, argo-rollouts, linkerd
 //! gateway-channel = "standard" # standard, experimental
+//! linkerd-flavour = "http-route" # http-route, service-profile
 //! out-dir = "deploy/mesh"      # where `meshc build` writes without `-o`
 //! deny-warnings = false
 //!
@@ -18,7 +19,7 @@
 
 use crate::diagnostics::lints::{self, Level};
 use crate::diagnostics::Code;
-use crate::target::{Channel, Target};
+use crate::target::{Channel, LinkerdFlavour, Target};
 
 /// The settings of a `mesh.toml`; `None` (or empty) where the file says nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,6 +30,8 @@ pub struct Config {
     pub target: Option<Target>,
     /// The Gateway API channel, unless `--gateway-channel` is given.
     pub channel: Option<Channel>,
+    /// Linkerd's flavour, unless `--linkerd-flavour` is given.
+    pub linkerd: Option<LinkerdFlavour>,
     /// Where `meshc build` writes without `-o`, relative to the project root.
     pub out_dir: Option<String>,
     /// `--deny-warnings` for every run.
@@ -136,6 +139,18 @@ pub fn parse(text: &str) -> Result<Config, ConfigError> {
                     }
                 });
             }
+            "linkerd-flavour" => {
+                let name = expect_string(key, value).map_err(error)?;
+                config.linkerd = Some(match name.as_str() {
+                    "http-route" => LinkerdFlavour::HttpRoute,
+                    "service-profile" => LinkerdFlavour::ServiceProfile,
+                    _ => {
+                        return Err(error(format!(
+                            "unknown Linkerd flavour \"{name}\": \"http-route\" or \"service-profile\""
+                        )))
+                    }
+                });
+            }
             "out-dir" => config.out_dir = Some(expect_string(key, value).map_err(error)?),
             "deny-warnings" => match value {
                 Value::Bool(b) => config.deny_warnings = b,
@@ -145,7 +160,7 @@ pub fn parse(text: &str) -> Result<Config, ConfigError> {
             },
             _ => {
                 return Err(error(format!(
-                    "unknown setting `{key}`; mesh.toml has `namespace`, `target`, `gateway-channel`, `out-dir`, `deny-warnings` and a `[lints]` table"
+                    "unknown setting `{key}`; mesh.toml has `namespace`, `target`, `gateway-channel`, `linkerd-flavour`, `out-dir`, `deny-warnings` and a `[lints]` table"
                 )))
             }
         }
@@ -243,13 +258,14 @@ mod tests {
     fn reads_every_setting() {
         let config = parse(
             "# project\nnamespace = \"team1\"  # default\ntarget = \"gateway-api\"\n\
-             gateway-channel = \"experimental\"\nout-dir = \"deploy/#mesh\"\ndeny-warnings = true\n\n\
+             gateway-channel = \"experimental\"\nlinkerd-flavour = \"service-profile\"\nout-dir = \"deploy/#mesh\"\ndeny-warnings = true\n\n\
              [lints]\nmissing-timeout = \"deny\"\nW0102 = \"allow\"\n",
         )
         .unwrap();
         assert_eq!(config.namespace.as_deref(), Some("team1"));
         assert_eq!(config.target, Some(Target::GatewayApi));
         assert_eq!(config.channel, Some(Channel::Experimental));
+        assert_eq!(config.linkerd, Some(LinkerdFlavour::ServiceProfile));
         assert_eq!(config.out_dir.as_deref(), Some("deploy/#mesh"));
         assert!(config.deny_warnings);
         assert_eq!(

@@ -134,6 +134,21 @@ pub struct Service {
     pub span: Span,
 }
 
+impl Service {
+    /// Whether `destinations` is this service alone, with no subset: all of its traffic,
+    /// where it would go anyway.
+    pub fn is_only_destination(&self, destinations: &[Destination]) -> bool {
+        match destinations {
+            [only] => {
+                only.subset.is_none()
+                    && only.service.name == self.name
+                    && only.service.namespace == self.namespace
+            }
+            _ => false,
+        }
+    }
+}
+
 /// A progressive rollout from one subset to another.
 #[derive(Debug, Clone)]
 pub struct Canary {

@@ -115,6 +115,7 @@ impl Settings {
         };
         settings.options.target = config.target.unwrap_or_default();
         settings.options.channel = config.channel.unwrap_or_default();
+        settings.options.linkerd = config.linkerd.unwrap_or_default();
         settings.levels.deny_warnings = config.deny_warnings;
         for &(code, level) in &config.lints {
             settings.levels.set(code, level);

@@ -15,7 +15,7 @@ use codespan_reporting::term::termcolor::{
 use meshc::config::Config;
 use meshc::diagnostics::lints::{self, Level, Levels};
 use meshc::diagnostics::render;
-use meshc::target::{Channel, Options, Target};
+use meshc::target::{Channel, LinkerdFlavour, Options, Target};
 use meshc::{Code, Compilation, Settings, SourceMap};
 
 /// A compilation is millions of small allocations: mimalloc takes about 40% less time over
@@ -99,6 +99,10 @@ struct Input {
     /// `gateway-channel`, else standard].
     #[arg(long, value_enum)]
     gateway_channel: Option<ChannelArg>,
+    /// What Linkerd's service routes compile to, with `--target linkerd` [default: mesh.toml's
+    /// `linkerd-flavour`, else http-route].
+    #[arg(long, value_enum)]
+    linkerd_flavour: Option<FlavourArg>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -113,6 +117,14 @@ enum TargetArg {
     ArgoRollouts,
     /// Linkerd HTTPRoutes, with retries as annotations.
     Linkerd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FlavourArg {
+    /// HTTPRoutes (policy.linkerd.io) with retry annotations.
+    HttpRoute,
+    /// One ServiceProfile per service.
+    ServiceProfile,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -131,6 +143,9 @@ impl Input {
         }
         if self.gateway_channel.is_some() {
             settings.options.channel = given.channel;
+        }
+        if self.linkerd_flavour.is_some() {
+            settings.options.linkerd = given.linkerd;
         }
         settings.options.step = given.step;
         self.add_levels(&mut settings.levels)?;
@@ -175,6 +190,11 @@ impl Input {
                 None => Channel::default(),
                 Some(ChannelArg::Standard) => Channel::Standard,
                 Some(ChannelArg::Experimental) => Channel::Experimental,
+            },
+            linkerd: match self.linkerd_flavour {
+                None => LinkerdFlavour::default(),
+                Some(FlavourArg::HttpRoute) => LinkerdFlavour::HttpRoute,
+                Some(FlavourArg::ServiceProfile) => LinkerdFlavour::ServiceProfile,
             },
             step: self.step.map(usize::from),
         }

@@ -33,6 +33,18 @@ pub enum Channel {
     Experimental,
 }
 
+/// What Linkerd's service routes compile to (`--linkerd-flavour`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LinkerdFlavour {
+    /// Linkerd's HTTPRoutes (`policy.linkerd.io`) with `retry.linkerd.io` annotations.
+    #[default]
+    HttpRoute,
+    /// The older `ServiceProfile` (`linkerd.io/v1alpha2`), one per service: per-route
+    /// timeouts and retries, and a service-wide traffic split. Linkerd ignores retry
+    /// annotations on a service that has one, so meshc never writes both.
+    ServiceProfile,
+}
+
 /// Compilation options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Options {
@@ -40,6 +52,8 @@ pub struct Options {
     pub target: Target,
     /// The Gateway API channel.
     pub channel: Channel,
+    /// Linkerd's flavour (only read with `--target linkerd`).
+    pub linkerd: LinkerdFlavour,
     /// Which step of the canaries to emit, 1-based (`--step`); the first when `None`.
     pub step: Option<usize>,
 }
@@ -60,6 +74,10 @@ impl Options {
                 ["--target", "linkerd"] => options.target = Target::Linkerd,
                 ["--gateway-channel", "standard"] => options.channel = Channel::Standard,
                 ["--gateway-channel", "experimental"] => options.channel = Channel::Experimental,
+                ["--linkerd-flavour", "http-route"] => options.linkerd = LinkerdFlavour::HttpRoute,
+                ["--linkerd-flavour", "service-profile"] => {
+                    options.linkerd = LinkerdFlavour::ServiceProfile
+                }
                 // As the command line: 1 ..= 65535.
                 ["--step", k] => match k.parse::<u16>() {
                     Ok(k) if k > 0 => options.step = Some(usize::from(k)),
@@ -83,6 +101,8 @@ pub enum Output {
     HttpRouteExperimental,
     /// Linkerd's `HTTPRoute` (`policy.linkerd.io/v1beta3`) with `retry.linkerd.io` annotations.
     LinkerdHttpRoute,
+    /// Linkerd's `ServiceProfile` (`linkerd.io/v1alpha2`).
+    LinkerdServiceProfile,
 }
 
 /// A construct of the language whose support differs between outputs.
@@ -123,11 +143,19 @@ pub enum Concept {
     ConnectionRetryPolicies,
     /// `retry N` without `on`: the output's default conditions.
     DefaultRetryConditions,
+    /// `retry ... on 502, 503` or `on gateway-error`: retries on some statuses only.
+    RetryStatusCodes,
+    /// `header NAME ...` and `query NAME ...` conditions.
+    HeaderQueryMatch,
+    /// `redirect ...`.
+    Redirects,
+    /// `request set|add|remove ...` and `response set|add|remove ...`.
+    HeaderOps,
 }
 
 impl Concept {
     /// Every concept, in the order of the book's matrix.
-    pub const ALL: [Concept; 17] = [
+    pub const ALL: [Concept; 21] = [
         Concept::Subsets,
         Concept::ConnectionPool,
         Concept::OutlierDetection,
@@ -145,6 +173,10 @@ impl Concept {
         Concept::Rewrites,
         Concept::ConnectionRetryPolicies,
         Concept::DefaultRetryConditions,
+        Concept::RetryStatusCodes,
+        Concept::HeaderQueryMatch,
+        Concept::Redirects,
+        Concept::HeaderOps,
     ];
 
     /// How the concept is named in messages and in the book.
@@ -169,17 +201,24 @@ impl Concept {
                 "retry conditions other than status codes, `5xx` and `gateway-error` (`on reset, ...`)"
             }
             Concept::DefaultRetryConditions => "retries without `on` (the default conditions)",
+            Concept::RetryStatusCodes => {
+                "retries on some statuses only (`on 502, 503`, `on gateway-error`)"
+            }
+            Concept::HeaderQueryMatch => "a `header` or `query` condition",
+            Concept::Redirects => "a redirect (`redirect`)",
+            Concept::HeaderOps => "changing headers (`request set ...`, `response set ...`)",
         }
     }
 }
 
 impl Output {
     /// Every output, in the order of the book's matrix.
-    pub const ALL: [Output; 4] = [
+    pub const ALL: [Output; 5] = [
         Output::Istio,
         Output::HttpRouteStandard,
         Output::HttpRouteExperimental,
         Output::LinkerdHttpRoute,
+        Output::LinkerdServiceProfile,
     ];
 
     /// The HTTPRoute output of a channel.
@@ -197,6 +236,7 @@ impl Output {
             Output::HttpRouteStandard => "a Gateway API HTTPRoute (standard channel)",
             Output::HttpRouteExperimental => "a Gateway API HTTPRoute (experimental channel)",
             Output::LinkerdHttpRoute => "a Linkerd HTTPRoute (policy.linkerd.io)",
+            Output::LinkerdServiceProfile => "a Linkerd ServiceProfile",
         }
     }
 
@@ -207,6 +247,7 @@ impl Output {
             Output::HttpRouteStandard => "HTTPRoute (standard)",
             Output::HttpRouteExperimental => "HTTPRoute (experimental)",
             Output::LinkerdHttpRoute => "Linkerd",
+            Output::LinkerdServiceProfile => "Linkerd (ServiceProfile)",
         }
     }
 
@@ -215,17 +256,23 @@ impl Output {
     /// durations in GEP-2257 syntax.
     pub fn is_http_route(self) -> bool {
         match self {
-            Output::Istio => false,
+            Output::Istio | Output::LinkerdServiceProfile => false,
             Output::HttpRouteStandard
             | Output::HttpRouteExperimental
             | Output::LinkerdHttpRoute => true,
         }
     }
 
+    /// Whether the first rule that matches a request wins, so that rule order is source order
+    /// (VirtualServices, ServiceProfiles); HTTPRoutes prefer the most specific match.
+    pub fn first_match_wins(self) -> bool {
+        !self.is_http_route()
+    }
+
     /// The most alternatives (`or`) one rule may have, if the output limits them.
     pub fn max_matches(self) -> Option<usize> {
         match self {
-            Output::Istio => None,
+            Output::Istio | Output::LinkerdServiceProfile => None,
             Output::HttpRouteStandard | Output::HttpRouteExperimental => Some(64),
             Output::LinkerdHttpRoute => Some(8),
         }
@@ -238,6 +285,7 @@ impl Output {
             Output::Istio => "Istio",
             Output::HttpRouteStandard | Output::HttpRouteExperimental => "Gateway API",
             Output::LinkerdHttpRoute => "Linkerd's HTTPRoute",
+            Output::LinkerdServiceProfile => "Linkerd's ServiceProfile",
         }
     }
 
@@ -251,6 +299,9 @@ impl Output {
             Output::LinkerdHttpRoute => {
                 "with `--target linkerd`, service routes compile to Linkerd HTTPRoutes (their parent is the Service)"
             }
+            Output::LinkerdServiceProfile => {
+                "with `--linkerd-flavour service-profile`, a service's routes compile to one Linkerd ServiceProfile"
+            }
         }
     }
 
@@ -261,6 +312,7 @@ impl Output {
             Output::HttpRouteStandard => http_route_supports(concept, Channel::Standard),
             Output::HttpRouteExperimental => http_route_supports(concept, Channel::Experimental),
             Output::LinkerdHttpRoute => linkerd_supports(concept),
+            Output::LinkerdServiceProfile => service_profile_supports(concept),
         }
     }
 }
@@ -276,7 +328,9 @@ fn istio_supports(concept: Concept) -> Result<(), &'static str> {
         Subsets | ConnectionPool | OutlierDetection | LoadBalancing | Retries | RetryPolicies
         | RetryLocalities | PerTryTimeout | FaultDelay | FaultAbort | PrefixMatch
         | MethodPattern | Mirroring | Rewrites | ConnectionRetryPolicies
-        | DefaultRetryConditions => Ok(()),
+        | DefaultRetryConditions | RetryStatusCodes | HeaderQueryMatch | Redirects | HeaderOps => {
+            Ok(())
+        }
     }
 }
 
@@ -310,7 +364,8 @@ fn http_route_supports(concept: Concept, channel: Channel) -> Result<(), &'stati
             "use `regex \"^...\"`: Gateway API matches headers and query parameters exactly or by regular expression"
         }
         MethodPattern => "match each method with `method GET or method HEAD ...`",
-        BackendTimeout | Mirroring | Rewrites | DefaultRetryConditions => return Ok(()),
+        BackendTimeout | Mirroring | Rewrites | DefaultRetryConditions | RetryStatusCodes
+        | HeaderQueryMatch | Redirects | HeaderOps => return Ok(()),
     })
 }
 
@@ -345,7 +400,39 @@ fn linkerd_supports(concept: Concept) -> Result<(), &'static str> {
         DefaultRetryConditions => {
             "say what Linkerd retries on: `on 5xx`, or status codes such as `on 502, 503` (Istio's default conditions, connection failures, are not Linkerd's)"
         }
-        Retries | PerTryTimeout | RetryPolicies => return Ok(()),
+        Retries | PerTryTimeout | RetryPolicies | RetryStatusCodes | HeaderQueryMatch
+        | Redirects | HeaderOps => return Ok(()),
+    })
+}
+
+/// Linkerd's ServiceProfile column: routes that match methods and paths, each with a timeout
+/// and "retry or not"; one traffic split for the whole service.
+fn service_profile_supports(concept: Concept) -> Result<(), &'static str> {
+    use Concept::*;
+    const HTTP_ROUTE: &str = "a ServiceProfile matches methods and paths and changes nothing in a request: use Linkerd's HTTPRoutes (drop `--linkerd-flavour service-profile`)";
+    Err(match concept {
+        Subsets => {
+            "Linkerd routes to Services, not subsets: declare a Service per version (e.g. `service research-agent-v2`) and route to it, or use `--target istio`"
+        }
+        ConnectionPool => "Linkerd has no connection limits: use `--target istio`",
+        OutlierDetection => {
+            "annotate the Service with `balancer.linkerd.io/failure-accrual: consecutive` (Linkerd's failure accrual), or use `--target istio`"
+        }
+        LoadBalancing => "remove it: Linkerd always balances by latency (EWMA)",
+        PerTryTimeout | BackendTimeout => {
+            "a ServiceProfile times whole requests only: keep `timeout`, or use Linkerd's HTTPRoutes (drop `--linkerd-flavour service-profile`) for `per try`"
+        }
+        RetryLocalities => "remove it: Linkerd has no locality-aware retries",
+        FaultDelay | FaultAbort => {
+            "fault injection needs `--target istio` (the guide injects faults in test environments only)"
+        }
+        MethodPattern => "match each method with `method GET or method HEAD ...`",
+        Mirroring => "Linkerd's HTTPRoute cannot mirror: use `--target istio`",
+        ConnectionRetryPolicies | RetryStatusCodes | DefaultRetryConditions => {
+            "write `on 5xx`: a ServiceProfile retries the responses it counts as failures, 5xx"
+        }
+        PrefixMatch | HeaderQueryMatch | Redirects | HeaderOps | Rewrites => HTTP_ROUTE,
+        Retries | RetryPolicies => return Ok(()),
     })
 }
 
@@ -414,8 +501,14 @@ mod tests {
             Ok(Options {
                 target: Target::GatewayApi,
                 channel: Channel::Experimental,
+                linkerd: LinkerdFlavour::HttpRoute,
                 step: Some(3),
             })
+        );
+        assert_eq!(
+            Options::from_flags("--target linkerd --linkerd-flavour service-profile")
+                .map(|o| o.linkerd),
+            Ok(LinkerdFlavour::ServiceProfile)
         );
         assert_eq!(Options::from_flags(""), Ok(Options::default()));
         assert_eq!(

@@ -147,6 +147,8 @@ const PROMETHEUS_RULE: &str =
     include_str!("../data/crds/prometheus-operator/monitoring.coreos.com_prometheusrules.yaml");
 /// A Helm chart template: see [`without_helm_directives`].
 const LINKERD_HTTP_ROUTE: &str = include_str!("../data/crds/linkerd/policy-httproute.yaml");
+/// A Helm chart template too.
+const LINKERD_SERVICE_PROFILE: &str = include_str!("../data/crds/linkerd/serviceprofile.yaml");
 
 /// A Helm chart template as YAML: every `{{ ... }}` directive (only in its metadata's labels and
 /// annotations, never in the schema) replaced by `X`.
@@ -358,6 +360,7 @@ fn parsed_crds() -> &'static [ParsedCrd] {
                 PROMETHEUS_RULE,
             ),
             (None, "linkerd/policy-httproute.yaml", LINKERD_HTTP_ROUTE),
+            (None, "linkerd/serviceprofile.yaml", LINKERD_SERVICE_PROFILE),
         ];
         let mut crds = Vec::new();
         for (channel, file, text) in files {
@@ -426,7 +429,7 @@ fn find_schema<'a>(
         "apiVersion: no embedded CRD or built-in schema for kind {kind:?} in apiVersion {api_version:?} \
          (known: networking.istio.io VirtualService and DestinationRule; gateway.networking.k8s.io HTTPRoute \
          and ReferenceGrant; flagger.app Canary, MetricTemplate and AlertProvider; argoproj.io Rollout and \
-         AnalysisTemplate; monitoring.coreos.com PrometheusRule; policy.linkerd.io HTTPRoute; built-in: \
+         AnalysisTemplate; monitoring.coreos.com PrometheusRule; policy.linkerd.io HTTPRoute; linkerd.io ServiceProfile; built-in: \
          apps/v1 Deployment, v1 Service)"
     ))
 }

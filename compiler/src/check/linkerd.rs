@@ -1,18 +1,20 @@
 //! What only `--target linkerd` needs: its service routes are an HTTPRoute per retry policy
 //! (`ir::retry_groups`), and between HTTPRoutes Gateway API's precedence breaks ties by age,
-//! not by the order the rules were written (E0408).
+//! not by the order the rules were written (E0408). With `--linkerd-flavour service-profile`
+//! they are one ServiceProfile, whose traffic split is the whole service's (E0409).
 
 use super::{names, Checker};
 use crate::ast;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
-use crate::target::Target;
+use crate::source::Span;
+use crate::target::Output;
 
 impl Checker<'_> {
     /// E0408: two rules of a service in different HTTPRoutes that are equally specific and
     /// could match the same request.
     pub(crate) fn linkerd_route_order(&mut self) {
-        if self.options.target != Target::Linkerd {
+        if self.service_output() != Output::LinkerdHttpRoute {
             return;
         }
         let mut found = Vec::new();
@@ -70,6 +72,94 @@ impl Checker<'_> {
             );
         }
     }
+}
+
+impl Checker<'_> {
+    /// E0409: a ServiceProfile splits traffic for the whole service (`dstOverrides`), so
+    /// every route of a service must send its traffic to the same destinations; and E0405
+    /// when those name a service without a port (an override's authority is `host:port`).
+    pub(crate) fn service_profile_destinations(&mut self) {
+        if self.service_output() != Output::LinkerdServiceProfile {
+            return;
+        }
+        let mut found: Vec<Diagnostic> = Vec::new();
+        for service in &self.services {
+            let Some((first, rest)) = service.routes.split_first() else {
+                continue;
+            };
+            for rule in rest {
+                if !same_destinations(&first.destinations, &rule.destinations) {
+                    found.push(
+                        Diagnostic::new(
+                            Code::E0409,
+                            format!(
+                                "the routes of `{}` send traffic to different destinations",
+                                service.name
+                            ),
+                            rule.span,
+                            format!("sends to {}", destinations(&rule.destinations)),
+                            "send every route of the service to the same destinations, or use Linkerd's HTTPRoutes (drop `--linkerd-flavour service-profile`)",
+                        )
+                        .with_secondary(
+                            first.span,
+                            format!("sends to {}", destinations(&first.destinations)),
+                        )
+                        .with_note("a ServiceProfile splits traffic for the whole service (`dstOverrides`): its routes only time and retry requests"),
+                    );
+                }
+            }
+            if service.is_only_destination(&first.destinations) {
+                continue;
+            }
+            for destination in &first.destinations {
+                if destination.service.port.is_none() {
+                    found.push(port_missing(&destination.service.name, first.span));
+                }
+            }
+        }
+        for diagnostic in found {
+            self.sink.push(diagnostic);
+        }
+    }
+}
+
+/// E0405 for a ServiceProfile's traffic split to a service without a port.
+fn port_missing(name: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0405,
+        format!("service `{name}` has no port"),
+        span,
+        "a ServiceProfile's traffic split names each destination as `host:port`",
+        format!("declare it in the service: `port 8080` in `service {name}`"),
+    )
+}
+
+/// Whether two rules send the same shares of traffic to the same services.
+fn same_destinations(a: &[ir::Destination], b: &[ir::Destination]) -> bool {
+    let key = |d: &ir::Destination| {
+        (
+            d.service.namespace.clone(),
+            d.service.name.clone(),
+            d.weight.unwrap_or(100),
+        )
+    };
+    let mut a: Vec<_> = a.iter().map(key).collect();
+    let mut b: Vec<_> = b.iter().map(key).collect();
+    a.sort_unstable();
+    b.sort_unstable();
+    a == b
+}
+
+/// Destinations as a label says them: `research-agent 90%, research-agent-v2 10%`.
+fn destinations(list: &[ir::Destination]) -> String {
+    let named: Vec<String> = list
+        .iter()
+        .map(|d| match d.weight {
+            Some(weight) => format!("`{}` {weight}%", d.service.name),
+            None => format!("`{}`", d.service.name),
+        })
+        .collect();
+    named.join(", ")
 }
 
 /// A rule's alternatives; a rule without `when` matches every request (Gateway API's default

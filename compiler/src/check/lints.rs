@@ -379,7 +379,7 @@ impl Checker<'_> {
     /// W0108 (Istio's IST0131): a route alternative that an earlier route of the same service
     /// always matches first.
     pub(crate) fn shadowed_matches(&mut self) {
-        if self.service_output() != Output::Istio {
+        if !self.service_output().first_match_wins() {
             return;
         }
         let mut found = Vec::new();

@@ -25,7 +25,7 @@ use crate::diagnostics::lints::Silenced;
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::ir;
 use crate::source::Span;
-use crate::target::{ingress_alternative, Concept, Options, Output, Target};
+use crate::target::{ingress_alternative, Concept, LinkerdFlavour, Options, Output, Target};
 
 /// Gateway API's limits on one HTTPRoute.
 const MAX_RULES: usize = 16;
@@ -95,6 +95,7 @@ pub fn check(
     checker.unused_names();
     checker.route_limits();
     checker.linkerd_route_order();
+    checker.service_profile_destinations();
     checker.circuit_breaking();
     checker.subsets_select_deployments();
     checker.shadowed_matches();
@@ -212,8 +213,8 @@ impl Checker<'_> {
         let mut hosts: HashMap<&str, usize> = HashMap::default();
         // With Linkerd, a service's routes are an HTTPRoute per retry policy (`routes_name`,
         // then `routes_name-2`, ...).
-        let linkerd_names: Vec<Vec<String>> = match self.options.target {
-            Target::Linkerd => self
+        let linkerd_names: Vec<Vec<String>> = match self.service_output() {
+            Output::LinkerdHttpRoute => self
                 .services
                 .iter()
                 .map(|service| {
@@ -272,7 +273,9 @@ impl Checker<'_> {
                     &service.name,
                 ));
             }
-            if !service.routes.is_empty() {
+            // A ServiceProfile is named after the service's host, which is unique (above).
+            let profile = self.service_output() == Output::LinkerdServiceProfile;
+            if !service.routes.is_empty() && !profile {
                 let kind = if istio { "VirtualService" } else { "HTTPRoute" };
                 objects.push((
                     kind,
@@ -325,7 +328,10 @@ impl Checker<'_> {
             Target::Istio => Output::Istio,
             Target::GatewayApi => Output::http_route(self.options.channel),
             Target::Flagger | Target::ArgoRollouts => Output::Istio,
-            Target::Linkerd => Output::LinkerdHttpRoute,
+            Target::Linkerd => match self.options.linkerd {
+                LinkerdFlavour::HttpRoute => Output::LinkerdHttpRoute,
+                LinkerdFlavour::ServiceProfile => Output::LinkerdServiceProfile,
+            },
         }
     }
 
@@ -379,12 +385,15 @@ impl Checker<'_> {
                     routes.push((service.routes.iter().collect(), merge, gateway_api))
                 }
                 // An HTTPRoute per retry policy: each has the limits.
-                Target::Linkerd => routes.extend(
-                    ir::retry_groups(&service.routes)
-                        .into_iter()
-                        .map(|(_, rules)| (rules, merge, Output::LinkerdHttpRoute.limits_name())),
-                ),
-                Target::Istio | Target::Flagger | Target::ArgoRollouts => {}
+                Target::Linkerd if self.service_output() == Output::LinkerdHttpRoute => routes
+                    .extend(
+                        ir::retry_groups(&service.routes)
+                            .into_iter()
+                            .map(|(_, rules)| {
+                                (rules, merge, Output::LinkerdHttpRoute.limits_name())
+                            }),
+                    ),
+                Target::Linkerd | Target::Istio | Target::Flagger | Target::ArgoRollouts => {}
             }
         }
         let mut over: Vec<(Span, &str, usize, &str, &str)> = Vec::new();
@@ -418,7 +427,7 @@ impl Checker<'_> {
     /// Only for VirtualServices: Gateway API orders rules by how specific their matches are,
     /// not by position, so a catch-all rule there hides nothing.
     fn unreachable_routes(&mut self) {
-        if self.service_output() != Output::Istio {
+        if !self.service_output().first_match_wins() {
             return;
         }
         for service in &self.services {
@@ -448,27 +457,37 @@ impl Checker<'_> {
 
     /// W0003 for `routes named` / `policy named` on a service that emits no such object.
     fn unused_names(&mut self) {
-        let mut unused: Vec<(Span, &str, &str)> = Vec::new();
+        let mut unused: Vec<(Span, &str, &str, &str)> = Vec::new();
         for (&(index, what), &span) in &self.ingress_named_spans {
             match what {
                 ast::NamedWhat::Routes if self.ingresses[index].routes.is_empty() => {
-                    unused.push((span, "routes", "the ingress has no `route`"));
+                    unused.push((span, "routes", "the ingress has no `route`", ""));
                 }
                 ast::NamedWhat::Policy => {
                     unused.push((
                         span,
                         "policy",
                         "an ingress has no policy: policy belongs to services",
+                        "remove the line",
                     ));
                 }
                 _ => {}
             }
         }
+        let profile = self.service_output() == Output::LinkerdServiceProfile;
         for (&(index, what), &span) in &self.named_spans {
             let service = &self.services[index];
             match what {
                 ast::NamedWhat::Routes if service.routes.is_empty() => {
-                    unused.push((span, "routes", "it has no `route`"));
+                    unused.push((span, "routes", "it has no `route`", ""));
+                }
+                ast::NamedWhat::Routes if profile => {
+                    unused.push((
+                        span,
+                        "routes",
+                        "a ServiceProfile is named after the service's host",
+                        "remove the line (or allow the lint, to keep the name for other targets)",
+                    ));
                 }
                 ast::NamedWhat::Policy
                     if service.subsets.is_empty() && service.policy.is_empty() =>
@@ -477,25 +496,24 @@ impl Checker<'_> {
                         span,
                         "policy",
                         "it has no subset, `pool`, `eject` or `balance`",
+                        "",
                     ));
                 }
                 _ => {}
             }
         }
-        for (span, what, reason) in unused {
+        // An empty help: the usual one.
+        for (span, what, reason, help) in unused {
+            let help = match help {
+                "" => format!("remove the line, or add the {what} it should name"),
+                help => help.to_string(),
+            };
             self.sink.push(Diagnostic::new(
                 Code::W0003,
-                format!(
-                    "`{what} named` names nothing: {}",
-                    if what == "routes" {
-                        "no routes are emitted here"
-                    } else {
-                        "no policy is emitted here"
-                    }
-                ),
+                format!("`{what} named` names nothing"),
                 span,
                 format!("nothing is emitted under this name: {reason}"),
-                format!("remove the line, or add the {what} it should name"),
+                help,
             ));
         }
     }

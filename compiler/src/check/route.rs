@@ -133,6 +133,8 @@ pub(crate) struct ClauseSpans {
     pub(crate) redirect: Option<Span>,
     /// The first `response ...` header operation.
     pub(crate) response_headers: Option<Span>,
+    /// The last header operation, of either direction.
+    pub(crate) header_ops: Option<Span>,
 }
 
 impl Checker<'_> {
@@ -199,6 +201,17 @@ impl Checker<'_> {
             );
         }
         self.per_try_within_timeout(&rule, &spans);
+        if let (Output::LinkerdServiceProfile, Some(span)) = (ctx.output, spans.retry) {
+            if rule.retry.as_ref().is_some_and(|retry| retry.attempts > 0) {
+                self.sink.push(Diagnostic::new(
+                    Code::W0112,
+                    "a ServiceProfile cannot count retries",
+                    span,
+                    "Linkerd retries this route, but not a fixed number of times",
+                    "accept it with `@allow(uncounted-retries)`, or use Linkerd's HTTPRoutes (drop `--linkerd-flavour service-profile`), which keep the count",
+                ).with_note("a ServiceProfile only marks a route retryable; a retry budget for the whole service (by default 20% more requests) bounds the retries"));
+            }
+        }
         self.actions_agree(route, &ctx, &rule, &spans);
         // A route for an unknown service was reported; its lints would only add noise.
         if owner.is_some() {
@@ -290,6 +303,8 @@ impl Checker<'_> {
         for condition in &alt.conditions {
             if gateway {
                 self.gateway_condition(&condition.node, condition.span, output);
+            } else {
+                self.condition_supported(&condition.node, condition.span, output);
             }
             match &condition.node {
                 ast::Condition::Header { name, matcher } => {
@@ -344,6 +359,20 @@ impl Checker<'_> {
             }
         }
         out
+    }
+
+    /// E0401 for a condition that an output other than an HTTPRoute cannot test (a
+    /// ServiceProfile tests only methods and paths).
+    fn condition_supported(&mut self, condition: &ast::Condition, span: Span, output: Output) {
+        match condition {
+            ast::Condition::Header { .. } | ast::Condition::Query { .. } => {
+                self.supported(Concept::HeaderQueryMatch, output, span);
+            }
+            ast::Condition::Method(matcher) if matcher.op != ast::MatchOp::Exact => {
+                self.supported(Concept::MethodPattern, output, span);
+            }
+            ast::Condition::Method(_) | ast::Condition::Uri(_) => {}
+        }
     }
 
     /// What an HTTPRoute cannot match: prefixes on headers and query parameters, method
@@ -905,7 +934,9 @@ impl Checker<'_> {
                 }
             }
             Clause::Redirect(parts) => {
-                if seen.first(&mut self.sink, "redirect", span) {
+                if seen.first(&mut self.sink, "redirect", span)
+                    && self.supported(Concept::Redirects, output, span)
+                {
                     spans.redirect = Some(span);
                     rule.redirect = Some(self.redirect(parts, spans, output));
                 }
@@ -913,6 +944,14 @@ impl Checker<'_> {
             // Expanded before checking (crate::modules).
             Clause::Use(_) => {}
             Clause::Headers { dir, op } => {
+                let first = spans.header_ops.replace(span).is_none();
+                if output.supports(Concept::HeaderOps).is_err() {
+                    // Reported once per route.
+                    if first {
+                        self.supported(Concept::HeaderOps, output, span);
+                    }
+                    return;
+                }
                 if dir.node == ast::HeaderDir::Response {
                     spans.response_headers.get_or_insert(span);
                 }
@@ -1313,10 +1352,16 @@ impl Checker<'_> {
     /// HTTPRoutes retry on status codes 400–599 only; Linkerd also on `5xx` and `gateway-error`.
     fn retry_condition_on(&mut self, condition: &str, span: Span, output: Output) -> bool {
         let Ok(code) = condition.parse::<u16>() else {
-            let statuses = matches!(condition, "5xx" | "gateway-error");
             return self.supported(Concept::RetryPolicies, output, span)
-                && (statuses || self.supported(Concept::ConnectionRetryPolicies, output, span));
+                && match condition {
+                    "5xx" => true,
+                    "gateway-error" => self.supported(Concept::RetryStatusCodes, output, span),
+                    _ => self.supported(Concept::ConnectionRetryPolicies, output, span),
+                };
         };
+        if !self.supported(Concept::RetryStatusCodes, output, span) {
+            return false;
+        }
         if !output.is_http_route() || (400..=599).contains(&code) {
             return true;
         }

@@ -81,6 +81,7 @@ codes! {
     E0406 => "ingress without a gateway",
     E0407 => "HTTPRoute backend that is not a Kubernetes Service",
     E0408 => "routes whose order Linkerd cannot keep",
+    E0409 => "ServiceProfile routes with different destinations",
     W0001 => "deprecated Istio field",
     W0002 => "unreachable route",
     W0003 => "a name for a resource that is not emitted",
@@ -96,6 +97,7 @@ codes! {
     W0109 => "Deployment without a readiness probe",
     W0110 => "Deployment that no subset selects",
     W0111 => "unused import",
+    W0112 => "retry count that a ServiceProfile cannot keep",
     N0001 => "ReferenceGrant emitted",
     N0002 => "consistent hashing sends retries back to the same pod",
 }

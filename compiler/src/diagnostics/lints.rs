@@ -23,6 +23,7 @@ pub const LINTS: &[(Code, &str)] = &[
     (Code::W0109, "missing-readiness-probe"),
     (Code::W0110, "unrouted-deployment"),
     (Code::W0111, "unused-import"),
+    (Code::W0112, "uncounted-retries"),
 ];
 
 /// The name of a lint code.

@@ -411,6 +411,62 @@ pub struct OutlierDetection {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Linkerd ServiceProfile (linkerd.io/v1alpha2)
+
+/// Linkerd `ServiceProfile` spec.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceProfileSpec {
+    /// Routes, tried in order.
+    pub routes: Vec<ProfileRoute>,
+    /// The service's traffic split.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dst_overrides: Vec<DstOverride>,
+}
+
+/// A ServiceProfile route.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileRoute {
+    /// Name (the `route` label of Linkerd's metrics).
+    pub name: String,
+    /// Which requests the route is.
+    pub condition: RequestMatch,
+    /// Whether failed requests may be retried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_retryable: Option<bool>,
+    /// Whole-request timeout (Go duration).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// A ServiceProfile request match: exactly one field is set.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestMatch {
+    /// A regular expression the whole path must match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_regex: Option<String>,
+    /// The method.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Matches that must all hold.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub all: Vec<RequestMatch>,
+    /// Matches of which one must hold.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub any: Vec<RequestMatch>,
+}
+
+/// A share of a ServiceProfile's traffic.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DstOverride {
+    /// `host:port`.
+    pub authority: String,
+    /// Relative weight.
+    pub weight: u32,
+}
+
 // Gateway API (gateway.networking.k8s.io)
 
 /// Gateway API `HTTPRoute` spec.

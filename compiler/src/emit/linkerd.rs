@@ -47,6 +47,141 @@ pub fn service_routes(service: &ir::Service) -> Vec<k8s::Object<k8s::HttpRouteSp
         .collect()
 }
 
+const PROFILE_API_VERSION: &str = "linkerd.io/v1alpha2";
+
+/// The ServiceProfile of a service (none without routes).
+pub fn service_profile(service: &ir::Service) -> Option<k8s::Object<k8s::ServiceProfileSpec>> {
+    let first = service.routes.first()?;
+    let routes = service
+        .routes
+        .iter()
+        .map(|rule| k8s::ProfileRoute {
+            name: route_name(rule),
+            condition: condition(&rule.matches),
+            is_retryable: rule
+                .retry
+                .as_ref()
+                .filter(|retry| retry.attempts > 0)
+                .map(|_| true),
+            timeout: rule.timeout.map(|timeout| timeout.to_string()),
+        })
+        .collect();
+    let dst_overrides = if service.is_only_destination(&first.destinations) {
+        Vec::new()
+    } else {
+        first
+            .destinations
+            .iter()
+            .map(|d| k8s::DstOverride {
+                // The checker made sure every destination of a split has a port (E0405).
+                authority: format!("{}:{}", d.service.host, d.service.port.unwrap_or(80)),
+                weight: d.weight.unwrap_or(100),
+            })
+            .collect()
+    };
+    Some(k8s::Object {
+        api_version: PROFILE_API_VERSION,
+        kind: "ServiceProfile",
+        metadata: super::metadata(&service.host, &service.namespace),
+        spec: k8s::ServiceProfileSpec {
+            routes,
+            dst_overrides,
+        },
+    })
+}
+
+/// A route's name, as Linkerd's metrics label it: the rule's own name if it has one, else
+/// what it matches (`GET /api/*`, `/health`, `~/v[0-9]+/.*`, `HEAD`), alternatives joined by ` or `;
+/// `default` for a rule without conditions.
+fn route_name(rule: &ir::RouteRule) -> String {
+    if let Some(name) = &rule.name {
+        return name.clone();
+    }
+    if rule.matches.is_empty() {
+        return "default".to_string();
+    }
+    let alternatives: Vec<String> = rule
+        .matches
+        .iter()
+        .map(|m| {
+            let path = m.uri.as_ref().map(|uri| match uri {
+                ir::StringMatch::Exact(path) => path.clone(),
+                ir::StringMatch::Prefix(path) => format!("{path}*"),
+                ir::StringMatch::Regex(regex) => format!("~{regex}"),
+            });
+            let method = match &m.method {
+                Some(ir::StringMatch::Exact(method)) => Some(method.as_str()),
+                _ => None,
+            };
+            match (method, path) {
+                (Some(method), Some(path)) => format!("{method} {path}"),
+                (Some(method), None) => method.to_string(),
+                (None, Some(path)) => path,
+                (None, None) => "/*".to_string(),
+            }
+        })
+        .collect();
+    alternatives.join(" or ")
+}
+
+/// A ServiceProfile condition for alternatives of method and path (the checker rejects
+/// header and query conditions, and method patterns). Linkerd anchors a `pathRegex` at both
+/// ends, so an exact path is its escaped text and a prefix adds `.*`.
+fn condition(matches: &[ir::Match]) -> k8s::RequestMatch {
+    let one = |m: &ir::Match| {
+        let path = m.uri.as_ref().map(|uri| match uri {
+            ir::StringMatch::Exact(path) => regex_escape(path),
+            ir::StringMatch::Prefix(path) => format!("{}.*", regex_escape(path)),
+            ir::StringMatch::Regex(regex) => regex.clone(),
+        });
+        let method = match &m.method {
+            Some(ir::StringMatch::Exact(method)) => Some(method.clone()),
+            _ => None,
+        };
+        match (path, method) {
+            (Some(path), Some(method)) => k8s::RequestMatch {
+                all: vec![
+                    k8s::RequestMatch {
+                        method: Some(method),
+                        ..k8s::RequestMatch::default()
+                    },
+                    k8s::RequestMatch {
+                        path_regex: Some(path),
+                        ..k8s::RequestMatch::default()
+                    },
+                ],
+                ..k8s::RequestMatch::default()
+            },
+            (path, method) => k8s::RequestMatch {
+                // No condition at all matches every path.
+                path_regex: path.or_else(|| method.is_none().then(|| ".*".to_string())),
+                method,
+                ..k8s::RequestMatch::default()
+            },
+        }
+    };
+    match matches {
+        [] => one(&ir::Match::default()),
+        [only] => one(only),
+        several => k8s::RequestMatch {
+            any: several.iter().map(one).collect(),
+            ..k8s::RequestMatch::default()
+        },
+    }
+}
+
+/// `text` as a regular expression that matches exactly it.
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The `retry.linkerd.io` annotations of a retry policy: the number of retries, the
 /// conditions (`5xx`, `gateway-error` or status codes, comma-separated with no spaces, as
 /// Linkerd splits them) and the per-try timeout (one unit: `30s`, `1500ms`). Linkerd ignores
@@ -131,6 +266,50 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn a_profile_matches_paths_as_anchored_regular_expressions() {
+        assert_eq!(super::regex_escape("/a.b/(c)+[d]"), r"/a\.b/\(c\)\+\[d\]");
+        let mut sources = SourceMap::new();
+        sources.add(
+            "web.mesh",
+            "namespace team1\nservice web { port 8080 }\n\
+             route web when uri = \"/v1.0\" or method HEAD timeout 5s\n\
+             route web when uri prefix \"/api\" and method GET timeout 5s\n\
+             route web when uri regex \"/x[0-9]+\" timeout 5s\nroute web timeout 9s\n",
+        );
+        let options = Options {
+            target: Target::Linkerd,
+            linkerd: crate::target::LinkerdFlavour::ServiceProfile,
+            ..Options::default()
+        };
+        let compilation = crate::compile_with(&mut sources, options);
+        assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
+        let Some(Manifest::ServiceProfile(profile)) = compilation.manifests().pop() else {
+            panic!("no ServiceProfile");
+        };
+        let routes: Vec<(String, String)> = (profile.spec.routes.iter())
+            .map(|r| {
+                let mut yaml = String::new();
+                crate::emit::yaml::write(&mut yaml, &r.condition).expect("writes");
+                (r.name.clone(), yaml)
+            })
+            .collect();
+        let expected = [
+            (
+                "/v1.0 or HEAD",
+                "any:\n- pathRegex: /v1\\.0\n- method: HEAD\n",
+            ),
+            ("GET /api*", "all:\n- method: GET\n- pathRegex: /api.*\n"),
+            ("~/x[0-9]+", "pathRegex: /x[0-9]+\n"),
+            ("default", "pathRegex: .*\n"),
+        ];
+        let expected: Vec<(String, String)> = (expected.iter())
+            .map(|(n, c)| (n.to_string(), c.to_string()))
+            .collect();
+        assert_eq!(routes, expected);
+        assert!(profile.spec.dst_overrides.is_empty());
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub mod yaml;
 use serde::Serialize;
 
 use crate::ir;
-use crate::target::{Options, Target};
+use crate::target::{LinkerdFlavour, Options, Target};
 
 /// The label meshc puts on everything it emits.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "meshc");
@@ -35,6 +35,8 @@ pub enum Manifest {
     DestinationRule(Box<k8s::Object<k8s::DestinationRuleSpec>>),
     /// Gateway API routes.
     HttpRoute(Box<k8s::Object<k8s::HttpRouteSpec>>),
+    /// Linkerd's older per-service routes.
+    ServiceProfile(Box<k8s::Object<k8s::ServiceProfileSpec>>),
     /// Gateway API cross-namespace permission.
     ReferenceGrant(Box<k8s::Object<k8s::ReferenceGrantSpec>>),
     /// A version of a service.
@@ -58,6 +60,7 @@ impl Manifest {
             Manifest::VirtualService(o) => o.kind,
             Manifest::DestinationRule(o) => o.kind,
             Manifest::HttpRoute(o) => o.kind,
+            Manifest::ServiceProfile(o) => o.kind,
             Manifest::ReferenceGrant(o) => o.kind,
             Manifest::Deployment(o) => o.kind,
             Manifest::Service(o) => o.kind,
@@ -74,6 +77,7 @@ impl Manifest {
             Manifest::VirtualService(o) => &o.metadata,
             Manifest::DestinationRule(o) => &o.metadata,
             Manifest::HttpRoute(o) => &o.metadata,
+            Manifest::ServiceProfile(o) => &o.metadata,
             Manifest::ReferenceGrant(o) => &o.metadata,
             Manifest::Deployment(o) => &o.metadata,
             Manifest::Service(o) => &o.metadata,
@@ -297,10 +301,16 @@ pub fn emit_part(program: &ir::Program, options: Options, part: Part, out: &mut 
                     let routes = gateway::service_route(service);
                     out.extend(routes.map(|o| Manifest::HttpRoute(Box::new(o))));
                 }
-                Target::Linkerd => {
-                    let routes = linkerd::service_routes(service);
-                    out.extend(routes.into_iter().map(|o| Manifest::HttpRoute(Box::new(o))));
-                }
+                Target::Linkerd => match options.linkerd {
+                    LinkerdFlavour::HttpRoute => {
+                        let routes = linkerd::service_routes(service);
+                        out.extend(routes.into_iter().map(|o| Manifest::HttpRoute(Box::new(o))));
+                    }
+                    LinkerdFlavour::ServiceProfile => {
+                        let profile = linkerd::service_profile(service);
+                        out.extend(profile.map(|o| Manifest::ServiceProfile(Box::new(o))));
+                    }
+                },
             }
         }
         Part::Ingress(index) => {
@@ -312,7 +322,11 @@ pub fn emit_part(program: &ir::Program, options: Options, part: Part, out: &mut 
             // ingresses'.
             let service_group = match options.target {
                 Target::GatewayApi => Some(gateway::GROUP),
-                Target::Linkerd => Some(linkerd::GROUP),
+                // A ServiceProfile names its destinations by host: no grant is needed.
+                Target::Linkerd => match options.linkerd {
+                    LinkerdFlavour::HttpRoute => Some(linkerd::GROUP),
+                    LinkerdFlavour::ServiceProfile => None,
+                },
                 Target::Istio | Target::Flagger | Target::ArgoRollouts => None,
             };
             let services = program
