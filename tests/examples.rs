@@ -92,6 +92,11 @@ fn validate_all(path: &str, compilation: &meshc::Compilation, channel: Channel) 
     };
     let manifests = mesh::manifests_as_data(compilation);
     for manifest in &manifests {
+        if manifest["kind"] == "ServiceProfile" {
+            for route in manifest["spec"]["routes"].as_array().expect("routes") {
+                one_condition(path, &route["condition"]);
+            }
+        }
         if let Err(errors) = crd::validate_with_channel(manifest, channel) {
             panic!(
                 "{path}: {} is invalid:\n{}",
@@ -101,6 +106,25 @@ fn validate_all(path: &str, compilation: &meshc::Compilation, channel: Channel) 
         }
     }
     manifests.len()
+}
+
+/// A ServiceProfile request match holds exactly one of `pathRegex`, `method`, `all`, `any`
+/// (Linkerd's rule; its CRD does not check it, since `all` and `any` hold unchecked objects),
+/// and so does each match inside `all` and `any`.
+fn one_condition(path: &str, condition: &serde_json::Value) {
+    let fields = condition.as_object().expect("a condition is a mapping");
+    let keys: Vec<&String> = fields.keys().collect();
+    assert!(
+        keys.len() == 1 && ["pathRegex", "method", "all", "any"].contains(&keys[0].as_str()),
+        "{path}: condition {condition} does not hold exactly one match"
+    );
+    if let Some(list) = fields.get("all").or(fields.get("any")) {
+        let list = list.as_array().expect("a list of matches");
+        assert!(list.len() >= 2, "{path}: {condition} lists fewer than two");
+        for inner in list {
+            one_condition(path, inner);
+        }
+    }
 }
 
 /// Source and diagnostics of one example, compiled with its project's settings. Its YAML is
@@ -433,6 +457,7 @@ fn every_target() -> Vec<Options> {
         .iter()
         .map(|(options, _)| *options)
         .chain(others)
+        .chain([LINKERD_PROFILE])
         .collect()
 }
 

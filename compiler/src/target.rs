@@ -427,7 +427,7 @@ fn service_profile_supports(concept: Concept) -> Result<(), &'static str> {
             "fault injection needs `--target istio` (the guide injects faults in test environments only)"
         }
         MethodPattern => "match each method with `method GET or method HEAD ...`",
-        Mirroring => "Linkerd's HTTPRoute cannot mirror: use `--target istio`",
+        Mirroring => "Linkerd cannot mirror: use `--target istio`",
         ConnectionRetryPolicies | RetryStatusCodes | DefaultRetryConditions => {
             "write `on 5xx`: a ServiceProfile retries the responses it counts as failures, 5xx"
         }

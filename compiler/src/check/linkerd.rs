@@ -84,10 +84,16 @@ impl Checker<'_> {
         }
         let mut found: Vec<Diagnostic> = Vec::new();
         for service in &self.services {
-            let Some((first, rest)) = service.routes.split_first() else {
+            // A rule whose destinations were errors (reported) is left out.
+            let mut rules = service.routes.iter().filter(|r| !r.destinations.is_empty());
+            let Some(first) = rules.next() else {
                 continue;
             };
-            for rule in rest {
+            // Linkerd finds a profile by the host a request is for: the Service's own name.
+            if service.host != cluster_host(&service.name, &service.namespace) {
+                found.push(not_a_service(&service.name, &service.host, service.span));
+            }
+            for rule in rules {
                 if !same_destinations(&first.destinations, &rule.destinations) {
                     found.push(
                         Diagnostic::new(
@@ -111,9 +117,24 @@ impl Checker<'_> {
             if service.is_only_destination(&first.destinations) {
                 continue;
             }
+            // Each destination of the split is a `host:port` authority.
             for destination in &first.destinations {
-                if destination.service.port.is_none() {
-                    found.push(port_missing(&destination.service.name, first.span));
+                let target = &destination.service;
+                if target.host != cluster_host(&target.name, &target.namespace) {
+                    found.push(not_a_service(&target.name, &target.host, first.span));
+                } else if target.port.is_none() {
+                    found.push(
+                        Diagnostic::new(
+                            Code::E0405,
+                            format!("service `{}` has no port", target.name),
+                            first.span,
+                            format!("this route sends traffic to `{}`, and a ServiceProfile names each destination as `host:port`", target.name),
+                            format!(
+                                "declare it in the service: `port 8080` in `service {}`",
+                                target.name
+                            ),
+                        ),
+                    );
                 }
             }
         }
@@ -123,14 +144,19 @@ impl Checker<'_> {
     }
 }
 
-/// E0405 for a ServiceProfile's traffic split to a service without a port.
-fn port_missing(name: &str, span: Span) -> Diagnostic {
+/// The host of a Kubernetes Service of this cluster.
+fn cluster_host(name: &str, namespace: &str) -> String {
+    format!("{name}.{namespace}.svc.cluster.local")
+}
+
+/// E0407 for a service with a `host` of its own, which a ServiceProfile cannot name.
+fn not_a_service(name: &str, host: &str, span: Span) -> Diagnostic {
     Diagnostic::new(
-        Code::E0405,
-        format!("service `{name}` has no port"),
+        Code::E0407,
+        format!("`{name}` is not a Kubernetes Service of this cluster"),
         span,
-        "a ServiceProfile's traffic split names each destination as `host:port`",
-        format!("declare it in the service: `port 8080` in `service {name}`"),
+        format!("its host is `{host}`"),
+        "a ServiceProfile is named after a Service's cluster host (and splits traffic between such hosts): remove `host`, or compile for Istio",
     )
 }
 

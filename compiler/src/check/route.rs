@@ -152,6 +152,7 @@ impl Checker<'_> {
             output,
         };
         self.checking_ingress_route = matches!(owner, Some(Owner::Ingress(_)));
+        let errors_from = self.sink.diagnostics.len();
         let mut rule = ir::RouteRule {
             span: route.span,
             matches: route
@@ -202,7 +203,11 @@ impl Checker<'_> {
         }
         self.per_try_within_timeout(&rule, &spans);
         if let (Output::LinkerdServiceProfile, Some(span)) = (ctx.output, spans.retry) {
-            if rule.retry.as_ref().is_some_and(|retry| retry.attempts > 0) {
+            // Not on a retry that is an error already.
+            let valid = !self.sink.diagnostics[errors_from..]
+                .iter()
+                .any(|d| d.is_error());
+            if valid && rule.retry.as_ref().is_some_and(|retry| retry.attempts > 0) {
                 self.sink.push(Diagnostic::new(
                     Code::W0112,
                     "a ServiceProfile cannot count retries",
@@ -370,6 +375,20 @@ impl Checker<'_> {
             }
             ast::Condition::Method(matcher) if matcher.op != ast::MatchOp::Exact => {
                 self.supported(Concept::MethodPattern, output, span);
+            }
+            // Linkerd reads an empty `pathRegex` as no condition at all.
+            ast::Condition::Uri(matcher)
+                if output == Output::LinkerdServiceProfile
+                    && matcher.op == ast::MatchOp::Exact
+                    && matcher.value.node.is_empty() =>
+            {
+                self.sink.push(Diagnostic::new(
+                    Code::E0202,
+                    "an empty path cannot be matched in a ServiceProfile",
+                    matcher.value.span,
+                    "empty",
+                    "paths start with `/`: match `uri prefix \"/\"` for every path",
+                ));
             }
             ast::Condition::Method(_) | ast::Condition::Uri(_) => {}
         }
@@ -549,9 +568,10 @@ impl Checker<'_> {
             Some(Owner::Service(service)) if namespace == ctx.namespace => Some(service),
             _ => None,
         };
-        // With `--target gateway-api`, every subset declaration is already reported (E0401):
+        // Where service routes cannot use subsets, every subset declaration is already reported (E0401):
         // its uses in service routes are not reported again.
-        let gamma = matches!(ctx.owner, Some(Owner::Service(_))) && ctx.output.is_http_route();
+        let gamma = matches!(ctx.owner, Some(Owner::Service(_)))
+            && ctx.output.supports(Concept::Subsets).is_err();
         let (service, subset) = if let Some(subset) = &target.second {
             let service = self.resolve_service(&target.first, &namespace)?;
             if gamma || !self.supported(Concept::Subsets, ctx.output, subset.span) {
@@ -1260,6 +1280,14 @@ impl Checker<'_> {
                 u64::from(u16::MAX),
                 "the number of retries",
                 "Linkerd counts retries up to 65535: `retry 0` (or no `retry`) turns them off",
+            )
+        } else if output == Output::LinkerdServiceProfile {
+            self.sink.count(
+                &retry.attempts,
+                0,
+                i32::MAX as u64,
+                "the number of retries",
+                "a ServiceProfile only marks a route retryable: `retry 0` (or no `retry`) turns retries off",
             )
         } else if output.is_http_route() {
             self.sink.count(

@@ -52,11 +52,13 @@ const PROFILE_API_VERSION: &str = "linkerd.io/v1alpha2";
 /// The ServiceProfile of a service (none without routes).
 pub fn service_profile(service: &ir::Service) -> Option<k8s::Object<k8s::ServiceProfileSpec>> {
     let first = service.routes.first()?;
+    // Names are metric labels: a name already taken gets ` (2)`, ` (3)`, ...
+    let mut taken = crate::hash::HashSet::default();
     let routes = service
         .routes
         .iter()
         .map(|rule| k8s::ProfileRoute {
-            name: route_name(rule),
+            name: unique(route_name(rule), &mut taken),
             condition: condition(&rule.matches),
             is_retryable: rule
                 .retry
@@ -88,6 +90,17 @@ pub fn service_profile(service: &ir::Service) -> Option<k8s::Object<k8s::Service
             dst_overrides,
         },
     })
+}
+
+/// `name`, or `name (N)` with the first N from 2 that makes it unique among `taken`.
+fn unique(name: String, taken: &mut crate::hash::HashSet<String>) -> String {
+    let mut candidate = name.clone();
+    let mut n = 2;
+    while !taken.insert(candidate.clone()) {
+        candidate = format!("{name} ({n})");
+        n += 1;
+    }
+    candidate
 }
 
 /// A route's name, as Linkerd's metrics label it: the rule's own name if it has one, else
@@ -126,13 +139,16 @@ fn route_name(rule: &ir::RouteRule) -> String {
 
 /// A ServiceProfile condition for alternatives of method and path (the checker rejects
 /// header and query conditions, and method patterns). Linkerd anchors a `pathRegex` at both
-/// ends, so an exact path is its escaped text and a prefix adds `.*`.
+/// ends, so an exact path is its escaped text and a prefix adds `.*`; a regular expression is
+/// anchored in a group, to keep Istio's meaning (the whole path matches).
 fn condition(matches: &[ir::Match]) -> k8s::RequestMatch {
     let one = |m: &ir::Match| {
         let path = m.uri.as_ref().map(|uri| match uri {
             ir::StringMatch::Exact(path) => regex_escape(path),
             ir::StringMatch::Prefix(path) => format!("{}.*", regex_escape(path)),
-            ir::StringMatch::Regex(regex) => regex.clone(),
+            // Linkerd adds `^` and `$` without a group, so `a|b` would become `^a|b$`;
+            // a pattern anchored at both ends is left alone.
+            ir::StringMatch::Regex(regex) => format!("^(?:{regex})$"),
         });
         let method = match &m.method {
             Some(ir::StringMatch::Exact(method)) => Some(method.clone()),
@@ -277,7 +293,8 @@ mod tests {
             "namespace team1\nservice web { port 8080 }\n\
              route web when uri = \"/v1.0\" or method HEAD timeout 5s\n\
              route web when uri prefix \"/api\" and method GET timeout 5s\n\
-             route web when uri regex \"/x[0-9]+\" timeout 5s\nroute web timeout 9s\n",
+             route web when uri regex \"/x[0-9]+|/y\" timeout 5s\nroute web timeout 9s\n\
+             route web when uri prefix \"/api\" and method GET timeout 5s\n",
         );
         let options = Options {
             target: Target::Linkerd,
@@ -302,8 +319,13 @@ mod tests {
                 "any:\n- pathRegex: /v1\\.0\n- method: HEAD\n",
             ),
             ("GET /api*", "all:\n- method: GET\n- pathRegex: /api.*\n"),
-            ("~/x[0-9]+", "pathRegex: /x[0-9]+\n"),
+            ("~/x[0-9]+|/y", "pathRegex: ^(?:/x[0-9]+|/y)$\n"),
             ("default", "pathRegex: .*\n"),
+            // Never reached (W0002), but named apart.
+            (
+                "GET /api* (2)",
+                "all:\n- method: GET\n- pathRegex: /api.*\n",
+            ),
         ];
         let expected: Vec<(String, String)> = (expected.iter())
             .map(|(n, c)| (n.to_string(), c.to_string()))
