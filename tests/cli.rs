@@ -288,6 +288,14 @@ fn usage_and_io_errors_exit_2() {
         meshc(&["build", dir.to_str().unwrap()]).status.code(),
         Some(2)
     );
+    let flavour = meshc(&[
+        "build",
+        "--linkerd-flavour",
+        "service-profile",
+        "examples/linkerd-profile.mesh",
+    ]);
+    assert_eq!(flavour.status.code(), Some(2));
+    assert!(stderr(&flavour).contains("`--linkerd-flavour` applies to `--target linkerd` only"));
     let binary = dir.join("binary.mesh");
     std::fs::write(&binary, [0xff, 0xfe, 0x00]).unwrap();
     let output = meshc(&["build", binary.to_str().unwrap()]);
@@ -1335,4 +1343,24 @@ fn the_retry_budget_lint_obeys_allow_warn_and_deny() {
     let (code, err) = run(&["-D", "retry-budget"], &allowed);
     assert_eq!((code, err.contains("W0104")), (Some(0), false), "{err}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_linkerd_flavour_flag_chooses_service_profiles() {
+    let args = [
+        "build",
+        "--target",
+        "linkerd",
+        "examples/linkerd-profile.mesh",
+    ];
+    let routes = meshc(&args);
+    assert_eq!(routes.status.code(), Some(0), "{}", stderr(&routes));
+    assert!(stdout(&routes).contains("kind: HTTPRoute"));
+    assert!(!stdout(&routes).contains("kind: ServiceProfile"));
+    let mut args = args.to_vec();
+    args.splice(3..3, ["--linkerd-flavour", "service-profile"]);
+    let profiles = meshc(&args);
+    assert_eq!(profiles.status.code(), Some(0), "{}", stderr(&profiles));
+    assert_eq!(stdout(&profiles).matches("kind: ServiceProfile").count(), 2);
+    assert!(!stdout(&profiles).contains("kind: HTTPRoute"));
 }

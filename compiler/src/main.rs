@@ -145,6 +145,12 @@ impl Input {
             settings.options.channel = given.channel;
         }
         if self.linkerd_flavour.is_some() {
+            // A flag that would change nothing is a mistake in the command, not a preference.
+            if settings.options.target != Target::Linkerd {
+                return Err(UsageError(
+                    "`--linkerd-flavour` applies to `--target linkerd` only".to_string(),
+                ));
+            }
             settings.options.linkerd = given.linkerd;
         }
         settings.options.step = given.step;
