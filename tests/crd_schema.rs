@@ -96,7 +96,8 @@ fn a_kind_without_an_embedded_crd_is_an_error() {
         ["apiVersion: no embedded CRD or built-in schema for kind \"ConfigMap\" in apiVersion \"v1\" \
           (known: networking.istio.io VirtualService and DestinationRule; gateway.networking.k8s.io HTTPRoute \
           and ReferenceGrant; flagger.app Canary, MetricTemplate and AlertProvider; argoproj.io Rollout and \
-          AnalysisTemplate; monitoring.coreos.com PrometheusRule; policy.linkerd.io HTTPRoute; linkerd.io ServiceProfile; built-in: \
+          AnalysisTemplate; monitoring.coreos.com PrometheusRule; policy.linkerd.io HTTPRoute; linkerd.io ServiceProfile; consul.hashicorp.com ServiceDefaults, \
+          ServiceResolver, ServiceRouter and ServiceSplitter; built-in: \
           apps/v1 Deployment, v1 Service)"]
     );
     let mut manifest = seed("05-");

@@ -79,6 +79,12 @@ const LINKERD_PROFILE: Options = Options {
     ..LINKERD
 };
 
+/// `--target consul`.
+const CONSUL: Options = Options {
+    target: Target::Consul,
+    ..LINKERD
+};
+
 /// Compiles a repository file for `options` (with its project's mesh.toml otherwise).
 fn compile(path: &str, options: Options) -> (meshc::SourceMap, meshc::Compilation) {
     mesh::compile_file_with(path, Some(options))
@@ -288,7 +294,7 @@ fn the_profile_example_compiles_to_service_profiles() {
 fn the_portable_platform_compiles_for_istio_gateway_api_and_linkerd() {
     let path = "examples/portable.mesh";
     let experimental = GATEWAY_API[1].0;
-    for options in [Options::default(), experimental, LINKERD] {
+    for options in [Options::default(), experimental, LINKERD, CONSUL] {
         let (sources, compilation) = compile(path, options);
         let rendered = meshc::diagnostics::render::human_string(&sources, &compilation.diagnostics);
         assert!(
@@ -300,12 +306,20 @@ fn the_portable_platform_compiles_for_istio_gateway_api_and_linkerd() {
     }
     insta::with_settings!({ snapshot_path => "../tests/snapshots", prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!("example__portable__linkerd", render_with(path, LINKERD));
+        insta::assert_snapshot!("example__portable__consul", render_with(path, CONSUL));
     });
 }
 
 #[test]
-fn the_agents_platform_needs_istio_for_what_linkerd_cannot_express() {
-    let (sources, compilation) = compile("examples/agents-platform.mesh", LINKERD);
+fn the_agents_platform_needs_istio_for_what_linkerd_and_consul_cannot_express() {
+    for (options, name) in [(LINKERD, "linkerd"), (CONSUL, "consul")] {
+        platform_errors(options, name);
+    }
+}
+
+/// The agents platform's errors for a target, snapshotted.
+fn platform_errors(options: Options, name: &str) {
+    let (sources, compilation) = compile("examples/agents-platform.mesh", options);
     assert!(compilation.has_errors());
     assert!(compilation.manifests().is_empty());
     // Each error as `line: code message`: the documented list (book: Targets, Linkerd).
@@ -321,7 +335,7 @@ fn the_agents_platform_needs_istio_for_what_linkerd_cannot_express() {
         })
         .collect();
     insta::with_settings!({ snapshot_path => "../tests/snapshots", prepend_module_to_snapshot => false }, {
-        insta::assert_snapshot!("example__agents-platform__linkerd_errors", errors.join("\n"));
+        insta::assert_snapshot!(format!("example__agents-platform__{name}_errors"), errors.join("\n"));
     });
 }
 
@@ -374,10 +388,12 @@ fn what_gateway_api_cannot_express_is_an_error_at_its_construct() {
                 "linkerd-service-profile",
                 &["E0401", "E0405", "E0409"][..],
             ),
+            (CONSUL, "consul", &["E0401", "E0410"][..]),
         ]);
     let targets: Vec<_> = targets.collect();
     let mut compiled = 0;
     let mut profiles = 0;
+    let mut consul = 0;
     for path in mesh::mesh_files("examples") {
         for &(options, suffix, expected) in &targets {
             let (_, compilation) = compile(&path, options);
@@ -394,6 +410,7 @@ fn what_gateway_api_cannot_express_is_an_error_at_its_construct() {
             let linkerd = errors.is_empty() && options.target == Target::Linkerd;
             compiled += usize::from(linkerd && options.linkerd == LinkerdFlavour::HttpRoute);
             profiles += usize::from(linkerd && options.linkerd == LinkerdFlavour::ServiceProfile);
+            consul += usize::from(errors.is_empty() && options.target == Target::Consul);
             if errors.is_empty() {
                 validate_all(&path, &compilation, options.channel);
             } else {
@@ -402,9 +419,9 @@ fn what_gateway_api_cannot_express_is_an_error_at_its_construct() {
         }
     }
     assert_eq!(
-        (compiled, profiles),
-        (8, 9),
-        "examples that compile for Linkerd's HTTPRoutes and ServiceProfiles"
+        (compiled, profiles, consul),
+        (8, 9, 21),
+        "examples that compile for Linkerd's HTTPRoutes and ServiceProfiles, and for Consul"
     );
     // The platform uses subsets, pools, ejection, balancing and retries: each is reported.
     let (_, compilation) = compile("examples/agents-platform.mesh", GATEWAY_API[0].0);
@@ -457,7 +474,7 @@ fn every_target() -> Vec<Options> {
         .iter()
         .map(|(options, _)| *options)
         .chain(others)
-        .chain([LINKERD_PROFILE])
+        .chain([LINKERD_PROFILE, CONSUL])
         .collect()
 }
 

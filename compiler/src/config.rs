@@ -7,7 +7,7 @@
 //!
 //! ```toml
 //! namespace = "team1"          # for files without a `namespace` line
-//! target = "istio"             # istio, gateway-api, flagger, argo-rollouts, linkerd
+//! target = "istio"             # istio, gateway-api, flagger, argo-rollouts, linkerd, consul
 //! gateway-channel = "standard" # standard, experimental
 //! linkerd-flavour = "http-route" # http-route, service-profile
 //! out-dir = "deploy/mesh"      # where `meshc build` writes without `-o`
@@ -122,8 +122,9 @@ pub fn parse(text: &str) -> Result<Config, ConfigError> {
                     "flagger" => Target::Flagger,
                     "argo-rollouts" => Target::ArgoRollouts,
                     "linkerd" => Target::Linkerd,
+                    "consul" => Target::Consul,
                     _ => return Err(error(format!(
-                        "unknown target \"{name}\": one of \"istio\", \"gateway-api\", \"flagger\", \"argo-rollouts\", \"linkerd\""
+                        "unknown target \"{name}\": one of \"istio\", \"gateway-api\", \"flagger\", \"argo-rollouts\", \"linkerd\", \"consul\""
                     ))),
                 });
             }
@@ -245,13 +246,14 @@ mod tests {
             ("flagger", Target::Flagger),
             ("argo-rollouts", Target::ArgoRollouts),
             ("linkerd", Target::Linkerd),
+            ("consul", Target::Consul),
         ];
         for (name, target) in names {
             let config = parse(&format!("target = \"{name}\"\n")).unwrap();
             assert_eq!(config.target, Some(target), "{name}");
         }
-        let unknown = parse("target = \"consul\"\n").unwrap_err().message;
-        assert!(unknown.contains("\"linkerd\""), "{unknown}");
+        let unknown = parse("target = \"kuma\"\n").unwrap_err().message;
+        assert!(unknown.contains("\"consul\""), "{unknown}");
     }
 
     #[test]

@@ -117,6 +117,8 @@ enum TargetArg {
     ArgoRollouts,
     /// Linkerd HTTPRoutes, with retries as annotations.
     Linkerd,
+    /// Consul's config entries (ServiceRouter, ServiceSplitter, ServiceResolver, ServiceDefaults).
+    Consul,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -191,6 +193,7 @@ impl Input {
                 Some(TargetArg::Flagger) => Target::Flagger,
                 Some(TargetArg::ArgoRollouts) => Target::ArgoRollouts,
                 Some(TargetArg::Linkerd) => Target::Linkerd,
+                Some(TargetArg::Consul) => Target::Consul,
             },
             channel: match self.gateway_channel {
                 None => Channel::default(),

@@ -21,6 +21,9 @@ pub enum Target {
     /// Service routes → Linkerd's HTTPRoutes (`policy.linkerd.io`, parent: the Service), with
     /// retries as `retry.linkerd.io` annotations; ingress → HTTPRoute.
     Linkerd,
+    /// Service routes and policy → Consul's config entries (ServiceRouter, ServiceSplitter,
+    /// ServiceResolver, ServiceDefaults); ingress → HTTPRoute.
+    Consul,
 }
 
 /// The Gateway API release channel whose HTTPRoute fields may be used (`--gateway-channel`).
@@ -72,6 +75,7 @@ impl Options {
                 ["--target", "flagger"] => options.target = Target::Flagger,
                 ["--target", "argo-rollouts"] => options.target = Target::ArgoRollouts,
                 ["--target", "linkerd"] => options.target = Target::Linkerd,
+                ["--target", "consul"] => options.target = Target::Consul,
                 ["--gateway-channel", "standard"] => options.channel = Channel::Standard,
                 ["--gateway-channel", "experimental"] => options.channel = Channel::Experimental,
                 ["--linkerd-flavour", "http-route"] => options.linkerd = LinkerdFlavour::HttpRoute,
@@ -103,6 +107,8 @@ pub enum Output {
     LinkerdHttpRoute,
     /// Linkerd's `ServiceProfile` (`linkerd.io/v1alpha2`).
     LinkerdServiceProfile,
+    /// Consul's config entries (`consul.hashicorp.com/v1alpha1`).
+    Consul,
 }
 
 /// A construct of the language whose support differs between outputs.
@@ -151,11 +157,28 @@ pub enum Concept {
     Redirects,
     /// `request set|add|remove ...` and `response set|add|remove ...`.
     HeaderOps,
+    /// `query NAME prefix "..."`.
+    QueryPrefixMatch,
+    /// `max requests per connection`, `max retries`, `idle timeout`, `h2 upgrade` in a `pool`.
+    PoolTuning,
+    /// `after N consecutive gateway errors` and `keep N% healthy` in an `eject`.
+    EjectTuning,
+    /// `balance passthrough`.
+    PassthroughBalancing,
+    /// `rewrite path ...` and `rewrite authority ...` (a whole path or the host).
+    FullRewrites,
+    /// `on reset-before-request`, `retriable-status-codes`, `retriable-headers`,
+    /// `http3-post-connect-failure`: Envoy's conditions that not every mesh has.
+    EnvoyRetryConditions,
+    /// A canary's `check`s (alerts on the mesh's metrics).
+    CanaryChecks,
+    /// `pool`, `eject` or `balance` inside a `subset`.
+    SubsetPolicy,
 }
 
 impl Concept {
     /// Every concept, in the order of the book's matrix.
-    pub const ALL: [Concept; 21] = [
+    pub const ALL: [Concept; 29] = [
         Concept::Subsets,
         Concept::ConnectionPool,
         Concept::OutlierDetection,
@@ -177,6 +200,14 @@ impl Concept {
         Concept::HeaderQueryMatch,
         Concept::Redirects,
         Concept::HeaderOps,
+        Concept::QueryPrefixMatch,
+        Concept::PoolTuning,
+        Concept::EjectTuning,
+        Concept::PassthroughBalancing,
+        Concept::FullRewrites,
+        Concept::EnvoyRetryConditions,
+        Concept::CanaryChecks,
+        Concept::SubsetPolicy,
     ];
 
     /// How the concept is named in messages and in the book.
@@ -193,7 +224,7 @@ impl Concept {
             Concept::BackendTimeout => "a backend timeout (`backend timeout`)",
             Concept::FaultDelay => "fault injection (`fault delay`)",
             Concept::FaultAbort => "fault injection (`fault abort`)",
-            Concept::PrefixMatch => "a header or query `prefix` match",
+            Concept::PrefixMatch => "a header `prefix` match",
             Concept::MethodPattern => "a method `prefix` or `regex` match",
             Concept::Mirroring => "mirroring (`mirror`)",
             Concept::Rewrites => "rewriting the path or authority (`rewrite`)",
@@ -207,18 +238,33 @@ impl Concept {
             Concept::HeaderQueryMatch => "a `header` or `query` condition",
             Concept::Redirects => "a redirect (`redirect`)",
             Concept::HeaderOps => "changing headers (`request set ...`, `response set ...`)",
+            Concept::QueryPrefixMatch => "a query `prefix` match",
+            Concept::PoolTuning => {
+                "`max requests per connection`, `max retries`, `idle timeout` or `h2 upgrade` in a `pool`"
+            }
+            Concept::EjectTuning => {
+                "`after N consecutive gateway errors` or `keep N% healthy` in an `eject`"
+            }
+            Concept::PassthroughBalancing => "`balance passthrough`",
+            Concept::FullRewrites => "rewriting the whole path or the authority",
+            Concept::EnvoyRetryConditions => {
+                "`on reset-before-request`, `retriable-status-codes`, `retriable-headers` or `http3-post-connect-failure`"
+            }
+            Concept::CanaryChecks => "a canary's `check`s",
+            Concept::SubsetPolicy => "a subset's own `pool`, `eject` or `balance`",
         }
     }
 }
 
 impl Output {
     /// Every output, in the order of the book's matrix.
-    pub const ALL: [Output; 5] = [
+    pub const ALL: [Output; 6] = [
         Output::Istio,
         Output::HttpRouteStandard,
         Output::HttpRouteExperimental,
         Output::LinkerdHttpRoute,
         Output::LinkerdServiceProfile,
+        Output::Consul,
     ];
 
     /// The HTTPRoute output of a channel.
@@ -237,6 +283,7 @@ impl Output {
             Output::HttpRouteExperimental => "a Gateway API HTTPRoute (experimental channel)",
             Output::LinkerdHttpRoute => "a Linkerd HTTPRoute (policy.linkerd.io)",
             Output::LinkerdServiceProfile => "a Linkerd ServiceProfile",
+            Output::Consul => "Consul's config entries",
         }
     }
 
@@ -248,6 +295,7 @@ impl Output {
             Output::HttpRouteExperimental => "HTTPRoute (experimental)",
             Output::LinkerdHttpRoute => "Linkerd",
             Output::LinkerdServiceProfile => "Linkerd (ServiceProfile)",
+            Output::Consul => "Consul",
         }
     }
 
@@ -256,7 +304,7 @@ impl Output {
     /// durations in GEP-2257 syntax.
     pub fn is_http_route(self) -> bool {
         match self {
-            Output::Istio | Output::LinkerdServiceProfile => false,
+            Output::Istio | Output::LinkerdServiceProfile | Output::Consul => false,
             Output::HttpRouteStandard
             | Output::HttpRouteExperimental
             | Output::LinkerdHttpRoute => true,
@@ -272,7 +320,7 @@ impl Output {
     /// The most alternatives (`or`) one rule may have, if the output limits them.
     pub fn max_matches(self) -> Option<usize> {
         match self {
-            Output::Istio | Output::LinkerdServiceProfile => None,
+            Output::Istio | Output::LinkerdServiceProfile | Output::Consul => None,
             Output::HttpRouteStandard | Output::HttpRouteExperimental => Some(64),
             Output::LinkerdHttpRoute => Some(8),
         }
@@ -286,6 +334,7 @@ impl Output {
             Output::HttpRouteStandard | Output::HttpRouteExperimental => "Gateway API",
             Output::LinkerdHttpRoute => "Linkerd's HTTPRoute",
             Output::LinkerdServiceProfile => "Linkerd's ServiceProfile",
+            Output::Consul => "Consul",
         }
     }
 
@@ -302,6 +351,9 @@ impl Output {
             Output::LinkerdServiceProfile => {
                 "with `--linkerd-flavour service-profile`, a service's routes compile to one Linkerd ServiceProfile"
             }
+            Output::Consul => {
+                "with `--target consul`, a service's routes and policy compile to Consul's config entries"
+            }
         }
     }
 
@@ -313,6 +365,7 @@ impl Output {
             Output::HttpRouteExperimental => http_route_supports(concept, Channel::Experimental),
             Output::LinkerdHttpRoute => linkerd_supports(concept),
             Output::LinkerdServiceProfile => service_profile_supports(concept),
+            Output::Consul => consul_supports(concept),
         }
     }
 }
@@ -328,9 +381,9 @@ fn istio_supports(concept: Concept) -> Result<(), &'static str> {
         Subsets | ConnectionPool | OutlierDetection | LoadBalancing | Retries | RetryPolicies
         | RetryLocalities | PerTryTimeout | FaultDelay | FaultAbort | PrefixMatch
         | MethodPattern | Mirroring | Rewrites | ConnectionRetryPolicies
-        | DefaultRetryConditions | RetryStatusCodes | HeaderQueryMatch | Redirects | HeaderOps => {
-            Ok(())
-        }
+        | DefaultRetryConditions | RetryStatusCodes | HeaderQueryMatch | Redirects | HeaderOps
+        | QueryPrefixMatch | PoolTuning | EjectTuning | PassthroughBalancing | FullRewrites
+        | EnvoyRetryConditions | CanaryChecks | SubsetPolicy => Ok(()),
     }
 }
 
@@ -338,7 +391,7 @@ fn istio_supports(concept: Concept) -> Result<(), &'static str> {
 fn http_route_supports(concept: Concept, channel: Channel) -> Result<(), &'static str> {
     use Concept::*;
     Err(match concept {
-        Subsets => {
+        Subsets | SubsetPolicy => {
             "Gateway API routes to Services, not subsets: declare a Service per version (e.g. `service research-agent-v2`) and route to it, or use `--target istio`"
         }
         ConnectionPool | OutlierDetection | LoadBalancing => {
@@ -360,12 +413,19 @@ fn http_route_supports(concept: Concept, channel: Channel) -> Result<(), &'stati
         FaultDelay | FaultAbort => {
             "fault injection needs `--target istio` (the guide injects faults in test environments only)"
         }
-        PrefixMatch => {
+        PrefixMatch | QueryPrefixMatch => {
             "use `regex \"^...\"`: Gateway API matches headers and query parameters exactly or by regular expression"
         }
+        PoolTuning | EjectTuning | PassthroughBalancing => {
+            "Gateway API has no traffic policy: use `--target istio`, which emits it as a DestinationRule"
+        }
+        EnvoyRetryConditions => {
+            "Gateway API retries on HTTP status codes only: list them, e.g. `on 500, 502, 503, 504`"
+        }
+        CanaryChecks => CANARY_CHECKS,
         MethodPattern => "match each method with `method GET or method HEAD ...`",
         BackendTimeout | Mirroring | Rewrites | DefaultRetryConditions | RetryStatusCodes
-        | HeaderQueryMatch | Redirects | HeaderOps => return Ok(()),
+        | HeaderQueryMatch | Redirects | HeaderOps | FullRewrites => return Ok(()),
     })
 }
 
@@ -373,7 +433,7 @@ fn http_route_supports(concept: Concept, channel: Channel) -> Result<(), &'stati
 fn linkerd_supports(concept: Concept) -> Result<(), &'static str> {
     use Concept::*;
     Err(match concept {
-        Subsets => {
+        Subsets | SubsetPolicy => {
             "Linkerd routes to Services, not subsets: declare a Service per version (e.g. `service research-agent-v2`) and route to it, or use `--target istio`"
         }
         ConnectionPool => "Linkerd has no connection limits: use `--target istio`",
@@ -388,13 +448,19 @@ fn linkerd_supports(concept: Concept) -> Result<(), &'static str> {
         FaultDelay | FaultAbort => {
             "fault injection needs `--target istio` (the guide injects faults in test environments only)"
         }
-        PrefixMatch => {
+        PrefixMatch | QueryPrefixMatch => {
             "use `regex \"^...\"`: Linkerd matches headers and query parameters exactly or by regular expression"
         }
         MethodPattern => "match each method with `method GET or method HEAD ...`",
         Mirroring => "Linkerd's HTTPRoute cannot mirror: use `--target istio`",
-        Rewrites => "Linkerd's HTTPRoute cannot rewrite requests: use `--target istio`",
-        ConnectionRetryPolicies => {
+        Rewrites | FullRewrites => "Linkerd's HTTPRoute cannot rewrite requests: use `--target istio`",
+        PoolTuning => "Linkerd has no connection limits: use `--target istio`",
+        EjectTuning => {
+            "annotate the Service with `balancer.linkerd.io/failure-accrual: consecutive` (Linkerd's failure accrual), or use `--target istio`"
+        }
+        PassthroughBalancing => "remove it: Linkerd always balances by latency (EWMA)",
+        CanaryChecks => CANARY_CHECKS,
+        ConnectionRetryPolicies | EnvoyRetryConditions => {
             "Linkerd retries on HTTP statuses only: list them (`on 502, 503`), or write `on 5xx` or `on gateway-error`"
         }
         DefaultRetryConditions => {
@@ -411,14 +477,17 @@ fn service_profile_supports(concept: Concept) -> Result<(), &'static str> {
     use Concept::*;
     const HTTP_ROUTE: &str = "a ServiceProfile matches methods and paths and changes nothing in a request: use Linkerd's HTTPRoutes (drop `--linkerd-flavour service-profile`)";
     Err(match concept {
-        Subsets => {
+        Subsets | SubsetPolicy => {
             "Linkerd routes to Services, not subsets: declare a Service per version (e.g. `service research-agent-v2`) and route to it, or use `--target istio`"
         }
-        ConnectionPool => "Linkerd has no connection limits: use `--target istio`",
-        OutlierDetection => {
+        ConnectionPool | PoolTuning => "Linkerd has no connection limits: use `--target istio`",
+        OutlierDetection | EjectTuning => {
             "annotate the Service with `balancer.linkerd.io/failure-accrual: consecutive` (Linkerd's failure accrual), or use `--target istio`"
         }
-        LoadBalancing => "remove it: Linkerd always balances by latency (EWMA)",
+        LoadBalancing | PassthroughBalancing => {
+            "remove it: Linkerd always balances by latency (EWMA)"
+        }
+        CanaryChecks => CANARY_CHECKS,
         PerTryTimeout | BackendTimeout => {
             "a ServiceProfile times whole requests only: keep `timeout`, or use Linkerd's HTTPRoutes (drop `--linkerd-flavour service-profile`) for `per try`"
         }
@@ -428,11 +497,56 @@ fn service_profile_supports(concept: Concept) -> Result<(), &'static str> {
         }
         MethodPattern => "match each method with `method GET or method HEAD ...`",
         Mirroring => "Linkerd cannot mirror: use `--target istio`",
-        ConnectionRetryPolicies | RetryStatusCodes | DefaultRetryConditions => {
+        ConnectionRetryPolicies | RetryStatusCodes | DefaultRetryConditions
+        | EnvoyRetryConditions => {
             "write `on 5xx`: a ServiceProfile retries the responses it counts as failures, 5xx"
         }
-        PrefixMatch | HeaderQueryMatch | Redirects | HeaderOps | Rewrites => HTTP_ROUTE,
+        PrefixMatch | QueryPrefixMatch | HeaderQueryMatch | Redirects | HeaderOps | Rewrites
+        | FullRewrites => HTTP_ROUTE,
         Retries | RetryPolicies => return Ok(()),
+    })
+}
+
+/// What a canary's checks need.
+const CANARY_CHECKS: &str = "a canary's checks alert on Istio's metrics: roll out with `--target istio`, `flagger` or `argo-rollouts`, or remove the `check`s";
+
+/// Consul's column: its ServiceRouter, ServiceSplitter, ServiceResolver and ServiceDefaults.
+fn consul_supports(concept: Concept) -> Result<(), &'static str> {
+    use Concept::*;
+    Err(match concept {
+        RetryLocalities => "remove it: Consul has no locality-aware retries",
+        PerTryTimeout | BackendTimeout => {
+            "Consul limits the whole request (retries included): keep `timeout`, and remove `per try` or `backend timeout`"
+        }
+        FaultDelay | FaultAbort => {
+            "fault injection needs `--target istio` (the guide injects faults in test environments only)"
+        }
+        QueryPrefixMatch => {
+            "use `regex \"^...\"`: Consul matches query parameters exactly or by regular expression"
+        }
+        MethodPattern => "match each method with `method GET or method HEAD ...`",
+        Mirroring => "Consul cannot mirror traffic: use `--target istio`",
+        Redirects => "Consul cannot answer with a redirect: redirect at the ingress, or use `--target istio`",
+        FullRewrites => "Consul rewrites only a matched prefix: use `rewrite prefix` with a `uri prefix` condition",
+        PoolTuning => {
+            "Consul limits connections, pending and concurrent requests only: remove the other `pool` settings"
+        }
+        EjectTuning => {
+            "Consul ejects on consecutive 5xx: write `after N consecutive 5xx`, and remove `keep N% healthy`"
+        }
+        PassthroughBalancing => {
+            "Consul balances by `round robin`, `least request`, `random` or a hash"
+        }
+        EnvoyRetryConditions => {
+            "Consul retries on `5xx`, `gateway-error`, `reset`, `connect-failure`, `refused-stream`, `retriable-4xx`, `envoy-ratelimited` and the gRPC statuses, and on status codes"
+        }
+        CanaryChecks => CANARY_CHECKS,
+        SubsetPolicy => {
+            "Consul's limits, health checks and load balancing are per service: move the block from the subset to the service"
+        }
+        Subsets | ConnectionPool | OutlierDetection | LoadBalancing | Retries | RetryPolicies
+        | PrefixMatch | Rewrites | ConnectionRetryPolicies | DefaultRetryConditions
+        | RetryStatusCodes | HeaderQueryMatch | HeaderOps => return Ok(()),
     })
 }
 
@@ -516,8 +630,8 @@ mod tests {
             Ok(Target::Linkerd)
         );
         assert_eq!(
-            Options::from_flags("--target consul"),
-            Err("unknown option `--target consul`".to_string())
+            Options::from_flags("--target kuma"),
+            Err("unknown option `--target kuma`".to_string())
         );
         assert_eq!(
             Options::from_flags("--step 0"),

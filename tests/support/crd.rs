@@ -149,6 +149,14 @@ const PROMETHEUS_RULE: &str =
 const LINKERD_HTTP_ROUTE: &str = include_str!("../data/crds/linkerd/policy-httproute.yaml");
 /// A Helm chart template too.
 const LINKERD_SERVICE_PROFILE: &str = include_str!("../data/crds/linkerd/serviceprofile.yaml");
+const CONSUL_SERVICE_DEFAULTS: &str =
+    include_str!("../data/crds/consul/consul.hashicorp.com_servicedefaults.yaml");
+const CONSUL_SERVICE_RESOLVER: &str =
+    include_str!("../data/crds/consul/consul.hashicorp.com_serviceresolvers.yaml");
+const CONSUL_SERVICE_ROUTER: &str =
+    include_str!("../data/crds/consul/consul.hashicorp.com_servicerouters.yaml");
+const CONSUL_SERVICE_SPLITTER: &str =
+    include_str!("../data/crds/consul/consul.hashicorp.com_servicesplitters.yaml");
 
 /// A Helm chart template as YAML: every `{{ ... }}` directive (only in its metadata's labels and
 /// annotations, never in the schema) replaced by `X`.
@@ -361,6 +369,10 @@ fn parsed_crds() -> &'static [ParsedCrd] {
             ),
             (None, "linkerd/policy-httproute.yaml", LINKERD_HTTP_ROUTE),
             (None, "linkerd/serviceprofile.yaml", LINKERD_SERVICE_PROFILE),
+            (None, "consul/servicedefaults", CONSUL_SERVICE_DEFAULTS),
+            (None, "consul/serviceresolvers", CONSUL_SERVICE_RESOLVER),
+            (None, "consul/servicerouters", CONSUL_SERVICE_ROUTER),
+            (None, "consul/servicesplitters", CONSUL_SERVICE_SPLITTER),
         ];
         let mut crds = Vec::new();
         for (channel, file, text) in files {
@@ -429,7 +441,8 @@ fn find_schema<'a>(
         "apiVersion: no embedded CRD or built-in schema for kind {kind:?} in apiVersion {api_version:?} \
          (known: networking.istio.io VirtualService and DestinationRule; gateway.networking.k8s.io HTTPRoute \
          and ReferenceGrant; flagger.app Canary, MetricTemplate and AlertProvider; argoproj.io Rollout and \
-         AnalysisTemplate; monitoring.coreos.com PrometheusRule; policy.linkerd.io HTTPRoute; linkerd.io ServiceProfile; built-in: \
+         AnalysisTemplate; monitoring.coreos.com PrometheusRule; policy.linkerd.io HTTPRoute; linkerd.io ServiceProfile; consul.hashicorp.com ServiceDefaults, \
+         ServiceResolver, ServiceRouter and ServiceSplitter; built-in: \
          apps/v1 Deployment, v1 Service)"
     ))
 }

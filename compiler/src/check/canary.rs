@@ -6,7 +6,7 @@ use crate::ast::{self, CanarySetting};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
 use crate::source::Span;
-use crate::target::Target;
+use crate::target::{Concept, Target};
 
 impl Checker<'_> {
     /// Checks a canary declaration and attaches it to its service.
@@ -56,6 +56,22 @@ impl Checker<'_> {
             };
             if !seen.first(&mut self.sink, what, setting.span) {
                 continue;
+            }
+            let output = self.service_output();
+            let concept = match &setting.node {
+                CanarySetting::ErrorRate(_) | CanarySetting::Latency(_) => {
+                    Some(Concept::CanaryChecks)
+                }
+                CanarySetting::MirrorFirst(_) => Some(Concept::Mirroring),
+                _ => None,
+            };
+            // Where subsets cannot be expressed, the canary was reported with them.
+            if let Some(concept) = concept {
+                if output.supports(Concept::Subsets).is_ok()
+                    && !self.supported(concept, output, setting.span)
+                {
+                    continue;
+                }
             }
             match &setting.node {
                 CanarySetting::From(subset) => {

@@ -161,11 +161,12 @@ fn not_a_service(name: &str, host: &str, span: Span) -> Diagnostic {
 }
 
 /// Whether two rules send the same shares of traffic to the same services.
-fn same_destinations(a: &[ir::Destination], b: &[ir::Destination]) -> bool {
+pub(crate) fn same_destinations(a: &[ir::Destination], b: &[ir::Destination]) -> bool {
     let key = |d: &ir::Destination| {
         (
             d.service.namespace.clone(),
             d.service.name.clone(),
+            d.subset.clone(),
             d.weight.unwrap_or(100),
         )
     };
@@ -177,12 +178,18 @@ fn same_destinations(a: &[ir::Destination], b: &[ir::Destination]) -> bool {
 }
 
 /// Destinations as a label says them: `research-agent 90%, research-agent-v2 10%`.
-fn destinations(list: &[ir::Destination]) -> String {
+pub(crate) fn destinations(list: &[ir::Destination]) -> String {
     let named: Vec<String> = list
         .iter()
-        .map(|d| match d.weight {
-            Some(weight) => format!("`{}` {weight}%", d.service.name),
-            None => format!("`{}`", d.service.name),
+        .map(|d| {
+            let name = match &d.subset {
+                Some(subset) => format!("`{}.{subset}`", d.service.name),
+                None => format!("`{}`", d.service.name),
+            };
+            match d.weight {
+                Some(weight) => format!("{name} {weight}%"),
+                None => name,
+            }
         })
         .collect();
     named.join(", ")

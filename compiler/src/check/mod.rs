@@ -9,6 +9,7 @@
 //! against the output its owner compiles to (see [`crate::target`]).
 
 mod canary;
+mod consul;
 mod ingress;
 mod linkerd;
 mod lints;
@@ -96,6 +97,7 @@ pub fn check(
     checker.route_limits();
     checker.linkerd_route_order();
     checker.service_profile_destinations();
+    checker.consul_splits();
     checker.circuit_breaking();
     checker.subsets_select_deployments();
     checker.shadowed_matches();
@@ -332,6 +334,7 @@ impl Checker<'_> {
                 LinkerdFlavour::HttpRoute => Output::LinkerdHttpRoute,
                 LinkerdFlavour::ServiceProfile => Output::LinkerdServiceProfile,
             },
+            Target::Consul => Output::Consul,
         }
     }
 
@@ -393,7 +396,11 @@ impl Checker<'_> {
                                 (rules, merge, Output::LinkerdHttpRoute.limits_name())
                             }),
                     ),
-                Target::Linkerd | Target::Istio | Target::Flagger | Target::ArgoRollouts => {}
+                Target::Linkerd
+                | Target::Consul
+                | Target::Istio
+                | Target::Flagger
+                | Target::ArgoRollouts => {}
             }
         }
         let mut over: Vec<(Span, &str, usize, &str, &str)> = Vec::new();
@@ -474,18 +481,35 @@ impl Checker<'_> {
                 _ => {}
             }
         }
-        let profile = self.service_output() == Output::LinkerdServiceProfile;
+        // Where the emitted objects' names are fixed, `routes named` (and for Consul `policy
+        // named`) names nothing.
+        let fixed = match self.service_output() {
+            Output::LinkerdServiceProfile => {
+                Some("a ServiceProfile is named after the service's host")
+            }
+            Output::Consul => Some("Consul's config entries are named after the service"),
+            _ => None,
+        };
+        let consul = self.service_output() == Output::Consul;
         for (&(index, what), &span) in &self.named_spans {
             let service = &self.services[index];
             match what {
                 ast::NamedWhat::Routes if service.routes.is_empty() => {
                     unused.push((span, "routes", "it has no `route`", ""));
                 }
-                ast::NamedWhat::Routes if profile => {
+                ast::NamedWhat::Routes if fixed.is_some() => {
                     unused.push((
                         span,
                         "routes",
-                        "a ServiceProfile is named after the service's host",
+                        fixed.unwrap_or_default(),
+                        "remove the line (or allow the lint, to keep the name for other targets)",
+                    ));
+                }
+                ast::NamedWhat::Policy if consul => {
+                    unused.push((
+                        span,
+                        "policy",
+                        fixed.unwrap_or_default(),
                         "remove the line (or allow the lint, to keep the name for other targets)",
                     ));
                 }
@@ -703,6 +727,19 @@ impl Checker<'_> {
                 diagnostic = diagnostic.with_secondary(first, "the earlier subset");
             }
             self.sink.push(diagnostic);
+        }
+        // Where subsets exist but cannot have a policy of their own (Consul), each policy
+        // block is reported; where subsets cannot be expressed, they were reported already.
+        let output = self.service_output();
+        if output.supports(Concept::Subsets).is_ok() {
+            for item in &subset.policy {
+                let span = match item {
+                    ast::PolicyItem::Pool(block) => block.keyword,
+                    ast::PolicyItem::Eject(block) => block.keyword,
+                    ast::PolicyItem::Balance(balance) => balance.span,
+                };
+                self.supported(Concept::SubsetPolicy, output, span);
+            }
         }
         let policy = self.policy(subset.policy.iter().collect());
         Some(ir::Subset {

@@ -4,6 +4,8 @@ use super::{names, Checker, Seen};
 use crate::ast::{self, EjectKey, PoolKey};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
+use crate::source::Span;
+use crate::target::Concept;
 
 /// The largest value of Istio's int32 counters.
 const INT32_MAX: u64 = i32::MAX as u64;
@@ -43,6 +45,14 @@ impl Checker<'_> {
         policy
     }
 
+    /// Whether a part (`part`) of a block (`block`) can be expressed: `false`, with E0401, when
+    /// the block can but the part cannot. A block that cannot be expressed was reported
+    /// already (on its keyword), and its parts are not reported again.
+    fn within(&mut self, block: Concept, part: Concept, span: Span) -> bool {
+        let output = self.service_output();
+        output.supports(block).is_err() || self.supported(part, output, span)
+    }
+
     fn not_empty<K>(&mut self, block: &ast::Block<K>, what: &str) -> bool {
         if !block.settings.is_empty() {
             return true;
@@ -77,6 +87,16 @@ impl Checker<'_> {
                 PoolKey::H2Upgrade => ("h2 upgrade", "the HTTP/2 upgrade policy"),
             };
             if !seen.first(&mut self.sink, what, setting.span) {
+                continue;
+            }
+            let tuning = matches!(
+                setting.key,
+                PoolKey::MaxRequestsPerConnection
+                    | PoolKey::MaxRetries
+                    | PoolKey::IdleTimeout
+                    | PoolKey::H2Upgrade
+            );
+            if tuning && !self.within(Concept::ConnectionPool, Concept::PoolTuning, setting.span) {
                 continue;
             }
             let value = &setting.value;
@@ -123,6 +143,19 @@ impl Checker<'_> {
                 EjectKey::MinHealthPercent => "keep N healthy",
             };
             if !seen.first(&mut self.sink, what, setting.span) {
+                continue;
+            }
+            let tuning = matches!(
+                setting.key,
+                EjectKey::ConsecutiveGatewayErrors | EjectKey::MinHealthPercent
+            );
+            if tuning
+                && !self.within(
+                    Concept::OutlierDetection,
+                    Concept::EjectTuning,
+                    setting.span,
+                )
+            {
                 continue;
             }
             let value = &setting.value;
@@ -240,7 +273,16 @@ impl Checker<'_> {
                 ir::Balance::LeastRequest
             }
             ast::BalanceKind::Random => ir::Balance::Random,
-            ast::BalanceKind::Passthrough => ir::Balance::Passthrough,
+            ast::BalanceKind::Passthrough => {
+                if !self.within(
+                    Concept::LoadBalancing,
+                    Concept::PassthroughBalancing,
+                    balance.span,
+                ) {
+                    return None;
+                }
+                ir::Balance::Passthrough
+            }
             ast::BalanceKind::HashSourceIp => ir::Balance::HashSourceIp,
             ast::BalanceKind::HashHeader(name) => {
                 ir::Balance::HashHeader(header(self, name, "header name")?)

@@ -370,8 +370,16 @@ impl Checker<'_> {
     /// ServiceProfile tests only methods and paths).
     fn condition_supported(&mut self, condition: &ast::Condition, span: Span, output: Output) {
         match condition {
-            ast::Condition::Header { .. } | ast::Condition::Query { .. } => {
-                self.supported(Concept::HeaderQueryMatch, output, span);
+            ast::Condition::Header { matcher, .. } | ast::Condition::Query { matcher, .. } => {
+                if self.supported(Concept::HeaderQueryMatch, output, span)
+                    && matcher.op == ast::MatchOp::Prefix
+                {
+                    let concept = match condition {
+                        ast::Condition::Header { .. } => Concept::PrefixMatch,
+                        _ => Concept::QueryPrefixMatch,
+                    };
+                    self.supported(concept, output, span);
+                }
             }
             ast::Condition::Method(matcher) if matcher.op != ast::MatchOp::Exact => {
                 self.supported(Concept::MethodPattern, output, span);
@@ -404,9 +412,15 @@ impl Checker<'_> {
             4096
         };
         let (matcher, is_uri) = match condition {
-            ast::Condition::Header { matcher, .. } | ast::Condition::Query { matcher, .. } => {
+            ast::Condition::Header { matcher, .. } => {
                 if matcher.op == ast::MatchOp::Prefix {
                     self.supported(Concept::PrefixMatch, output, span);
+                }
+                (matcher, false)
+            }
+            ast::Condition::Query { matcher, .. } => {
+                if matcher.op == ast::MatchOp::Prefix {
+                    self.supported(Concept::QueryPrefixMatch, output, span);
                 }
                 (matcher, false)
             }
@@ -932,6 +946,8 @@ impl Checker<'_> {
                 };
                 if !seen.first(&mut self.sink, name, span)
                     || !self.supported(Concept::Rewrites, output, span)
+                    || (what.node != ast::RewriteWhat::Prefix
+                        && !self.supported(Concept::FullRewrites, output, span))
                 {
                     return;
                 }
@@ -1384,6 +1400,13 @@ impl Checker<'_> {
                 && match condition {
                     "5xx" => true,
                     "gateway-error" => self.supported(Concept::RetryStatusCodes, output, span),
+                    "reset-before-request"
+                    | "retriable-status-codes"
+                    | "retriable-headers"
+                    | "http3-post-connect-failure" => {
+                        self.supported(Concept::ConnectionRetryPolicies, output, span)
+                            && self.supported(Concept::EnvoyRetryConditions, output, span)
+                    }
                     _ => self.supported(Concept::ConnectionRetryPolicies, output, span),
                 };
         };

@@ -82,6 +82,7 @@ codes! {
     E0407 => "HTTPRoute backend that is not a Kubernetes Service",
     E0408 => "routes whose order Linkerd cannot keep",
     E0409 => "ServiceProfile routes with different destinations",
+    E0410 => "a service split more than one way in Consul",
     W0001 => "deprecated Istio field",
     W0002 => "unreachable route",
     W0003 => "a name for a resource that is not emitted",

@@ -797,11 +797,14 @@ pub struct PodTemplate {
     pub spec: PodSpec,
 }
 
-/// Pod metadata: labels only.
+/// Pod metadata.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PodMetadata {
     /// Labels.
     pub labels: IndexMap<String, String>,
+    /// Annotations (Consul's service metadata).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub annotations: IndexMap<String, String>,
 }
 
 /// Pod spec: one container.

@@ -8,6 +8,7 @@
 //! cannot fail: the checker has already rejected everything the API server or Istio would.
 
 pub mod argo;
+pub mod consul;
 pub mod flagger;
 pub mod gateway;
 pub mod istio;
@@ -37,6 +38,14 @@ pub enum Manifest {
     HttpRoute(Box<k8s::Object<k8s::HttpRouteSpec>>),
     /// Linkerd's older per-service routes.
     ServiceProfile(Box<k8s::Object<k8s::ServiceProfileSpec>>),
+    /// Consul: the protocol, and the limits of the services it calls.
+    ServiceDefaults(Box<k8s::Object<consul::ServiceDefaultsSpec>>),
+    /// Consul: subsets and load balancing.
+    ServiceResolver(Box<k8s::Object<consul::ServiceResolverSpec>>),
+    /// Consul: the service's split.
+    ServiceSplitter(Box<k8s::Object<consul::ServiceSplitterSpec>>),
+    /// Consul: the service's routes.
+    ServiceRouter(Box<k8s::Object<consul::ServiceRouterSpec>>),
     /// Gateway API cross-namespace permission.
     ReferenceGrant(Box<k8s::Object<k8s::ReferenceGrantSpec>>),
     /// A version of a service.
@@ -61,6 +70,10 @@ impl Manifest {
             Manifest::DestinationRule(o) => o.kind,
             Manifest::HttpRoute(o) => o.kind,
             Manifest::ServiceProfile(o) => o.kind,
+            Manifest::ServiceDefaults(o) => o.kind,
+            Manifest::ServiceResolver(o) => o.kind,
+            Manifest::ServiceSplitter(o) => o.kind,
+            Manifest::ServiceRouter(o) => o.kind,
             Manifest::ReferenceGrant(o) => o.kind,
             Manifest::Deployment(o) => o.kind,
             Manifest::Service(o) => o.kind,
@@ -78,6 +91,10 @@ impl Manifest {
             Manifest::DestinationRule(o) => &o.metadata,
             Manifest::HttpRoute(o) => &o.metadata,
             Manifest::ServiceProfile(o) => &o.metadata,
+            Manifest::ServiceDefaults(o) => &o.metadata,
+            Manifest::ServiceResolver(o) => &o.metadata,
+            Manifest::ServiceSplitter(o) => &o.metadata,
+            Manifest::ServiceRouter(o) => &o.metadata,
             Manifest::ReferenceGrant(o) => &o.metadata,
             Manifest::Deployment(o) => &o.metadata,
             Manifest::Service(o) => &o.metadata,
@@ -266,7 +283,12 @@ pub fn emit_part(program: &ir::Program, options: Options, part: Part, out: &mut 
                 // The Rollout runs the versions; the Service stays.
                 out.extend(argo::rollout(service).map(|o| Manifest::Rollout(Box::new(o))));
             } else {
-                let deployments = workloads::deployments(service);
+                let mut deployments = workloads::deployments(service);
+                if options.target == Target::Consul {
+                    for deployment in &mut deployments {
+                        consul::annotate_service_meta(service, deployment);
+                    }
+                }
                 out.extend(
                     deployments
                         .into_iter()
@@ -279,8 +301,14 @@ pub fn emit_part(program: &ir::Program, options: Options, part: Part, out: &mut 
             let service = &program.services[index];
             let policy = match options.target {
                 Target::Istio | Target::Flagger | Target::ArgoRollouts => true,
-                Target::GatewayApi | Target::Linkerd => false,
+                Target::GatewayApi | Target::Linkerd | Target::Consul => false,
             };
+            if options.target == Target::Consul {
+                let defaults = consul::service_defaults(program, service);
+                out.push(Manifest::ServiceDefaults(Box::new(defaults)));
+                let resolver = consul::service_resolver(service);
+                out.extend(resolver.map(|o| Manifest::ServiceResolver(Box::new(o))));
+            }
             if policy && !flagger(service) {
                 let rule = istio::destination_rule(service);
                 out.extend(rule.map(|o| Manifest::DestinationRule(Box::new(o))));
@@ -300,6 +328,12 @@ pub fn emit_part(program: &ir::Program, options: Options, part: Part, out: &mut 
                 Target::GatewayApi => {
                     let routes = gateway::service_route(service);
                     out.extend(routes.map(|o| Manifest::HttpRoute(Box::new(o))));
+                }
+                Target::Consul => {
+                    let splitter = consul::service_splitter(service);
+                    out.extend(splitter.map(|o| Manifest::ServiceSplitter(Box::new(o))));
+                    let router = consul::service_router(service);
+                    out.extend(router.map(|o| Manifest::ServiceRouter(Box::new(o))));
                 }
                 Target::Linkerd => match options.linkerd {
                     LinkerdFlavour::HttpRoute => {
@@ -327,7 +361,7 @@ pub fn emit_part(program: &ir::Program, options: Options, part: Part, out: &mut 
                     LinkerdFlavour::HttpRoute => Some(linkerd::GROUP),
                     LinkerdFlavour::ServiceProfile => None,
                 },
-                Target::Istio | Target::Flagger | Target::ArgoRollouts => None,
+                Target::Istio | Target::Flagger | Target::ArgoRollouts | Target::Consul => None,
             };
             let services = program
                 .services

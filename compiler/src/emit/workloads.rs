@@ -58,6 +58,7 @@ pub fn deployments(service: &ir::Service) -> Vec<k8s::Object<k8s::DeploymentSpec
                     template: k8s::PodTemplate {
                         metadata: k8s::PodMetadata {
                             labels: deployment.labels.clone(),
+                            annotations: IndexMap::new(),
                         },
                         spec: k8s::PodSpec {
                             containers: vec![container],
