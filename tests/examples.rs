@@ -291,7 +291,7 @@ fn the_profile_example_compiles_to_service_profiles() {
 }
 
 #[test]
-fn the_portable_platform_compiles_for_istio_gateway_api_and_linkerd() {
+fn the_portable_platform_compiles_for_istio_gateway_api_linkerd_and_consul() {
     let path = "examples/portable.mesh";
     let experimental = GATEWAY_API[1].0;
     for options in [Options::default(), experimental, LINKERD, CONSUL] {

@@ -250,7 +250,7 @@ impl Concept {
             Concept::EnvoyRetryConditions => {
                 "`on reset-before-request`, `retriable-status-codes`, `retriable-headers` or `http3-post-connect-failure`"
             }
-            Concept::CanaryChecks => "a canary's `check`s",
+            Concept::CanaryChecks => "a canary's checks (`check`, `every`, `fail after`, `prometheus`)",
             Concept::SubsetPolicy => "a subset's own `pool`, `eject` or `balance`",
         }
     }

@@ -59,9 +59,11 @@ impl Checker<'_> {
             }
             let output = self.service_output();
             let concept = match &setting.node {
-                CanarySetting::ErrorRate(_) | CanarySetting::Latency(_) => {
-                    Some(Concept::CanaryChecks)
-                }
+                CanarySetting::ErrorRate(_)
+                | CanarySetting::Latency(_)
+                | CanarySetting::Interval(_)
+                | CanarySetting::FailAfter(_)
+                | CanarySetting::Prometheus(_) => Some(Concept::CanaryChecks),
                 CanarySetting::MirrorFirst(_) => Some(Concept::Mirroring),
                 _ => None,
             };

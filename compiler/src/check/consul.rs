@@ -1,24 +1,29 @@
-//! What only `--target consul` needs: a service has one ServiceSplitter, which divides every
-//! request that its router sends to the service itself (E0410); Consul knows services by
-//! name (E0407 for a `host`), and subsets by service metadata (E0205 for a label key that
-//! cannot be one).
+//! What only `--target consul` needs. A service has one ServiceSplitter, which divides every
+//! request routed to the service itself, by its own router or by another service's (E0410).
+//! Consul knows services by name (E0407 for a `host`), and subsets by service metadata, read
+//! by a filter expression (E0205 for a subset name or label key it cannot take).
 
 use super::linkerd::{destinations, same_destinations};
 use super::Checker;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
+use crate::source::Span;
 use crate::target::Output;
 
 impl Checker<'_> {
-    /// E0410: rules of a service that split traffic differently, or a rule that sends to the
-    /// service itself beside a rule that splits it (the split would take its traffic too).
+    /// E0407, E0205 and E0410 (see the module).
     pub(crate) fn consul_splits(&mut self) {
         if self.service_output() != Output::Consul {
             return;
         }
         let mut found = Vec::new();
+        // A service is split when a rule has several destinations, or when a canary moves its
+        // traffic (at some step, whichever `--step` is compiled).
+        let split_rule = |rule: &&ir::RouteRule| rule.destinations.len() > 1;
+        let split: Vec<bool> = (self.services.iter())
+            .map(|s| s.canary.is_some() || s.routes.iter().any(|r| split_rule(&r)))
+            .collect();
         for (index, service) in self.services.iter().enumerate() {
-            // Consul routes by service name: a host of its own would be ignored.
             let cluster_host = format!("{}.{}.svc.cluster.local", service.name, service.namespace);
             if service.host != cluster_host {
                 found.push(Diagnostic::new(
@@ -29,49 +34,69 @@ impl Checker<'_> {
                     "Consul routes to services by name, not by host: remove `host`, or compile for Istio",
                 ));
             }
-            // Subsets filter on service metadata, whose keys are letters, digits, `-` and `_`.
             for subset in &service.subsets {
-                let bad = subset.labels.keys().find(|key| !meta_key(key));
-                if let (Some(key), Some(&span)) =
-                    (bad, self.subset_spans.get(&(index, subset.name.clone())))
-                {
-                    found.push(Diagnostic::new(
-                        Code::E0205,
-                        format!("invalid Consul metadata key `{key}`"),
-                        span,
-                        "this subset selects on a label that cannot be service metadata",
-                        "Consul's subsets filter on service metadata, whose keys are at most 128 letters, digits, `-` and `_`: select on such a label (e.g. `version`)",
-                    ));
-                }
-            }
-            // A rule with several destinations is a split (one with 100% is not).
-            let split = |rule: &&ir::RouteRule| rule.destinations.len() > 1;
-            let Some(first) = service.routes.iter().find(split) else {
-                continue;
-            };
-            for rule in &service.routes {
-                let differs =
-                    split(&rule) && !same_destinations(&first.destinations, &rule.destinations);
-                let to_self = service.is_only_destination(&rule.destinations);
-                if !differs && !to_self {
+                let Some(&span) = self.subset_spans.get(&(index, subset.name.clone())) else {
                     continue;
-                }
-                let label = if differs {
+                };
+                found.extend(subset_problem(subset, span));
+            }
+            let first = service.routes.iter().find(split_rule);
+            for rule in &service.routes {
+                // The service whose splitter would take the traffic.
+                let mut split_one = index;
+                let label = if let Some(first) = first.filter(|_| split_rule(&rule)) {
+                    if same_destinations(&first.destinations, &rule.destinations) {
+                        continue;
+                    }
                     format!("splits as {}", destinations(&rule.destinations))
                 } else {
-                    format!("sends to `{}`, whose splitter divides it", service.name)
-                };
-                found.push(
-                    Diagnostic::new(
-                        Code::E0410,
-                        format!("`{}` can be split only one way in Consul", service.name),
-                        rule.span,
-                        label,
-                        "give every route that splits the service the same shares, and send other routes to a subset or another service",
+                    // An unsubsetted destination goes through that service's splitter.
+                    let Some(target) = rule.destinations.iter().find(|d| {
+                        d.subset.is_none()
+                            && self
+                                .service_index(&d.service.namespace, &d.service.name)
+                                .is_some_and(|i| split[i])
+                    }) else {
+                        continue;
+                    };
+                    let is_self = target.service.name == service.name
+                        && target.service.namespace == service.namespace;
+                    if is_self && rule.destinations.len() > 1 {
+                        continue;
+                    }
+                    split_one = (self
+                        .service_index(&target.service.namespace, &target.service.name))
+                    .unwrap_or(index);
+                    format!(
+                        "sends to `{}`, whose splitter divides it",
+                        target.service.name
                     )
-                    .with_secondary(first.span, format!("splits as {}", destinations(&first.destinations)))
-                    .with_note("Consul has one ServiceSplitter per service: it divides every request routed to the service itself"),
-                );
+                };
+                let split_service = &self.services[split_one];
+                let why = match split_service.routes.iter().find(split_rule) {
+                    Some(first) => {
+                        let shares = destinations(&first.destinations);
+                        (Some(first.span), format!("splits as {shares}"))
+                    }
+                    None => (
+                        self.canary_spans.get(&split_one).copied(),
+                        "its canary splits it".to_string(),
+                    ),
+                };
+                let mut diagnostic = Diagnostic::new(
+                    Code::E0410,
+                    format!("`{}`'s traffic would be split in Consul", split_service.name),
+                    rule.span,
+                    label,
+                    "give every route that splits a service the same shares, and route to a subset (`-> v1`) where traffic must not be split",
+                )
+                .with_note("Consul has one ServiceSplitter per service: it divides every request routed to the service itself, by any router");
+                if let (Some(span), reason) = &why {
+                    if *span != rule.span {
+                        diagnostic = diagnostic.with_secondary(*span, reason.clone());
+                    }
+                }
+                found.push(diagnostic);
             }
         }
         for diagnostic in found {
@@ -80,11 +105,33 @@ impl Checker<'_> {
     }
 }
 
-/// Whether a label key can be a key of Consul's service metadata.
+/// E0205 for a subset that Consul cannot name or filter: names are lower-case DNS labels, and
+/// a filter reads each label key as an identifier (`Service.Meta.version`).
+fn subset_problem(subset: &ir::Subset, span: Span) -> Option<Diagnostic> {
+    let lower = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+    if !subset.name.chars().all(lower) {
+        return Some(Diagnostic::new(
+            Code::E0205,
+            format!("invalid Consul subset name `{}`", subset.name),
+            span,
+            "Consul's subset names are lower case",
+            "write the subset's name in lower case letters, digits and `-`",
+        ));
+    }
+    let key = subset.labels.keys().find(|key| !meta_key(key))?;
+    Some(Diagnostic::new(
+        Code::E0205,
+        format!("invalid Consul metadata key `{key}`"),
+        span,
+        "this subset selects on a label that cannot be service metadata",
+        "Consul's subsets filter on service metadata by name: select on a label whose key is a letter then letters, digits and `_` (e.g. `version`)",
+    ))
+}
+
+/// Whether a label key can be read as service metadata in a filter: an identifier of at most
+/// 128 characters (which also keeps out Consul's reserved `consul-` keys).
 fn meta_key(key: &str) -> bool {
-    !key.is_empty()
-        && key.len() <= 128
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    key.len() <= 128
+        && key.starts_with(|c: char| c.is_ascii_alphabetic())
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }

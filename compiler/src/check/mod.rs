@@ -731,7 +731,9 @@ impl Checker<'_> {
         // Where subsets exist but cannot have a policy of their own (Consul), each policy
         // block is reported; where subsets cannot be expressed, they were reported already.
         let output = self.service_output();
-        if output.supports(Concept::Subsets).is_ok() {
+        let own_policy = output.supports(Concept::Subsets).is_err()
+            || output.supports(Concept::SubsetPolicy).is_ok();
+        if !own_policy {
             for item in &subset.policy {
                 let span = match item {
                     ast::PolicyItem::Pool(block) => block.keyword,
@@ -741,7 +743,12 @@ impl Checker<'_> {
                 self.supported(Concept::SubsetPolicy, output, span);
             }
         }
-        let policy = self.policy(subset.policy.iter().collect());
+        // A policy reported as a whole is not checked part by part.
+        let policy = if own_policy {
+            self.policy(subset.policy.iter().collect())
+        } else {
+            ir::TrafficPolicy::default()
+        };
         Some(ir::Subset {
             name: name.node.clone(),
             labels,

@@ -380,9 +380,36 @@ impl Checker<'_> {
                     };
                     self.supported(concept, output, span);
                 }
+                // Consul needs a value in every header and query matcher.
+                if output == Output::Consul
+                    && matcher.op != ast::MatchOp::Regex
+                    && matcher.value.node.is_empty()
+                {
+                    self.sink.push(Diagnostic::new(
+                        Code::E0202,
+                        "an empty value cannot be matched by Consul",
+                        matcher.value.span,
+                        "empty",
+                        "Consul needs a value to compare with: remove the condition, or use `regex \"^$\"`",
+                    ));
+                }
             }
             ast::Condition::Method(matcher) if matcher.op != ast::MatchOp::Exact => {
                 self.supported(Concept::MethodPattern, output, span);
+            }
+            // Consul takes paths that start with `/`, and no empty value.
+            ast::Condition::Uri(matcher)
+                if output == Output::Consul
+                    && matcher.op != ast::MatchOp::Regex
+                    && !matcher.value.node.starts_with('/') =>
+            {
+                self.sink.push(Diagnostic::new(
+                    Code::E0207,
+                    format!("invalid path {:?}", matcher.value.node),
+                    matcher.value.span,
+                    "a path must start with `/`",
+                    "Consul matches absolute paths: write `/` first",
+                ));
             }
             // Linkerd reads an empty `pathRegex` as no condition at all.
             ast::Condition::Uri(matcher)
@@ -970,11 +997,12 @@ impl Checker<'_> {
                 }
             }
             Clause::Redirect(parts) => {
-                if seen.first(&mut self.sink, "redirect", span)
-                    && self.supported(Concept::Redirects, output, span)
-                {
+                if seen.first(&mut self.sink, "redirect", span) {
+                    // Even where rejected, the rule has no destinations of its own.
                     spans.redirect = Some(span);
-                    rule.redirect = Some(self.redirect(parts, spans, output));
+                    if self.supported(Concept::Redirects, output, span) {
+                        rule.redirect = Some(self.redirect(parts, spans, output));
+                    }
                 }
             }
             // Expanded before checking (crate::modules).

@@ -86,6 +86,9 @@ pub struct PassiveHealthCheck {
     /// Consecutive 5xx responses before ejection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_failures: Option<u32>,
+    /// `0` turns ejection on consecutive 5xx off (`maxFailures: 0` would mean Envoy's 5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforcing_consecutive5xx: Option<u32>,
     /// Minimum ejection time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base_ejection_time: Option<String>,
@@ -341,7 +344,8 @@ fn upstream_override(caller: &ir::Service, upstream: &ir::Service) -> Option<Ups
     });
     let passive_health_check = policy.eject.as_deref().map(|eject| PassiveHealthCheck {
         interval: eject.interval.map(|d| d.to_string()),
-        max_failures: eject.consecutive_5xx,
+        max_failures: eject.consecutive_5xx.filter(|&n| n > 0),
+        enforcing_consecutive5xx: eject.consecutive_5xx.filter(|&n| n == 0),
         base_ejection_time: eject.base_ejection_time.map(|d| d.to_string()),
         max_ejection_percent: eject.max_ejection_percent,
     });
@@ -438,20 +442,26 @@ pub fn service_splitter(service: &ir::Service) -> Option<k8s::Object<ServiceSpli
         .routes
         .iter()
         .find(|rule| rule.destinations.len() > 1)?;
-    let splits = weighted
-        .destinations
-        .iter()
-        .map(|d| {
-            let own = d.service.name == service.name && d.service.namespace == service.namespace;
-            Split {
-                weight: f64::from(d.weight.unwrap_or(0)),
-                service: (!own).then(|| d.service.name.clone()),
-                service_subset: d.subset.clone(),
-                namespace: (d.service.namespace != service.namespace)
-                    .then(|| d.service.namespace.clone()),
-            }
-        })
-        .collect();
+    // Consul rejects a destination split to twice: its shares are added up.
+    let mut splits: Vec<Split> = Vec::new();
+    for d in &weighted.destinations {
+        let (target, service_subset, namespace) = target(service, d);
+        let split = Split {
+            weight: f64::from(d.weight.unwrap_or(0)),
+            service: target,
+            service_subset,
+            namespace,
+        };
+        let same = |s: &&mut Split| {
+            s.service == split.service
+                && s.service_subset == split.service_subset
+                && s.namespace == split.namespace
+        };
+        match splits.iter_mut().find(same) {
+            Some(earlier) => earlier.weight += split.weight,
+            None => splits.push(split),
+        }
+    }
     Some(object(
         "ServiceSplitter",
         service,
@@ -490,18 +500,28 @@ pub fn service_router(service: &ir::Service) -> Option<k8s::Object<ServiceRouter
     ))
 }
 
+/// Where a split or route of `service` sends: (the service, unless it is `service` itself;
+/// the subset; the namespace, unless it is `service`'s).
+fn target(
+    service: &ir::Service,
+    d: &ir::Destination,
+) -> (Option<String>, Option<String>, Option<String>) {
+    let other_namespace = d.service.namespace != service.namespace;
+    let own = d.service.name == service.name && !other_namespace;
+    (
+        (!own).then(|| d.service.name.clone()),
+        d.subset.clone(),
+        other_namespace.then(|| d.service.namespace.clone()),
+    )
+}
+
 /// A router destination: the target (nothing for the service itself, split or not), and the
 /// rule's timeout, retries, prefix rewrite and header changes.
 fn destination(service: &ir::Service, rule: &ir::RouteRule) -> RouterDestination {
     let mut out = RouterDestination::default();
     if let [only] = rule.destinations.as_slice() {
         if only.weight.is_none() || only.weight == Some(100) {
-            let own =
-                only.service.name == service.name && only.service.namespace == service.namespace;
-            out.service = (!own).then(|| only.service.name.clone());
-            out.service_subset = only.subset.clone();
-            out.namespace = (only.service.namespace != service.namespace)
-                .then(|| only.service.namespace.clone());
+            (out.service, out.service_subset, out.namespace) = target(service, only);
         }
     }
     out.request_timeout = rule.timeout.map(|d| d.to_string());
@@ -601,7 +621,12 @@ fn merged_methods(matches: impl Iterator<Item = HttpMatch>) -> Vec<HttpMatch> {
                 ..next.clone()
             };
             if same_but_method && !last.methods.is_empty() && !next.methods.is_empty() {
-                last.methods.extend(next.methods);
+                // Consul rejects a method listed twice.
+                for method in next.methods {
+                    if !last.methods.contains(&method) {
+                        last.methods.push(method);
+                    }
+                }
                 continue;
             }
         }
@@ -612,28 +637,7 @@ fn merged_methods(matches: impl Iterator<Item = HttpMatch>) -> Vec<HttpMatch> {
 
 #[cfg(test)]
 mod tests {
-    use crate::target::{Options, Target};
-    use crate::{Manifest, SourceMap};
-
-    /// The YAML of every manifest of a program compiled for Consul, by `kind/name`.
-    fn compile(text: &str) -> Vec<(String, String)> {
-        let mut sources = SourceMap::new();
-        sources.add("web.mesh", text);
-        let options = Options {
-            target: Target::Consul,
-            ..Options::default()
-        };
-        let compilation = crate::compile_with(&mut sources, options);
-        assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
-        compilation
-            .manifests()
-            .iter()
-            .map(|m: &Manifest| {
-                let name = format!("{}/{}", m.kind(), m.metadata().name);
-                (name, crate::emit::yaml::document(m))
-            })
-            .collect()
-    }
+    use super::tests_support::compile_all as compile;
 
     fn spec(yaml: &str) -> &str {
         &yaml[yaml.find("spec:").expect("a spec")..]
@@ -699,5 +703,69 @@ mod tests {
              retryOn:\n      - connect-failure\n      - refused-stream\n      - unavailable\n      \
              - cancelled\n"
         );
+    }
+}
+
+#[cfg(test)]
+mod rules {
+    use super::tests_support::compile_one;
+
+    #[test]
+    fn consul_takes_each_split_method_and_count_once() {
+        let text = "namespace team1\n@allow(missing-circuit-breaker)\n\
+             service api {\n  port 8080\n  subset v1 (version = v1)\n  subset v2 (version = v2)\n\
+               eject { after 0 consecutive 5xx  for 30s }\n}\n\
+             @allow(missing-circuit-breaker)\nservice web { port 8080 }\n\
+             route api when header a = \"1\" and method GET or header a = \"1\" and method GET \
+             or header a = \"1\" and method HEAD -> v1 timeout 5s\n\
+             route api -> v1 50%, v1 40%, v2 10% timeout 5s\n";
+        let splitter = compile_one(text, "ServiceSplitter/api");
+        assert!(
+            splitter.ends_with(
+                "splits:\n  - weight: 90.0\n    serviceSubset: v1\n  - weight: 10.0\n    serviceSubset: v2\n"
+            ),
+            "{splitter}"
+        );
+        let router = compile_one(text, "ServiceRouter/api");
+        assert!(
+            router.contains("methods:\n        - GET\n        - HEAD\n    destination:"),
+            "{router}"
+        );
+        let defaults = compile_one(text, "ServiceDefaults/web");
+        assert!(
+            defaults.contains("passiveHealthCheck:\n        enforcingConsecutive5xx: 0\n        baseEjectionTime: 30s\n"),
+            "{defaults}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests_support {
+    use crate::target::{Options, Target};
+    use crate::SourceMap;
+
+    /// The YAML of every manifest of a program compiled for Consul, by `kind/name`.
+    pub fn compile_all(text: &str) -> Vec<(String, String)> {
+        let mut sources = SourceMap::new();
+        sources.add("web.mesh", text);
+        let options = Options {
+            target: Target::Consul,
+            ..Options::default()
+        };
+        let compilation = crate::compile_with(&mut sources, options);
+        assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
+        let manifests = compilation.manifests();
+        let named = manifests.iter().map(|m| {
+            let name = format!("{}/{}", m.kind(), m.metadata().name);
+            (name, crate::emit::yaml::document(m))
+        });
+        named.collect()
+    }
+
+    /// The YAML of the manifest `kind/name` of a program compiled for Consul.
+    pub fn compile_one(text: &str, wanted: &str) -> String {
+        let all = compile_all(text);
+        let found = all.into_iter().find(|(name, _)| name == wanted);
+        found.expect("the manifest is emitted").1
     }
 }
