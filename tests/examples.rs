@@ -103,6 +103,7 @@ fn validate_all(path: &str, compilation: &meshc::Compilation, channel: Channel) 
                 one_condition(path, &route["condition"]);
             }
         }
+        consul_rules(path, manifest);
         if let Err(errors) = crd::validate_with_channel(manifest, channel) {
             panic!(
                 "{path}: {} is invalid:\n{}",
@@ -130,6 +131,114 @@ fn one_condition(path: &str, condition: &serde_json::Value) {
         for inner in list {
             one_condition(path, inner);
         }
+    }
+}
+
+/// The rules Consul's server applies to config entries and its CRDs do not hold (they have no
+/// enums, patterns or bounds), for the entries meshc writes.
+fn consul_rules(path: &str, manifest: &serde_json::Value) {
+    const RETRY_ON: [&str; 12] = [
+        "5xx",
+        "gateway-error",
+        "reset",
+        "connect-failure",
+        "envoy-ratelimited",
+        "retriable-4xx",
+        "refused-stream",
+        "cancelled",
+        "deadline-exceeded",
+        "internal",
+        "resource-exhausted",
+        "unavailable",
+    ];
+    let name = &manifest["metadata"]["name"];
+    let spec = &manifest["spec"];
+    let list = |value: &serde_json::Value| value.as_array().cloned().unwrap_or_default();
+    match manifest["kind"].as_str() {
+        Some("ServiceRouter") => {
+            for route in list(&spec["routes"]) {
+                let http = &route["match"]["http"];
+                for key in ["pathExact", "pathPrefix"] {
+                    if let Some(p) = http[key].as_str() {
+                        assert!(p.starts_with('/'), "{path}: {name}: {key} {p:?}");
+                    }
+                }
+                for matcher in list(&http["header"])
+                    .iter()
+                    .chain(&list(&http["queryParam"]))
+                {
+                    let set: Vec<&str> = ["exact", "prefix", "suffix", "regex", "present"]
+                        .into_iter()
+                        .filter(|k| !matcher[*k].is_null())
+                        .collect();
+                    assert_eq!(set.len(), 1, "{path}: {name}: matcher {matcher}");
+                    assert_ne!(matcher[set[0]], "", "{path}: {name}: empty {matcher}");
+                }
+                let methods: Vec<String> = list(&http["methods"])
+                    .iter()
+                    .map(|m| m.to_string())
+                    .collect();
+                let mut unique = methods.clone();
+                unique.sort();
+                unique.dedup();
+                assert_eq!(
+                    unique.len(),
+                    methods.len(),
+                    "{path}: {name}: methods {methods:?}"
+                );
+                let destination = &route["destination"];
+                if !destination["prefixRewrite"].is_null() {
+                    assert!(
+                        !http["pathPrefix"].is_null() || !http["pathExact"].is_null(),
+                        "{path}: {name}: prefixRewrite without a path match"
+                    );
+                }
+                for condition in list(&destination["retryOn"]) {
+                    let condition = condition.as_str().unwrap_or_default();
+                    assert!(
+                        RETRY_ON.contains(&condition),
+                        "{path}: {name}: retryOn {condition}"
+                    );
+                }
+            }
+        }
+        Some("ServiceSplitter") => {
+            let splits = list(&spec["splits"]);
+            let total: f64 = splits.iter().map(|s| s["weight"].as_f64().unwrap()).sum();
+            assert!(
+                (total - 100.0).abs() < 1e-9,
+                "{path}: {name}: weights total {total}"
+            );
+            let targets: Vec<String> = splits
+                .iter()
+                .map(|s| format!("{}/{}/{}", s["service"], s["serviceSubset"], s["namespace"]))
+                .collect();
+            let mut unique = targets.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), targets.len(), "{path}: {name}: {targets:?}");
+        }
+        Some("ServiceResolver") => {
+            let subsets = spec["subsets"].as_object().cloned().unwrap_or_default();
+            for (subset, body) in subsets {
+                let dns = subset
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                assert!(dns, "{path}: {name}: subset {subset}");
+                let filter = body["filter"].as_str().unwrap_or_default();
+                for condition in filter.split(" and ") {
+                    let key = condition
+                        .strip_prefix("Service.Meta.")
+                        .and_then(|rest| rest.split_once(" == "))
+                        .map(|(key, _)| key)
+                        .unwrap_or_default();
+                    let ident = key.starts_with(|c: char| c.is_ascii_alphabetic())
+                        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                    assert!(ident, "{path}: {name}: filter {filter:?}");
+                }
+            }
+        }
+        _ => {}
     }
 }
 
