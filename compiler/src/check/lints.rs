@@ -320,9 +320,13 @@ impl Checker<'_> {
     }
 
     /// W0102 for a service that receives traffic but lacks a connection pool or outlier
-    /// detection (Istio target only: Gateway API has neither).
+    /// detection, where both can be written (Istio and Consul; Gateway API and Linkerd have neither).
     pub(crate) fn circuit_breaking(&mut self) {
-        if self.service_output() != Output::Istio {
+        // Only where both can be written (Istio, Consul).
+        let output = self.service_output();
+        if output.supports(Concept::ConnectionPool).is_err()
+            || output.supports(Concept::OutlierDetection).is_err()
+        {
             return;
         }
         let mut receives = vec![false; self.services.len()];
