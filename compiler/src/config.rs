@@ -19,7 +19,7 @@
 
 use crate::diagnostics::lints::{self, Level};
 use crate::diagnostics::Code;
-use crate::target::{Channel, LinkerdFlavour, Target};
+use crate::target::{Channel, LinkerdFlavour, Named, Target};
 
 /// The settings of a `mesh.toml`; `None` (or empty) where the file says nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -114,43 +114,12 @@ pub fn parse(text: &str) -> Result<Config, ConfigError> {
                     .map_err(|why| error(format!("`namespace = \"{namespace}\"`: {why}")))?;
                 config.namespace = Some(namespace);
             }
-            "target" => {
-                let name = expect_string(key, value).map_err(error)?;
-                config.target = Some(match name.as_str() {
-                    "istio" => Target::Istio,
-                    "gateway-api" => Target::GatewayApi,
-                    "flagger" => Target::Flagger,
-                    "argo-rollouts" => Target::ArgoRollouts,
-                    "linkerd" => Target::Linkerd,
-                    "consul" => Target::Consul,
-                    _ => return Err(error(format!(
-                        "unknown target \"{name}\": one of \"istio\", \"gateway-api\", \"flagger\", \"argo-rollouts\", \"linkerd\", \"consul\""
-                    ))),
-                });
-            }
+            "target" => config.target = Some(one_of(key, value, "target").map_err(error)?),
             "gateway-channel" => {
-                let name = expect_string(key, value).map_err(error)?;
-                config.channel = Some(match name.as_str() {
-                    "standard" => Channel::Standard,
-                    "experimental" => Channel::Experimental,
-                    _ => {
-                        return Err(error(format!(
-                            "unknown channel \"{name}\": \"standard\" or \"experimental\""
-                        )))
-                    }
-                });
+                config.channel = Some(one_of(key, value, "channel").map_err(error)?)
             }
             "linkerd-flavour" => {
-                let name = expect_string(key, value).map_err(error)?;
-                config.linkerd = Some(match name.as_str() {
-                    "http-route" => LinkerdFlavour::HttpRoute,
-                    "service-profile" => LinkerdFlavour::ServiceProfile,
-                    _ => {
-                        return Err(error(format!(
-                            "unknown Linkerd flavour \"{name}\": \"http-route\" or \"service-profile\""
-                        )))
-                    }
-                });
+                config.linkerd = Some(one_of(key, value, "Linkerd flavour").map_err(error)?)
             }
             "out-dir" => config.out_dir = Some(expect_string(key, value).map_err(error)?),
             "deny-warnings" => match value {
@@ -225,6 +194,12 @@ fn parse_value(text: &str) -> Result<Value, String> {
         }
     }
     Ok(Value::String(out))
+}
+
+/// A string value that names one of `T`'s values.
+fn one_of<T: Named>(key: &str, value: Value, what: &str) -> Result<T, String> {
+    let name = expect_string(key, value)?;
+    T::named(&name).ok_or_else(|| format!("unknown {what} \"{name}\": one of {}", T::names()))
 }
 
 fn expect_string(key: &str, value: Value) -> Result<String, String> {

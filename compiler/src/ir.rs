@@ -134,7 +134,17 @@ pub struct Service {
     pub span: Span,
 }
 
+/// The host of the Kubernetes Service `name` in `namespace`.
+pub fn cluster_host(name: &str, namespace: &str) -> String {
+    format!("{name}.{namespace}.svc.cluster.local")
+}
+
 impl Service {
+    /// Whether the service is a Kubernetes Service of the cluster (no `host` of its own).
+    pub fn is_cluster_service(&self) -> bool {
+        self.host == cluster_host(&self.name, &self.namespace)
+    }
+
     /// Whether `destinations` is this service alone, with no subset: all of its traffic,
     /// where it would go anyway.
     pub fn is_only_destination(&self, destinations: &[Destination]) -> bool {

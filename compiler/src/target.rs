@@ -61,6 +61,51 @@ pub struct Options {
     pub step: Option<usize>,
 }
 
+/// The names a setting's values are written with, on the command line and in `mesh.toml`.
+pub trait Named: Copy + 'static {
+    /// Every value with its name.
+    const NAMES: &'static [(&'static str, Self)];
+
+    /// The value written `name`.
+    fn named(name: &str) -> Option<Self> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// Every name, quoted and joined: `"a", "b"`.
+    fn names() -> String {
+        let quoted: Vec<String> = Self::NAMES.iter().map(|(n, _)| format!("{n:?}")).collect();
+        quoted.join(", ")
+    }
+}
+
+impl Named for Target {
+    const NAMES: &'static [(&'static str, Target)] = &[
+        ("istio", Target::Istio),
+        ("gateway-api", Target::GatewayApi),
+        ("flagger", Target::Flagger),
+        ("argo-rollouts", Target::ArgoRollouts),
+        ("linkerd", Target::Linkerd),
+        ("consul", Target::Consul),
+    ];
+}
+
+impl Named for Channel {
+    const NAMES: &'static [(&'static str, Channel)] = &[
+        ("standard", Channel::Standard),
+        ("experimental", Channel::Experimental),
+    ];
+}
+
+impl Named for LinkerdFlavour {
+    const NAMES: &'static [(&'static str, LinkerdFlavour)] = &[
+        ("http-route", LinkerdFlavour::HttpRoute),
+        ("service-profile", LinkerdFlavour::ServiceProfile),
+    ];
+}
+
 impl Options {
     /// Options written as the command line's flags, `--target gateway-api --gateway-channel
     /// experimental --step 2`, as test fixtures and fuzz inputs give them (in a
@@ -69,18 +114,14 @@ impl Options {
         let mut options = Options::default();
         let words: Vec<&str> = line.split_whitespace().collect();
         for pair in words.chunks(2) {
+            let unknown = || format!("unknown option `{}`", pair.join(" "));
             match pair {
-                ["--target", "istio"] => options.target = Target::Istio,
-                ["--target", "gateway-api"] => options.target = Target::GatewayApi,
-                ["--target", "flagger"] => options.target = Target::Flagger,
-                ["--target", "argo-rollouts"] => options.target = Target::ArgoRollouts,
-                ["--target", "linkerd"] => options.target = Target::Linkerd,
-                ["--target", "consul"] => options.target = Target::Consul,
-                ["--gateway-channel", "standard"] => options.channel = Channel::Standard,
-                ["--gateway-channel", "experimental"] => options.channel = Channel::Experimental,
-                ["--linkerd-flavour", "http-route"] => options.linkerd = LinkerdFlavour::HttpRoute,
-                ["--linkerd-flavour", "service-profile"] => {
-                    options.linkerd = LinkerdFlavour::ServiceProfile
+                ["--target", name] => options.target = Target::named(name).ok_or_else(unknown)?,
+                ["--gateway-channel", name] => {
+                    options.channel = Channel::named(name).ok_or_else(unknown)?
+                }
+                ["--linkerd-flavour", name] => {
+                    options.linkerd = LinkerdFlavour::named(name).ok_or_else(unknown)?
                 }
                 // As the command line: 1 ..= 65535.
                 ["--step", k] => match k.parse::<u16>() {

@@ -216,6 +216,17 @@ pub fn fixture_sources(first: &str, text: &str) -> crate::SourceMap {
     sources
 }
 
+/// The manifests of a one-file program (`web.mesh`) compiled with `options`; the unit tests'
+/// way to look at what an emitter writes. Panics, with the diagnostics, if it has errors.
+#[cfg(test)]
+pub(crate) fn manifests_of(text: &str, options: crate::target::Options) -> Vec<crate::Manifest> {
+    let mut sources = crate::SourceMap::new();
+    sources.add("web.mesh", text);
+    let compilation = crate::compile_with(&mut sources, options);
+    assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
+    compilation.manifests()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,7 @@
 //! Consul knows services by name (E0407 for a `host`), and subsets by service metadata, read
 //! by a filter expression (E0205 for a subset name or label key it cannot take).
 
-use super::linkerd::{destinations, same_destinations};
-use super::Checker;
+use super::{destinations, not_a_service, same_destinations, Checker};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
 use crate::source::Span;
@@ -24,13 +23,11 @@ impl Checker<'_> {
             .map(|s| s.canary.is_some() || s.routes.iter().any(|r| split_rule(&r)))
             .collect();
         for (index, service) in self.services.iter().enumerate() {
-            let cluster_host = format!("{}.{}.svc.cluster.local", service.name, service.namespace);
-            if service.host != cluster_host {
-                found.push(Diagnostic::new(
-                    Code::E0407,
-                    format!("`{}` is not a Kubernetes Service of this cluster", service.name),
+            if !service.is_cluster_service() {
+                found.push(not_a_service(
+                    &service.name,
+                    &service.host,
                     service.span,
-                    format!("its host is `{}`", service.host),
                     "Consul routes to services by name, not by host: remove `host`, or compile for Istio",
                 ));
             }

@@ -3,11 +3,10 @@
 //! not by the order the rules were written (E0408). With `--linkerd-flavour service-profile`
 //! they are one ServiceProfile, whose traffic split is the whole service's (E0409).
 
-use super::{names, Checker};
+use super::{destinations, names, not_a_service, same_destinations, Checker};
 use crate::ast;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
-use crate::source::Span;
 use crate::target::Output;
 
 impl Checker<'_> {
@@ -74,6 +73,9 @@ impl Checker<'_> {
     }
 }
 
+/// Why a ServiceProfile needs Services of the cluster (E0407's help).
+const PROFILE_HOST: &str = "a ServiceProfile is named after a Service's cluster host (and splits traffic between such hosts): remove `host`, or compile for Istio";
+
 impl Checker<'_> {
     /// E0409: a ServiceProfile splits traffic for the whole service (`dstOverrides`), so
     /// every route of a service must send its traffic to the same destinations; and E0405
@@ -90,8 +92,13 @@ impl Checker<'_> {
                 continue;
             };
             // Linkerd finds a profile by the host a request is for: the Service's own name.
-            if service.host != cluster_host(&service.name, &service.namespace) {
-                found.push(not_a_service(&service.name, &service.host, service.span));
+            if !service.is_cluster_service() {
+                found.push(not_a_service(
+                    &service.name,
+                    &service.host,
+                    service.span,
+                    PROFILE_HOST,
+                ));
             }
             for rule in rules {
                 if !same_destinations(&first.destinations, &rule.destinations) {
@@ -120,8 +127,13 @@ impl Checker<'_> {
             // Each destination of the split is a `host:port` authority.
             for destination in &first.destinations {
                 let target = &destination.service;
-                if target.host != cluster_host(&target.name, &target.namespace) {
-                    found.push(not_a_service(&target.name, &target.host, first.span));
+                if target.host != ir::cluster_host(&target.name, &target.namespace) {
+                    found.push(not_a_service(
+                        &target.name,
+                        &target.host,
+                        first.span,
+                        PROFILE_HOST,
+                    ));
                 } else if target.port.is_none() {
                     found.push(
                         Diagnostic::new(
@@ -142,57 +154,6 @@ impl Checker<'_> {
             self.sink.push(diagnostic);
         }
     }
-}
-
-/// The host of a Kubernetes Service of this cluster.
-fn cluster_host(name: &str, namespace: &str) -> String {
-    format!("{name}.{namespace}.svc.cluster.local")
-}
-
-/// E0407 for a service with a `host` of its own, which a ServiceProfile cannot name.
-fn not_a_service(name: &str, host: &str, span: Span) -> Diagnostic {
-    Diagnostic::new(
-        Code::E0407,
-        format!("`{name}` is not a Kubernetes Service of this cluster"),
-        span,
-        format!("its host is `{host}`"),
-        "a ServiceProfile is named after a Service's cluster host (and splits traffic between such hosts): remove `host`, or compile for Istio",
-    )
-}
-
-/// Whether two rules send the same shares of traffic to the same services.
-pub(crate) fn same_destinations(a: &[ir::Destination], b: &[ir::Destination]) -> bool {
-    let key = |d: &ir::Destination| {
-        (
-            d.service.namespace.clone(),
-            d.service.name.clone(),
-            d.subset.clone(),
-            d.weight.unwrap_or(100),
-        )
-    };
-    let mut a: Vec<_> = a.iter().map(key).collect();
-    let mut b: Vec<_> = b.iter().map(key).collect();
-    a.sort_unstable();
-    b.sort_unstable();
-    a == b
-}
-
-/// Destinations as a label says them: `research-agent 90%, research-agent-v2 10%`.
-pub(crate) fn destinations(list: &[ir::Destination]) -> String {
-    let named: Vec<String> = list
-        .iter()
-        .map(|d| {
-            let name = match &d.subset {
-                Some(subset) => format!("`{}.{subset}`", d.service.name),
-                None => format!("`{}`", d.service.name),
-            };
-            match d.weight {
-                Some(weight) => format!("{name} {weight}%"),
-                None => name,
-            }
-        })
-        .collect();
-    named.join(", ")
 }
 
 /// A rule's alternatives; a rule without `when` matches every request (Gateway API's default

@@ -118,6 +118,53 @@ fn abbreviated(name: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// E0407 for a service with a `host` of its own where the output names Services of the
+/// cluster; `help` says why the output needs one.
+pub(crate) fn not_a_service(name: &str, host: &str, span: Span, help: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0407,
+        format!("`{name}` is not a Kubernetes Service of this cluster"),
+        span,
+        format!("its host is `{host}`"),
+        help,
+    )
+}
+
+/// Whether two rules send the same shares of traffic to the same services and subsets.
+pub(crate) fn same_destinations(a: &[ir::Destination], b: &[ir::Destination]) -> bool {
+    let key = |d: &ir::Destination| {
+        (
+            d.service.namespace.clone(),
+            d.service.name.clone(),
+            d.subset.clone(),
+            d.weight.unwrap_or(100),
+        )
+    };
+    let mut a: Vec<_> = a.iter().map(key).collect();
+    let mut b: Vec<_> = b.iter().map(key).collect();
+    a.sort_unstable();
+    b.sort_unstable();
+    a == b
+}
+
+/// Destinations as a label says them: `research-agent 90%, research-agent.v2 10%`.
+pub(crate) fn destinations(list: &[ir::Destination]) -> String {
+    let named: Vec<String> = list
+        .iter()
+        .map(|d| {
+            let name = match &d.subset {
+                Some(subset) => format!("`{}.{subset}`", d.service.name),
+                None => format!("`{}`", d.service.name),
+            };
+            match d.weight {
+                Some(weight) => format!("{name} {weight}%"),
+                None => name,
+            }
+        })
+        .collect();
+    named.join(", ")
+}
+
 /// Pushes onto a vector of large items that usually holds one or two (a service's routes and
 /// subsets), growing it from one item rather than std's four: 10,000 services of one route
 /// each take 25 MB less.
@@ -581,7 +628,7 @@ impl Checker<'_> {
             return;
         }
         let mut ir_service = ir::Service {
-            host: format!("{}.{namespace}.svc.cluster.local", name.node),
+            host: ir::cluster_host(&name.node, &namespace),
             namespace,
             name: name.node.clone(),
             port: None,

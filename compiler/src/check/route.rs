@@ -671,14 +671,12 @@ impl Checker<'_> {
         service: usize,
         ctx: &RouteCtx,
     ) -> Option<()> {
-        let cluster_host = format!("{}.{}.svc.cluster.local", backend.name, backend.namespace);
-        if backend.host != cluster_host {
+        if backend.host != ir::cluster_host(&backend.name, &backend.namespace) {
             self.sink.push(
-                Diagnostic::new(
-                    Code::E0407,
-                    format!("`{}` is not a Kubernetes Service of this cluster", backend.name),
+                super::not_a_service(
+                    &backend.name,
+                    &backend.host,
                     target.span,
-                    format!("its host is `{}`", backend.host),
                     "an HTTPRoute sends traffic to Services by name: route to the Service in front of it, or compile this route for Istio (`--target istio`, service routes only)",
                 )
                 .with_secondary(self.services[service].span, "declared with its own `host`"),

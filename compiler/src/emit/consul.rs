@@ -742,19 +742,14 @@ mod rules {
 #[cfg(test)]
 mod tests_support {
     use crate::target::{Options, Target};
-    use crate::SourceMap;
 
     /// The YAML of every manifest of a program compiled for Consul, by `kind/name`.
     pub fn compile_all(text: &str) -> Vec<(String, String)> {
-        let mut sources = SourceMap::new();
-        sources.add("web.mesh", text);
         let options = Options {
             target: Target::Consul,
             ..Options::default()
         };
-        let compilation = crate::compile_with(&mut sources, options);
-        assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
-        let manifests = compilation.manifests();
+        let manifests = crate::testing::manifests_of(text, options);
         let named = manifests.iter().map(|m| {
             let name = format!("{}/{}", m.kind(), m.metadata().name);
             (name, crate::emit::yaml::document(m))

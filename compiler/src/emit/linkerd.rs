@@ -222,21 +222,17 @@ fn retry_annotations(retry: Option<&ir::Retry>) -> IndexMap<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::target::{Options, Target};
-    use crate::{Manifest, SourceMap};
+    use crate::target::{LinkerdFlavour, Options, Target};
+    use crate::testing::manifests_of;
+    use crate::Manifest;
 
     /// The (name, annotations) of each Linkerd HTTPRoute of a program.
     fn routes(text: &str) -> Vec<(String, Vec<(String, String)>)> {
-        let mut sources = SourceMap::new();
-        sources.add("web.mesh", text);
         let options = Options {
             target: Target::Linkerd,
             ..Options::default()
         };
-        let compilation = crate::compile_with(&mut sources, options);
-        assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
-        compilation
-            .manifests()
+        manifests_of(text, options)
             .into_iter()
             .filter_map(|manifest| match manifest {
                 Manifest::HttpRoute(route) => Some(route.metadata),
@@ -287,23 +283,17 @@ mod tests {
     #[test]
     fn a_profile_matches_paths_as_anchored_regular_expressions() {
         assert_eq!(super::regex_escape("/a.b/(c)+[d]"), r"/a\.b/\(c\)\+\[d\]");
-        let mut sources = SourceMap::new();
-        sources.add(
-            "web.mesh",
-            "namespace team1\nservice web { port 8080 }\n\
+        let text = "namespace team1\nservice web { port 8080 }\n\
              route web when uri = \"/v1.0\" or method HEAD timeout 5s\n\
              route web when uri prefix \"/api\" and method GET timeout 5s\n\
              route web when uri regex \"/x[0-9]+|/y\" timeout 5s\nroute web timeout 9s\n\
-             route web when uri prefix \"/api\" and method GET timeout 5s\n",
-        );
+             route web when uri prefix \"/api\" and method GET timeout 5s\n";
         let options = Options {
             target: Target::Linkerd,
-            linkerd: crate::target::LinkerdFlavour::ServiceProfile,
+            linkerd: LinkerdFlavour::ServiceProfile,
             ..Options::default()
         };
-        let compilation = crate::compile_with(&mut sources, options);
-        assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
-        let Some(Manifest::ServiceProfile(profile)) = compilation.manifests().pop() else {
+        let Some(Manifest::ServiceProfile(profile)) = manifests_of(text, options).pop() else {
             panic!("no ServiceProfile");
         };
         let routes: Vec<(String, String)> = (profile.spec.routes.iter())

@@ -299,19 +299,21 @@ pub fn emit_part(program: &ir::Program, options: Options, part: Part, out: &mut 
         }
         Part::Policy(index) => {
             let service = &program.services[index];
-            let policy = match options.target {
-                Target::Istio | Target::Flagger | Target::ArgoRollouts => true,
-                Target::GatewayApi | Target::Linkerd | Target::Consul => false,
-            };
-            if options.target == Target::Consul {
-                let defaults = consul::service_defaults(program, service);
-                out.push(Manifest::ServiceDefaults(Box::new(defaults)));
-                let resolver = consul::service_resolver(service);
-                out.extend(resolver.map(|o| Manifest::ServiceResolver(Box::new(o))));
-            }
-            if policy && !flagger(service) {
-                let rule = istio::destination_rule(service);
-                out.extend(rule.map(|o| Manifest::DestinationRule(Box::new(o))));
+            match options.target {
+                // Flagger writes the DestinationRules of the services it rolls out.
+                _ if flagger(service) => {}
+                Target::Istio | Target::Flagger | Target::ArgoRollouts => {
+                    let rule = istio::destination_rule(service);
+                    out.extend(rule.map(|o| Manifest::DestinationRule(Box::new(o))));
+                }
+                Target::Consul => {
+                    let defaults = consul::service_defaults(program, service);
+                    out.push(Manifest::ServiceDefaults(Box::new(defaults)));
+                    let resolver = consul::service_resolver(service);
+                    out.extend(resolver.map(|o| Manifest::ServiceResolver(Box::new(o))));
+                }
+                // Gateway API and Linkerd have no traffic policy (the checker rejected it).
+                Target::GatewayApi | Target::Linkerd => {}
             }
         }
         Part::Routes(index) => {
