@@ -378,6 +378,14 @@ pub struct RouteRule {
     pub response_headers: HeaderOps,
 }
 
+impl RouteRule {
+    /// Whether the rule divides its traffic between several destinations (a single one, even
+    /// weighted 100%, is no split).
+    pub fn splits(&self) -> bool {
+        self.destinations.len() > 1
+    }
+}
+
 /// Conditions that must all hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Match {

@@ -18,7 +18,7 @@ impl Checker<'_> {
         let mut found = Vec::new();
         // A service is split when a rule has several destinations, or when a canary moves its
         // traffic (at some step, whichever `--step` is compiled).
-        let split_rule = |rule: &&ir::RouteRule| rule.destinations.len() > 1;
+        let split_rule = |rule: &&ir::RouteRule| rule.splits();
         let split: Vec<bool> = (self.services.iter())
             .map(|s| s.canary.is_some() || s.routes.iter().any(|r| split_rule(&r)))
             .collect();
@@ -58,7 +58,7 @@ impl Checker<'_> {
                     };
                     let is_self = target.service.name == service.name
                         && target.service.namespace == service.namespace;
-                    if is_self && rule.destinations.len() > 1 {
+                    if is_self && rule.splits() {
                         continue;
                     }
                     split_one = (self

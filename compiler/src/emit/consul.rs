@@ -438,10 +438,7 @@ fn load_balancer(balance: &ir::Balance) -> Option<LoadBalancer> {
 /// The service's ServiceSplitter: the shares of its rules with several destinations (the
 /// checker makes sure they agree, E0410); none without such a rule.
 pub fn service_splitter(service: &ir::Service) -> Option<k8s::Object<ServiceSplitterSpec>> {
-    let weighted = service
-        .routes
-        .iter()
-        .find(|rule| rule.destinations.len() > 1)?;
+    let weighted = service.routes.iter().find(|rule| rule.splits())?;
     // Consul rejects a destination split to twice: its shares are added up.
     let mut splits: Vec<Split> = Vec::new();
     for d in &weighted.destinations {
