@@ -231,6 +231,43 @@ fn out_dir_gets_one_file_per_manifest() {
 }
 
 #[test]
+fn resilience4j_properties_are_one_application_yaml() {
+    let dir = scratch("r4j");
+    let out = dir.join("config");
+    let example = "examples/portable-client.mesh";
+    let args = ["build", "--target", "resilience4j", example];
+    let printed = meshc(&args);
+    assert_eq!(printed.status.code(), Some(0), "{}", stderr(&printed));
+    assert!(stdout(&printed).starts_with("resilience4j:\n  retry:\n"));
+    let written = meshc(&[&args[..], &["-o", out.to_str().unwrap()]].concat());
+    assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
+    let files: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["application.yaml"]);
+    let text = std::fs::read_to_string(out.join("application.yaml")).unwrap();
+    assert_eq!(text, stdout(&printed));
+    // What Resilience4j cannot express fails the build, and writes nothing.
+    let failed = dir.join("failed");
+    let output = meshc(&[
+        "build",
+        "--target",
+        "resilience4j",
+        "examples/portable.mesh",
+        "-o",
+        failed.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("error[E0401]"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!failed.exists());
+}
+
+#[test]
 fn out_dir_is_not_touched_when_there_are_errors() {
     let dir = scratch("atomic");
     let broken = write(&dir, "broken.mesh", BROKEN);

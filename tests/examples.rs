@@ -85,6 +85,12 @@ const CONSUL: Options = Options {
     ..LINKERD
 };
 
+/// `--target resilience4j`.
+const RESILIENCE4J: Options = Options {
+    target: Target::Resilience4j,
+    ..LINKERD
+};
+
 /// Compiles a repository file for `options` (with its project's mesh.toml otherwise).
 fn compile(path: &str, options: Options) -> (meshc::SourceMap, meshc::Compilation) {
     mesh::compile_file_with(path, Some(options))
@@ -98,6 +104,11 @@ fn validate_all(path: &str, compilation: &meshc::Compilation, channel: Channel) 
     };
     let manifests = mesh::manifests_as_data(compilation);
     for manifest in &manifests {
+        // Spring Boot properties, not a Kubernetes object: no CRD.
+        if manifest.get("resilience4j").is_some() {
+            resilience4j_properties(path, manifest);
+            continue;
+        }
         if manifest["kind"] == "ServiceProfile" {
             for route in manifest["spec"]["routes"].as_array().expect("routes") {
                 one_condition(path, &route["condition"]);
@@ -239,6 +250,65 @@ fn consul_rules(path: &str, manifest: &serde_json::Value) {
             }
         }
         _ => {}
+    }
+}
+
+/// What Resilience4j's Spring Boot binding accepts of the properties meshc writes (its modules,
+/// their instances' property names, and their values' ranges and formats), as the
+/// properties' table in the reference data gives them (`RetryConfigurationProperties` and the
+/// others of resilience4j-spring-boot3).
+fn resilience4j_properties(path: &str, manifest: &serde_json::Value) {
+    // Spring's simple duration format: a whole number and one unit.
+    let duration = |value: &serde_json::Value| {
+        let text = value.as_str().unwrap_or_default();
+        let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let unit = &text[digits.len()..];
+        !digits.is_empty()
+            && digits.chars().all(|c| c.is_ascii_digit())
+            && ["ns", "us", "ms", "s", "m", "h", "d"].contains(&unit)
+    };
+    let count = |value: &serde_json::Value, min: u64, max: u64| {
+        value.as_u64().is_some_and(|n| (min..=max).contains(&n))
+    };
+    let root = manifest.as_object().expect("a mapping");
+    assert_eq!(root.len(), 1, "{path}: only `resilience4j` at the top");
+    let modules = manifest["resilience4j"].as_object().expect("modules");
+    assert!(!modules.is_empty(), "{path}: an empty `resilience4j`");
+    for (module, body) in modules {
+        let body = body.as_object().expect("a module is a mapping");
+        assert_eq!(
+            body.keys().collect::<Vec<_>>(),
+            ["instances"],
+            "{path}: {module}"
+        );
+        let instances = body["instances"].as_object().expect("instances");
+        assert!(!instances.is_empty(), "{path}: {module} without instances");
+        for (name, properties) in instances {
+            let what = format!("{path}: {module}.instances.{name}");
+            // A dotted name must be bracketed, or Spring nests it.
+            assert!(
+                !name.contains('.') || (name.starts_with('[') && name.ends_with(']')),
+                "{what}"
+            );
+            for (key, value) in properties.as_object().expect("properties") {
+                let valid = match (module.as_str(), key.as_str()) {
+                    ("retry", "maxAttempts") => count(value, 1, u64::from(u32::MAX) + 1),
+                    ("retry", "waitDuration") => duration(value),
+                    ("circuitbreaker", "slidingWindowType") => {
+                        value == "COUNT_BASED" || value == "TIME_BASED"
+                    }
+                    ("circuitbreaker", "slidingWindowSize" | "minimumNumberOfCalls") => {
+                        count(value, 1, i32::MAX as u64)
+                    }
+                    ("circuitbreaker", "failureRateThreshold") => count(value, 1, 100),
+                    ("circuitbreaker", "waitDurationInOpenState") => duration(value),
+                    ("timelimiter", "timeoutDuration") => duration(value),
+                    ("bulkhead", "maxConcurrentCalls") => count(value, 1, i32::MAX as u64),
+                    _ => panic!("{what}: unknown property `{key}`"),
+                };
+                assert!(valid, "{what}: {key}: {value}");
+            }
+        }
     }
 }
 
@@ -420,15 +490,80 @@ fn the_portable_platform_compiles_for_istio_gateway_api_linkerd_and_consul() {
 }
 
 #[test]
-fn the_agents_platform_needs_istio_for_what_linkerd_and_consul_cannot_express() {
-    for (options, name) in [(LINKERD, "linkerd"), (CONSUL, "consul")] {
-        platform_errors(options, name);
+fn the_agents_platform_needs_istio_for_what_linkerd_consul_and_resilience4j_cannot_express() {
+    for (options, name) in [
+        (LINKERD, "linkerd"),
+        (CONSUL, "consul"),
+        (RESILIENCE4J, "resilience4j"),
+    ] {
+        platform_errors("agents-platform", options, name);
     }
 }
 
-/// The agents platform's errors for a target, snapshotted.
-fn platform_errors(options: Options, name: &str) {
-    let (sources, compilation) = compile("examples/agents-platform.mesh", options);
+/// The portable platform routes, and Resilience4j does not: each route is an error, at the
+/// construct (book: Targets, Resilience4j).
+#[test]
+fn the_portable_platform_needs_a_mesh_to_route() {
+    platform_errors("portable", RESILIENCE4J, "resilience4j");
+}
+
+/// The client example compiles for the mesh that enforces resilience for the caller (Istio)
+/// and for the caller itself (Resilience4j), with the same meaning: three tries of up to 9s
+/// and a 30s timeout, a breaker after 5 consecutive failures, 100 concurrent calls.
+#[test]
+fn the_client_example_compiles_for_istio_and_resilience4j() {
+    let path = "examples/portable-client.mesh";
+    for options in [Options::default(), RESILIENCE4J] {
+        let (sources, compilation) = compile(path, options);
+        let rendered = meshc::diagnostics::render::human_string(&sources, &compilation.diagnostics);
+        assert!(
+            compilation.diagnostics.is_empty(),
+            "{options:?}:\n{rendered}"
+        );
+        assert!(validate_all(path, &compilation, options.channel) >= 1);
+    }
+    let (_, compilation) = compile(path, RESILIENCE4J);
+    let manifests = mesh::manifests_as_data(&compilation);
+    assert_eq!(manifests.len(), 1, "one application.yaml");
+    let modules = &manifests[0]["resilience4j"];
+    let research = |module: &str| &modules[module]["instances"]["research-agent"];
+    assert_eq!(research("retry")["maxAttempts"], 3, "retry 2: three calls");
+    assert_eq!(research("timelimiter")["timeoutDuration"], "9s");
+    assert_eq!(research("circuitbreaker")["slidingWindowSize"], 5);
+    assert_eq!(research("circuitbreaker")["waitDurationInOpenState"], "30s");
+    assert_eq!(research("bulkhead")["maxConcurrentCalls"], 100);
+    let orchestrator = &modules["retry"]["instances"]["orchestrator-agent"];
+    assert_eq!(orchestrator["maxAttempts"], 1, "retry 0: one call");
+    assert_eq!(
+        modules["timelimiter"]["instances"]["orchestrator-agent"]["timeoutDuration"],
+        "120s"
+    );
+    insta::with_settings!({ snapshot_path => "../tests/snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!(
+            "example__portable-client__resilience4j",
+            render_with(path, RESILIENCE4J)
+        );
+    });
+    // What a mesh without per-try timeouts (Consul) or circuit breaking (Linkerd) reports.
+    for (options, expected) in [(CONSUL, 2), (LINKERD, 8)] {
+        let (_, compilation) = compile(path, options);
+        assert_eq!(
+            error_codes(&compilation),
+            vec!["E0401"; expected],
+            "{options:?}"
+        );
+    }
+}
+
+/// The codes of a compilation's errors, in order.
+fn error_codes(compilation: &meshc::Compilation) -> Vec<&'static str> {
+    let errors = compilation.diagnostics.iter().filter(|d| d.is_error());
+    errors.map(|d| d.code.as_str()).collect()
+}
+
+/// A program's errors for a target, snapshotted.
+fn platform_errors(example: &str, options: Options, name: &str) {
+    let (sources, compilation) = compile(&format!("examples/{example}.mesh"), options);
     assert!(compilation.has_errors());
     assert!(compilation.manifests().is_empty());
     // Each error as `line: code message`: the documented list (book: Targets, Linkerd).
@@ -444,7 +579,7 @@ fn platform_errors(options: Options, name: &str) {
         })
         .collect();
     insta::with_settings!({ snapshot_path => "../tests/snapshots", prepend_module_to_snapshot => false }, {
-        insta::assert_snapshot!(format!("example__agents-platform__{name}_errors"), errors.join("\n"));
+        insta::assert_snapshot!(format!("example__{example}__{name}_errors"), errors.join("\n"));
     });
 }
 
@@ -457,13 +592,11 @@ route api retry 3 on 502, 503, 504 timeout 10s backend timeout 3s
     let mut sources = meshc::SourceMap::new();
     sources.add("retries.mesh", src);
     let standard = meshc::compile_with(&mut sources, GATEWAY_API[0].0);
-    let codes: Vec<&str> = standard
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.code.as_str())
-        .collect();
-    assert_eq!(codes, ["E0401"], "retries need the experimental channel");
+    assert_eq!(
+        error_codes(&standard),
+        ["E0401"],
+        "retries need the experimental channel"
+    );
     let experimental = meshc::compile_with(&mut sources, GATEWAY_API[1].0);
     assert!(!experimental.has_errors(), "{:?}", experimental.diagnostics);
     validate_all("retries.mesh", &experimental, Channel::Experimental);
@@ -480,12 +613,13 @@ route api retry 3 on 502, 503, 504 timeout 10s backend timeout 3s
 #[test]
 fn what_gateway_api_cannot_express_is_an_error_at_its_construct() {
     // Every Istio-only construct of the examples is reported as E0401 (or, for a service
-    // without a port, E0405), never anything else, and nothing is emitted.
+    // without a port, E0405, and for `retry 0`, which Gateway API cannot write, E0202), never
+    // anything else, and nothing is emitted.
     // With Linkerd, also its limits (E0402), its redirect statuses (E0202) and the order of
     // routes it cannot keep (E0408).
     let targets = GATEWAY_API
         .iter()
-        .map(|&(options, suffix)| (options, suffix, &["E0401", "E0405"][..]))
+        .map(|&(options, suffix)| (options, suffix, &["E0401", "E0405", "E0202"][..]))
         .chain([
             (
                 LINKERD,
@@ -498,20 +632,21 @@ fn what_gateway_api_cannot_express_is_an_error_at_its_construct() {
                 &["E0401", "E0405", "E0409"][..],
             ),
             (CONSUL, "consul", &["E0401", "E0410"][..]),
+            (
+                RESILIENCE4J,
+                "resilience4j",
+                &["E0401", "E0411", "E0304"][..],
+            ),
         ]);
     let targets: Vec<_> = targets.collect();
     let mut compiled = 0;
     let mut profiles = 0;
     let mut consul = 0;
+    let mut resilience4j = 0;
     for path in mesh::mesh_files("examples") {
         for &(options, suffix, expected) in &targets {
             let (_, compilation) = compile(&path, options);
-            let errors: Vec<&str> = compilation
-                .diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-                .map(|d| d.code.as_str())
-                .collect();
+            let errors = error_codes(&compilation);
             assert!(
                 errors.iter().all(|code| expected.contains(code)),
                 "{path} for {suffix}: {errors:?}"
@@ -520,6 +655,8 @@ fn what_gateway_api_cannot_express_is_an_error_at_its_construct() {
             compiled += usize::from(linkerd && options.linkerd == LinkerdFlavour::HttpRoute);
             profiles += usize::from(linkerd && options.linkerd == LinkerdFlavour::ServiceProfile);
             consul += usize::from(errors.is_empty() && options.target == Target::Consul);
+            resilience4j +=
+                usize::from(errors.is_empty() && options.target == Target::Resilience4j);
             if errors.is_empty() {
                 validate_all(&path, &compilation, options.channel);
             } else {
@@ -528,9 +665,9 @@ fn what_gateway_api_cannot_express_is_an_error_at_its_construct() {
         }
     }
     assert_eq!(
-        (compiled, profiles, consul),
-        (8, 9, 21),
-        "examples that compile for Linkerd's HTTPRoutes and ServiceProfiles, and for Consul"
+        (compiled, profiles, consul, resilience4j),
+        (8, 9, 21, 4),
+        "examples that compile for Linkerd's HTTPRoutes and ServiceProfiles, Consul and Resilience4j"
     );
     // The platform uses subsets, pools, ejection, balancing and retries: each is reported.
     let (_, compilation) = compile("examples/agents-platform.mesh", GATEWAY_API[0].0);
@@ -583,7 +720,7 @@ fn every_target() -> Vec<Options> {
         .iter()
         .map(|(options, _)| *options)
         .chain(others)
-        .chain([LINKERD_PROFILE, CONSUL])
+        .chain([LINKERD_PROFILE, CONSUL, RESILIENCE4J])
         .collect()
 }
 

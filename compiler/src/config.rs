@@ -222,13 +222,14 @@ mod tests {
             ("argo-rollouts", Target::ArgoRollouts),
             ("linkerd", Target::Linkerd),
             ("consul", Target::Consul),
+            ("resilience4j", Target::Resilience4j),
         ];
         for (name, target) in names {
             let config = parse(&format!("target = \"{name}\"\n")).unwrap();
             assert_eq!(config.target, Some(target), "{name}");
         }
         let unknown = parse("target = \"kuma\"\n").unwrap_err().message;
-        assert!(unknown.contains("\"consul\""), "{unknown}");
+        assert!(unknown.contains("\"resilience4j\""), "{unknown}");
     }
 
     #[test]

@@ -119,6 +119,8 @@ enum TargetArg {
     Linkerd,
     /// Consul's config entries (ServiceRouter, ServiceSplitter, ServiceResolver, ServiceDefaults).
     Consul,
+    /// Resilience4j's Spring Boot properties (`application.yaml`) for the calling applications.
+    Resilience4j,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -194,6 +196,7 @@ impl Input {
                 Some(TargetArg::ArgoRollouts) => Target::ArgoRollouts,
                 Some(TargetArg::Linkerd) => Target::Linkerd,
                 Some(TargetArg::Consul) => Target::Consul,
+                Some(TargetArg::Resilience4j) => Target::Resilience4j,
             },
             channel: match self.gateway_channel {
                 None => Channel::default(),

@@ -24,6 +24,9 @@ pub enum Target {
     /// Service routes and policy → Consul's config entries (ServiceRouter, ServiceSplitter,
     /// ServiceResolver, ServiceDefaults); ingress → HTTPRoute.
     Consul,
+    /// Each service's retries, timeouts, circuit breaker and bulkhead → Resilience4j
+    /// instances in a Spring Boot `application.yaml`, for the applications that call it.
+    Resilience4j,
 }
 
 /// The Gateway API release channel whose HTTPRoute fields may be used (`--gateway-channel`).
@@ -89,6 +92,7 @@ impl Named for Target {
         ("argo-rollouts", Target::ArgoRollouts),
         ("linkerd", Target::Linkerd),
         ("consul", Target::Consul),
+        ("resilience4j", Target::Resilience4j),
     ];
 }
 
@@ -150,6 +154,8 @@ pub enum Output {
     LinkerdServiceProfile,
     /// Consul's config entries (`consul.hashicorp.com/v1alpha1`).
     Consul,
+    /// Resilience4j's Spring Boot properties (`application.yaml`).
+    Resilience4j,
 }
 
 /// A construct of the language whose support differs between outputs.
@@ -215,11 +221,27 @@ pub enum Concept {
     CanaryChecks,
     /// `pool`, `eject` or `balance` inside a `subset`.
     SubsetPolicy,
+    /// `max connections`, `max pending requests` and `connect timeout` in a `pool`.
+    ConnectionLimits,
+    /// `check every` and `at most N%` in an `eject`.
+    EjectionSweep,
+    /// A route's `when` conditions.
+    Conditions,
+    /// A route to another service, or split between destinations (`-> ...`).
+    Rerouting,
+    /// `retry ... idempotent only`.
+    IdempotentOnly,
+    /// `ingress ...`.
+    Ingress,
+    /// `deploy ...` (Deployments and the Service in front of them).
+    Workloads,
+    /// `retry ... on ...`: choosing what to retry on.
+    RetryConditions,
 }
 
 impl Concept {
     /// Every concept, in the order of the book's matrix.
-    pub const ALL: [Concept; 29] = [
+    pub const ALL: [Concept; 37] = [
         Concept::Subsets,
         Concept::ConnectionPool,
         Concept::OutlierDetection,
@@ -249,6 +271,14 @@ impl Concept {
         Concept::EnvoyRetryConditions,
         Concept::CanaryChecks,
         Concept::SubsetPolicy,
+        Concept::ConnectionLimits,
+        Concept::EjectionSweep,
+        Concept::Conditions,
+        Concept::Rerouting,
+        Concept::IdempotentOnly,
+        Concept::Ingress,
+        Concept::Workloads,
+        Concept::RetryConditions,
     ];
 
     /// How the concept is named in messages and in the book.
@@ -293,19 +323,32 @@ impl Concept {
             }
             Concept::CanaryChecks => "a canary's checks (`check`, `every`, `fail after`, `prometheus`)",
             Concept::SubsetPolicy => "a subset's own `pool`, `eject` or `balance`",
+            Concept::ConnectionLimits => {
+                "`max connections`, `max pending requests` or `connect timeout` in a `pool`"
+            }
+            Concept::EjectionSweep => "`check every` or `at most N%` in an `eject`",
+            Concept::Conditions => "a route condition (`when ...`)",
+            Concept::Rerouting => {
+                "a route to another service, or a split between destinations (`-> ...`)"
+            }
+            Concept::IdempotentOnly => "retrying idempotent methods only (`idempotent only`)",
+            Concept::Ingress => "an ingress (`ingress ...`)",
+            Concept::Workloads => "a Deployment (`deploy ...`)",
+            Concept::RetryConditions => "choosing what to retry on (`on ...`)",
         }
     }
 }
 
 impl Output {
     /// Every output, in the order of the book's matrix.
-    pub const ALL: [Output; 6] = [
+    pub const ALL: [Output; 7] = [
         Output::Istio,
         Output::HttpRouteStandard,
         Output::HttpRouteExperimental,
         Output::LinkerdHttpRoute,
         Output::LinkerdServiceProfile,
         Output::Consul,
+        Output::Resilience4j,
     ];
 
     /// The HTTPRoute output of a channel.
@@ -325,6 +368,7 @@ impl Output {
             Output::LinkerdHttpRoute => "a Linkerd HTTPRoute (policy.linkerd.io)",
             Output::LinkerdServiceProfile => "a Linkerd ServiceProfile",
             Output::Consul => "Consul's config entries",
+            Output::Resilience4j => "Resilience4j's Spring Boot properties",
         }
     }
 
@@ -337,6 +381,7 @@ impl Output {
             Output::LinkerdHttpRoute => "Linkerd",
             Output::LinkerdServiceProfile => "Linkerd (ServiceProfile)",
             Output::Consul => "Consul",
+            Output::Resilience4j => "Resilience4j",
         }
     }
 
@@ -345,7 +390,10 @@ impl Output {
     /// durations in GEP-2257 syntax.
     pub fn is_http_route(self) -> bool {
         match self {
-            Output::Istio | Output::LinkerdServiceProfile | Output::Consul => false,
+            Output::Istio
+            | Output::LinkerdServiceProfile
+            | Output::Consul
+            | Output::Resilience4j => false,
             Output::HttpRouteStandard
             | Output::HttpRouteExperimental
             | Output::LinkerdHttpRoute => true,
@@ -361,7 +409,10 @@ impl Output {
     /// The most alternatives (`or`) one rule may have, if the output limits them.
     pub fn max_matches(self) -> Option<usize> {
         match self {
-            Output::Istio | Output::LinkerdServiceProfile | Output::Consul => None,
+            Output::Istio
+            | Output::LinkerdServiceProfile
+            | Output::Consul
+            | Output::Resilience4j => None,
             Output::HttpRouteStandard | Output::HttpRouteExperimental => Some(64),
             Output::LinkerdHttpRoute => Some(8),
         }
@@ -376,6 +427,7 @@ impl Output {
             Output::LinkerdHttpRoute => "Linkerd's HTTPRoute",
             Output::LinkerdServiceProfile => "Linkerd's ServiceProfile",
             Output::Consul => "Consul",
+            Output::Resilience4j => "Resilience4j",
         }
     }
 
@@ -395,6 +447,9 @@ impl Output {
             Output::Consul => {
                 "with `--target consul`, a service's routes and policy compile to Consul's config entries"
             }
+            Output::Resilience4j => {
+                "with `--target resilience4j`, a service's routes and policy compile to Resilience4j instances for the applications that call it, in a Spring Boot `application.yaml`"
+            }
         }
     }
 
@@ -407,6 +462,7 @@ impl Output {
             Output::LinkerdHttpRoute => linkerd_supports(concept),
             Output::LinkerdServiceProfile => service_profile_supports(concept),
             Output::Consul => consul_supports(concept),
+            Output::Resilience4j => resilience4j_supports(concept),
         }
     }
 }
@@ -424,7 +480,8 @@ fn istio_supports(concept: Concept) -> Result<(), &'static str> {
         | MethodPattern | Mirroring | Rewrites | ConnectionRetryPolicies
         | DefaultRetryConditions | RetryStatusCodes | HeaderQueryMatch | Redirects | HeaderOps
         | QueryPrefixMatch | PoolTuning | EjectTuning | PassthroughBalancing | FullRewrites
-        | EnvoyRetryConditions | CanaryChecks | SubsetPolicy => Ok(()),
+        | EnvoyRetryConditions | CanaryChecks | SubsetPolicy | ConnectionLimits | EjectionSweep
+        | Conditions | Rerouting | IdempotentOnly | Ingress | Workloads | RetryConditions => Ok(()),
     }
 }
 
@@ -457,7 +514,7 @@ fn http_route_supports(concept: Concept, channel: Channel) -> Result<(), &'stati
         PrefixMatch | QueryPrefixMatch => {
             "use `regex \"^...\"`: Gateway API matches headers and query parameters exactly or by regular expression"
         }
-        PoolTuning | EjectTuning | PassthroughBalancing => {
+        PoolTuning | EjectTuning | PassthroughBalancing | ConnectionLimits | EjectionSweep => {
             "Gateway API has no traffic policy: use `--target istio`, which emits it as a DestinationRule"
         }
         EnvoyRetryConditions => {
@@ -466,7 +523,8 @@ fn http_route_supports(concept: Concept, channel: Channel) -> Result<(), &'stati
         CanaryChecks => CANARY_CHECKS,
         MethodPattern => "match each method with `method GET or method HEAD ...`",
         BackendTimeout | Mirroring | Rewrites | DefaultRetryConditions | RetryStatusCodes
-        | HeaderQueryMatch | Redirects | HeaderOps | FullRewrites => return Ok(()),
+        | HeaderQueryMatch | Redirects | HeaderOps | FullRewrites | Conditions | Rerouting
+        | IdempotentOnly | Ingress | Workloads | RetryConditions => return Ok(()),
     })
 }
 
@@ -495,8 +553,8 @@ fn linkerd_supports(concept: Concept) -> Result<(), &'static str> {
         MethodPattern => "match each method with `method GET or method HEAD ...`",
         Mirroring => "Linkerd's HTTPRoute cannot mirror: use `--target istio`",
         Rewrites | FullRewrites => "Linkerd's HTTPRoute cannot rewrite requests: use `--target istio`",
-        PoolTuning => "Linkerd has no connection limits: use `--target istio`",
-        EjectTuning => {
+        PoolTuning | ConnectionLimits => "Linkerd has no connection limits: use `--target istio`",
+        EjectTuning | EjectionSweep => {
             "annotate the Service with `balancer.linkerd.io/failure-accrual: consecutive` (Linkerd's failure accrual), or use `--target istio`"
         }
         PassthroughBalancing => "remove it: Linkerd always balances by latency (EWMA)",
@@ -508,7 +566,8 @@ fn linkerd_supports(concept: Concept) -> Result<(), &'static str> {
             "say what Linkerd retries on: `on 5xx`, or status codes such as `on 502, 503` (Istio's default conditions, connection failures, are not Linkerd's)"
         }
         Retries | PerTryTimeout | RetryPolicies | RetryStatusCodes | HeaderQueryMatch
-        | Redirects | HeaderOps => return Ok(()),
+        | Redirects | HeaderOps | Conditions | Rerouting | IdempotentOnly | Ingress
+        | Workloads | RetryConditions => return Ok(()),
     })
 }
 
@@ -521,8 +580,10 @@ fn service_profile_supports(concept: Concept) -> Result<(), &'static str> {
         Subsets | SubsetPolicy => {
             "Linkerd routes to Services, not subsets: declare a Service per version (e.g. `service research-agent-v2`) and route to it, or use `--target istio`"
         }
-        ConnectionPool | PoolTuning => "Linkerd has no connection limits: use `--target istio`",
-        OutlierDetection | EjectTuning => {
+        ConnectionPool | PoolTuning | ConnectionLimits => {
+            "Linkerd has no connection limits: use `--target istio`"
+        }
+        OutlierDetection | EjectTuning | EjectionSweep => {
             "annotate the Service with `balancer.linkerd.io/failure-accrual: consecutive` (Linkerd's failure accrual), or use `--target istio`"
         }
         LoadBalancing | PassthroughBalancing => {
@@ -544,7 +605,8 @@ fn service_profile_supports(concept: Concept) -> Result<(), &'static str> {
         }
         PrefixMatch | QueryPrefixMatch | HeaderQueryMatch | Redirects | HeaderOps | Rewrites
         | FullRewrites => HTTP_ROUTE,
-        Retries | RetryPolicies => return Ok(()),
+        Retries | RetryPolicies | Conditions | Rerouting | IdempotentOnly | Ingress | Workloads
+        | RetryConditions => return Ok(()),
     })
 }
 
@@ -587,7 +649,50 @@ fn consul_supports(concept: Concept) -> Result<(), &'static str> {
         }
         Subsets | ConnectionPool | OutlierDetection | LoadBalancing | Retries | RetryPolicies
         | PrefixMatch | Rewrites | ConnectionRetryPolicies | DefaultRetryConditions
-        | RetryStatusCodes | HeaderQueryMatch | HeaderOps => return Ok(()),
+        | RetryStatusCodes | HeaderQueryMatch | HeaderOps | ConnectionLimits | EjectionSweep
+        | Conditions | Rerouting | IdempotentOnly | Ingress | Workloads | RetryConditions => {
+            return Ok(())
+        }
+    })
+}
+
+/// Resilience4j's column: instances that an application binds its calls to (`@Retry`,
+/// `@TimeLimiter`, `@CircuitBreaker`, `@Bulkhead`). It configures the caller, so it has no
+/// routing, no subsets, no request changes and no Kubernetes objects.
+fn resilience4j_supports(concept: Concept) -> Result<(), &'static str> {
+    use Concept::*;
+    const ROUTING: &str = "Resilience4j does not route: the application picks the instance (`@Retry(name = \"SERVICE\")`), so give each service one route without `when` or `->`, or use a mesh target";
+    const MESH: &str = "Resilience4j configures the calling application: use a mesh target (`--target istio`, `linkerd`, `consul`) for this";
+    Err(match concept {
+        Subsets | SubsetPolicy => {
+            "Resilience4j calls a service, not a version of it: route to versions with a mesh target (`--target istio`, `consul`)"
+        }
+        ConnectionLimits | PoolTuning => {
+            "Resilience4j limits concurrent calls only: write `max requests N` (a bulkhead), and set connection limits on the HTTP client"
+        }
+        EjectTuning | EjectionSweep => {
+            "a Resilience4j circuit breaker opens for the whole service after failed calls: keep `after N consecutive 5xx` and `for D` only"
+        }
+        LoadBalancing | PassthroughBalancing => {
+            "Resilience4j does not balance: the HTTP client does (e.g. Spring Cloud LoadBalancer)"
+        }
+        RetryConditions | RetryPolicies | RetryStatusCodes | ConnectionRetryPolicies
+        | EnvoyRetryConditions => {
+            "Resilience4j retries on exceptions, not statuses: remove `on ...`, and list the exceptions in the application's `retryExceptions`"
+        }
+        RetryLocalities => "remove it: Resilience4j has no localities",
+        FaultDelay | FaultAbort => {
+            "fault injection needs `--target istio` (the guide injects faults in test environments only)"
+        }
+        PrefixMatch | QueryPrefixMatch | MethodPattern | HeaderQueryMatch | Conditions
+        | Rerouting => ROUTING,
+        IdempotentOnly => {
+            "put `@Retry` only on the application's idempotent calls, and remove `idempotent only`"
+        }
+        Mirroring | Rewrites | FullRewrites | Redirects | HeaderOps | Ingress | Workloads => MESH,
+        CanaryChecks => CANARY_CHECKS,
+        ConnectionPool | OutlierDetection | Retries | PerTryTimeout | BackendTimeout
+        | DefaultRetryConditions => return Ok(()),
     })
 }
 
@@ -687,6 +792,25 @@ mod tests {
             let supported = Output::Istio.supports(concept).is_ok();
             assert_eq!(supported, concept != Concept::BackendTimeout, "{concept:?}");
         }
+    }
+
+    #[test]
+    fn resilience4j_expresses_retries_time_limits_breakers_and_bulkheads_only() {
+        let supported: Vec<Concept> = Concept::ALL
+            .into_iter()
+            .filter(|&c| Output::Resilience4j.supports(c).is_ok())
+            .collect();
+        assert_eq!(
+            supported,
+            [
+                Concept::ConnectionPool,
+                Concept::OutlierDetection,
+                Concept::Retries,
+                Concept::PerTryTimeout,
+                Concept::BackendTimeout,
+                Concept::DefaultRetryConditions,
+            ]
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@ use super::{names, Checker, Seen};
 use crate::ast;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
+use crate::target::Concept;
 
 /// Gateway API's limits on an HTTPRoute's `hostnames` and `parentRefs`.
 const MAX_HOSTNAMES: usize = 16;
@@ -14,6 +15,8 @@ impl Checker<'_> {
     pub(crate) fn declare_ingress(&mut self, ingress: &ast::Ingress, namespace: Option<&str>) {
         let name = &ingress.name;
         self.name_rule(&name.node, name.span, "ingress name", names::dns_subdomain);
+        let output = self.service_output();
+        self.supported(Concept::Ingress, output, name.span);
         let namespace = namespace.unwrap_or("default").to_string();
         if self.name_taken(&namespace, name) {
             return;

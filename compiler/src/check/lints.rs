@@ -153,10 +153,14 @@ impl Checker<'_> {
             let complete = written.is_some_and(|r| r.on.len() == retry.on.len());
             // Without `on`, Istio's default conditions apply, which retry an HTTP request only
             // when it never reached the application.
-            let safe = retry
-                .on
-                .iter()
-                .all(|c| SAFE_RETRY_CONDITIONS.contains(&c.as_str()));
+            // Resilience4j retries the calls that the application marks with `@Retry`: which
+            // are idempotent is the application's choice, out of meshc's sight.
+            let resilience4j = self.service_output() == Output::Resilience4j;
+            let safe = resilience4j
+                || retry
+                    .on
+                    .iter()
+                    .all(|c| SAFE_RETRY_CONDITIONS.contains(&c.as_str()));
             if complete
                 && !idempotent_only
                 && !safe
@@ -224,6 +228,10 @@ impl Checker<'_> {
         let (Some(per_try), Some(timeout)) = (retry.per_try_timeout, rule.timeout) else {
             return;
         };
+        // Resilience4j cannot cut a try short: a timeout that the tries overrun is E0411.
+        if self.service_output() == Output::Resilience4j {
+            return;
+        }
         if self.sink.silences(Code::W0104, span) {
             return;
         }
@@ -366,6 +374,12 @@ impl Checker<'_> {
                 missing_list.push((service.span, service.name.clone(), missing.join(" and ")));
             }
         }
+        // Resilience4j's bulkhead limits concurrent calls only.
+        let help = if output.supports(Concept::ConnectionLimits).is_ok() {
+            "add `pool { max connections N  max requests N }` and `eject { after 5 consecutive 5xx  for 30s }` to the service"
+        } else {
+            "add `pool { max requests N }` and `eject { after 5 consecutive 5xx  for 30s }` to the service"
+        };
         for (span, name, missing) in missing_list {
             self.sink.push(
                 Diagnostic::new(
@@ -373,7 +387,7 @@ impl Checker<'_> {
                     format!("`{name}` has no circuit breaking"),
                     span,
                     missing,
-                    "add `pool { max connections N  max requests N }` and `eject { after 5 consecutive 5xx  for 30s }` to the service",
+                    help,
                 )
                 .with_note("the guide's second best practice: circuit breaking protects a backend from overload"),
             );

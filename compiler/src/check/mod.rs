@@ -15,6 +15,7 @@ mod linkerd;
 mod lints;
 mod names;
 mod policy;
+mod resilience4j;
 mod route;
 mod values;
 mod workloads;
@@ -275,7 +276,7 @@ impl Checker<'_> {
                 .collect(),
             _ => Vec::new(),
         };
-        let mut objects: Vec<(&str, &str, &str, &str, Span, &str)> = Vec::new();
+        let mut objects: Vec<(&str, &str, &str, &str, Span, String)> = Vec::new();
         for ingress in &self.ingresses {
             if !ingress.routes.is_empty() {
                 objects.push((
@@ -284,7 +285,7 @@ impl Checker<'_> {
                     &ingress.routes_name,
                     &ingress.namespace,
                     ingress.span,
-                    &ingress.name,
+                    ingress.name.clone(),
                 ));
             }
         }
@@ -307,32 +308,56 @@ impl Checker<'_> {
             } else {
                 hosts.insert(&service.host, index);
             }
-            let istio = self.service_output() == Output::Istio;
             // Flagger writes the routes and policy of the services it rolls out itself.
             if self.options.target == Target::Flagger && service.canary.is_some() {
                 continue;
             }
-            if istio && (!service.subsets.is_empty() || !service.policy.is_empty()) {
+            // What the routes and the policy become, and the namespace their names must be
+            // unique in: Resilience4j's instances are all in one application, whatever their
+            // services' namespaces ("").
+            let output = self.service_output();
+            let (routes_kind, policy_kind, namespace) = match output {
+                Output::Istio => (
+                    Some("VirtualService"),
+                    Some("DestinationRule"),
+                    service.namespace.as_str(),
+                ),
+                Output::HttpRouteStandard
+                | Output::HttpRouteExperimental
+                | Output::LinkerdHttpRoute => (Some("HTTPRoute"), None, service.namespace.as_str()),
+                // Named after the service's host (unique, above) or the service.
+                Output::LinkerdServiceProfile | Output::Consul => (None, None, ""),
+                Output::Resilience4j => (
+                    Some("Resilience4j retry/time limiter instance"),
+                    Some("Resilience4j circuit breaker/bulkhead instance"),
+                    "",
+                ),
+            };
+            let policy = !service.policy.is_empty()
+                || (output == Output::Istio && !service.subsets.is_empty());
+            // Across namespaces, an owner is named with its namespace.
+            let owner = match namespace {
+                "" => format!("{}/{}", service.namespace, service.name),
+                _ => service.name.clone(),
+            };
+            if let (Some(kind), true) = (policy_kind, policy) {
                 objects.push((
-                    "DestinationRule",
+                    kind,
                     "policy",
                     &service.policy_name,
-                    &service.namespace,
+                    namespace,
                     service.span,
-                    &service.name,
+                    owner.clone(),
                 ));
             }
-            // A ServiceProfile is named after the service's host, which is unique (above).
-            let profile = self.service_output() == Output::LinkerdServiceProfile;
-            if !service.routes.is_empty() && !profile {
-                let kind = if istio { "VirtualService" } else { "HTTPRoute" };
+            if let (Some(kind), false) = (routes_kind, service.routes.is_empty()) {
                 objects.push((
                     kind,
                     "routes",
                     &service.routes_name,
-                    &service.namespace,
+                    namespace,
                     service.span,
-                    &service.name,
+                    owner.clone(),
                 ));
             }
             if let Some(names) = linkerd_names.get(index) {
@@ -343,7 +368,7 @@ impl Checker<'_> {
                         name,
                         &service.namespace,
                         service.span,
-                        &service.name,
+                        service.name.clone(),
                     ));
                 }
             }
@@ -356,12 +381,14 @@ impl Checker<'_> {
                 seen.insert(key, (owner.to_string(), span));
                 continue;
             };
+            let place = match namespace {
+                "" => String::new(),
+                namespace => format!(" in namespace `{namespace}`"),
+            };
             self.sink.push(
                 Diagnostic::new(
                     Code::E0103,
-                    format!(
-                        "`{first_owner}` and `{owner}` both emit {kind} `{name}` in namespace `{namespace}`"
-                    ),
+                    format!("`{first_owner}` and `{owner}` both emit {kind} `{name}`{place}"),
                     span,
                     format!("this one's {kind} is named `{name}`"),
                     format!("give one of them another name with `{what} named NAME`"),
@@ -382,6 +409,7 @@ impl Checker<'_> {
                 LinkerdFlavour::ServiceProfile => Output::LinkerdServiceProfile,
             },
             Target::Consul => Output::Consul,
+            Target::Resilience4j => Output::Resilience4j,
         }
     }
 
@@ -445,6 +473,7 @@ impl Checker<'_> {
                     ),
                 Target::Linkerd
                 | Target::Consul
+                | Target::Resilience4j
                 | Target::Istio
                 | Target::Flagger
                 | Target::ArgoRollouts => {}

@@ -89,14 +89,17 @@ impl Checker<'_> {
             if !seen.first(&mut self.sink, what, setting.span) {
                 continue;
             }
-            let tuning = matches!(
-                setting.key,
+            let part = match setting.key {
                 PoolKey::MaxRequestsPerConnection
-                    | PoolKey::MaxRetries
-                    | PoolKey::IdleTimeout
-                    | PoolKey::H2Upgrade
-            );
-            if tuning && !self.within(Concept::ConnectionPool, Concept::PoolTuning, setting.span) {
+                | PoolKey::MaxRetries
+                | PoolKey::IdleTimeout
+                | PoolKey::H2Upgrade => Some(Concept::PoolTuning),
+                PoolKey::MaxConnections | PoolKey::MaxPendingRequests | PoolKey::ConnectTimeout => {
+                    Some(Concept::ConnectionLimits)
+                }
+                PoolKey::MaxRequests => None,
+            };
+            if part.is_some_and(|part| !self.within(Concept::ConnectionPool, part, setting.span)) {
                 continue;
             }
             let value = &setting.value;
@@ -145,16 +148,16 @@ impl Checker<'_> {
             if !seen.first(&mut self.sink, what, setting.span) {
                 continue;
             }
-            let tuning = matches!(
-                setting.key,
-                EjectKey::ConsecutiveGatewayErrors | EjectKey::MinHealthPercent
-            );
-            if tuning
-                && !self.within(
-                    Concept::OutlierDetection,
-                    Concept::EjectTuning,
-                    setting.span,
-                )
+            let part = match setting.key {
+                EjectKey::ConsecutiveGatewayErrors | EjectKey::MinHealthPercent => {
+                    Some(Concept::EjectTuning)
+                }
+                EjectKey::Interval | EjectKey::MaxEjectionPercent => Some(Concept::EjectionSweep),
+                EjectKey::Consecutive5xx
+                | EjectKey::ConsecutiveErrors
+                | EjectKey::BaseEjectionTime => None,
+            };
+            if part.is_some_and(|part| !self.within(Concept::OutlierDetection, part, setting.span))
             {
                 continue;
             }

@@ -151,8 +151,18 @@ impl Checker<'_> {
             namespace: namespace.to_string(),
             output,
         };
+        // An ingress that the target cannot express was reported: its routes are not checked.
+        if matches!(owner, Some(Owner::Ingress(_)))
+            && self.service_output().supports(Concept::Ingress).is_err()
+        {
+            return;
+        }
         self.checking_ingress_route = matches!(owner, Some(Owner::Ingress(_)));
         let errors_from = self.sink.diagnostics.len();
+        // Where routes cannot have conditions, the `when` is reported once, not each condition.
+        if let (Some(first), Some(last)) = (route.matches.first(), route.matches.last()) {
+            self.supported(Concept::Conditions, output, first.span.to(last.span));
+        }
         let mut rule = ir::RouteRule {
             span: route.span,
             matches: route
@@ -186,6 +196,7 @@ impl Checker<'_> {
             );
         }
         rule.destinations = self.destinations(route, &ctx, spans.redirect.is_some());
+        self.rerouting(route, &ctx, &rule);
         if let (Output::LinkerdHttpRoute, Some(redirect), Some(headers)) =
             (ctx.output, spans.redirect, spans.response_headers)
         {
@@ -202,6 +213,9 @@ impl Checker<'_> {
             );
         }
         self.per_try_within_timeout(&rule, &spans);
+        if ctx.output == Output::Resilience4j {
+            self.resilience4j_time_limits(&rule, &spans);
+        }
         if let (Output::LinkerdServiceProfile, Some(span)) = (ctx.output, spans.retry) {
             // Not on a retry that is an error already.
             let valid = !self.sink.diagnostics[errors_from..]
@@ -305,10 +319,11 @@ impl Checker<'_> {
         let mut out = ir::Match::default();
         let mut seen = Seen::default();
         let gateway = output.is_http_route();
+        let conditions = output.supports(Concept::Conditions).is_ok();
         for condition in &alt.conditions {
             if gateway {
                 self.gateway_condition(&condition.node, condition.span, output);
-            } else {
+            } else if conditions {
                 self.condition_supported(&condition.node, condition.span, output);
             }
             match &condition.node {
@@ -794,6 +809,30 @@ impl Checker<'_> {
         None
     }
 
+    /// E0401 for a service route that sends its service's requests elsewhere (another service,
+    /// or several destinations), where the output cannot route at all.
+    fn rerouting(&mut self, route: &ast::Route, ctx: &RouteCtx, rule: &ir::RouteRule) {
+        let (Some(Owner::Service(service)), Some(first), Some(last)) = (
+            ctx.owner,
+            route.destinations.first(),
+            route.destinations.last(),
+        ) else {
+            return;
+        };
+        if ctx.output.supports(Concept::Rerouting).is_ok() {
+            return;
+        }
+        let own = self.service_ref(service);
+        let elsewhere = route.destinations.len() > 1
+            || rule
+                .destinations
+                .iter()
+                .any(|d| d.service != own || d.subset.is_some());
+        if elsewhere {
+            self.supported(Concept::Rerouting, ctx.output, first.span.to(last.span));
+        }
+    }
+
     /// The route's destinations. Without `->`, a service route goes to the service itself
     /// (unless it redirects); an ingress route must redirect (checked in `actions_agree`).
     fn destinations(
@@ -908,7 +947,11 @@ impl Checker<'_> {
                 {
                     rule.retry = self.retry(retry, output);
                     spans.retry = Some(span);
-                    spans.idempotent_only = retry.idempotent_only.first().copied();
+                    spans.idempotent_only = retry
+                        .idempotent_only
+                        .first()
+                        .copied()
+                        .filter(|_| output.supports(Concept::IdempotentOnly).is_ok());
                     spans.per_try = retry.per_try.first().map(|l| l.span);
                 }
             }
@@ -1359,10 +1402,18 @@ impl Checker<'_> {
             .filter(|l| self.supported(Concept::RetryLocalities, output, l.span))
             .and_then(|l| self.sink.switch(l, "`remote localities`"));
         self.sink
-            .single(&retry.idempotent_only, "idempotent only", |s| *s);
+            .single(&retry.idempotent_only, "idempotent only", |s| *s)
+            .map(|&span| self.supported(Concept::IdempotentOnly, output, span));
         let mut on: Vec<String> = Vec::with_capacity(retry.on.len());
         let mut on_spans: Vec<Span> = Vec::new();
-        for condition in &retry.on {
+        // Where retries cannot be told what to retry on, the list is reported once.
+        let choose = match (retry.on.first(), retry.on.last()) {
+            (Some(first), Some(last)) => {
+                self.supported(Concept::RetryConditions, output, first.span.to(last.span))
+            }
+            _ => true,
+        };
+        for condition in retry.on.iter().filter(|_| choose) {
             let Some(canonical) = self.retry_condition(condition) else {
                 continue;
             };

@@ -9,7 +9,7 @@ use crate::ast::{self, DeploySetting};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
 use crate::source::Span;
-use crate::target::Target;
+use crate::target::{Concept, Target};
 
 /// A Kubernetes resource quantity: `500m`, `1.5`, `512Mi`, `1e3`.
 fn quantity(text: &str) -> bool {
@@ -84,8 +84,12 @@ impl Checker<'_> {
     ) -> Vec<ir::Deployment> {
         let mut out: Vec<ir::Deployment> = Vec::new();
         let mut spans: Vec<Span> = Vec::new();
+        let output = self.service_output();
         for deploy in deploys {
             let version = &deploy.version;
+            if !self.supported(Concept::Workloads, output, version.span) {
+                continue;
+            }
             if !self.name_rule(&version.node, version.span, "version", names::dns_label) {
                 continue;
             }

@@ -83,6 +83,7 @@ codes! {
     E0408 => "routes whose order Linkerd cannot keep",
     E0409 => "ServiceProfile routes with different destinations",
     E0410 => "a service split more than one way in Consul",
+    E0411 => "a timeout that Resilience4j cannot keep around retries",
     W0001 => "deprecated Istio field",
     W0002 => "unreachable route",
     W0003 => "a name for a resource that is not emitted",

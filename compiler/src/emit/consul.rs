@@ -748,7 +748,8 @@ mod tests_support {
         };
         let manifests = crate::testing::manifests_of(text, options);
         let named = manifests.iter().map(|m| {
-            let name = format!("{}/{}", m.kind(), m.metadata().name);
+            let name = m.metadata().map_or("", |d| d.name.as_str());
+            let name = format!("{}/{name}", m.kind());
             (name, crate::emit::yaml::document(m))
         });
         named.collect()

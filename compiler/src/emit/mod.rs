@@ -15,6 +15,7 @@ pub mod istio;
 pub mod k8s;
 pub mod linkerd;
 pub mod monitoring;
+pub mod resilience4j;
 pub mod workloads;
 pub mod yaml;
 
@@ -60,10 +61,12 @@ pub enum Manifest {
     Rollout(Box<k8s::Object<k8s::RolloutSpec>>),
     /// An Argo Rollouts analysis.
     AnalysisTemplate(Box<k8s::Object<k8s::AnalysisTemplateSpec>>),
+    /// Resilience4j's Spring Boot properties: not a Kubernetes object.
+    Resilience4j(Box<resilience4j::Application>),
 }
 
 impl Manifest {
-    /// The kind.
+    /// The kind (for Resilience4j's properties, which are no Kubernetes object, `Resilience4j`).
     pub fn kind(&self) -> &'static str {
         match self {
             Manifest::VirtualService(o) => o.kind,
@@ -81,12 +84,13 @@ impl Manifest {
             Manifest::FlaggerCanary(o) => o.kind,
             Manifest::Rollout(o) => o.kind,
             Manifest::AnalysisTemplate(o) => o.kind,
+            Manifest::Resilience4j(_) => "Resilience4j",
         }
     }
 
-    /// The metadata.
-    pub fn metadata(&self) -> &k8s::Metadata {
-        match self {
+    /// The metadata of a Kubernetes object.
+    pub fn metadata(&self) -> Option<&k8s::Metadata> {
+        Some(match self {
             Manifest::VirtualService(o) => &o.metadata,
             Manifest::DestinationRule(o) => &o.metadata,
             Manifest::HttpRoute(o) => &o.metadata,
@@ -102,12 +106,16 @@ impl Manifest {
             Manifest::FlaggerCanary(o) => &o.metadata,
             Manifest::Rollout(o) => &o.metadata,
             Manifest::AnalysisTemplate(o) => &o.metadata,
-        }
+            Manifest::Resilience4j(_) => return None,
+        })
     }
 
-    /// A file name for `-o DIR`: `<namespace>.<kind>.<name>.yaml`, lower case.
+    /// A file name for `-o DIR`: `<namespace>.<kind>.<name>.yaml`, lower case; Spring Boot's
+    /// `application.yaml` for Resilience4j's properties.
     pub fn file_name(&self) -> String {
-        let metadata = self.metadata();
+        let Some(metadata) = self.metadata() else {
+            return "application.yaml".to_string();
+        };
         format!(
             "{}.{}.{}.yaml",
             metadata.namespace,
@@ -245,6 +253,8 @@ pub enum Part {
     Analysis(usize),
     /// A service's canary alerts.
     Alerts(usize),
+    /// What the whole program gives at once: Resilience4j's properties.
+    Application,
 }
 
 /// The parts of `program`, in output order: workloads first (the pods exist before anything
@@ -261,6 +271,7 @@ pub fn parts(program: &ir::Program) -> Vec<Part> {
     parts.push(Part::ReferenceGrants);
     parts.extend((0..services).map(Part::Analysis));
     parts.extend((0..services).map(Part::Alerts));
+    parts.push(Part::Application);
     parts
 }
 
@@ -312,8 +323,9 @@ pub fn emit_part(program: &ir::Program, options: Options, part: Part, out: &mut 
                     let resolver = consul::service_resolver(service);
                     out.extend(resolver.map(|o| Manifest::ServiceResolver(Box::new(o))));
                 }
-                // Gateway API and Linkerd have no traffic policy (the checker rejected it).
-                Target::GatewayApi | Target::Linkerd => {}
+                // Gateway API and Linkerd have no traffic policy (the checker rejected it);
+                // Resilience4j's is part of the application's properties.
+                Target::GatewayApi | Target::Linkerd | Target::Resilience4j => {}
             }
         }
         Part::Routes(index) => {
@@ -337,6 +349,8 @@ pub fn emit_part(program: &ir::Program, options: Options, part: Part, out: &mut 
                     let router = consul::service_router(service);
                     out.extend(router.map(|o| Manifest::ServiceRouter(Box::new(o))));
                 }
+                // Part of the application's properties.
+                Target::Resilience4j => {}
                 Target::Linkerd => match options.linkerd {
                     LinkerdFlavour::HttpRoute => {
                         let routes = linkerd::service_routes(service);
@@ -363,7 +377,11 @@ pub fn emit_part(program: &ir::Program, options: Options, part: Part, out: &mut 
                     LinkerdFlavour::HttpRoute => Some(linkerd::GROUP),
                     LinkerdFlavour::ServiceProfile => None,
                 },
-                Target::Istio | Target::Flagger | Target::ArgoRollouts | Target::Consul => None,
+                Target::Istio
+                | Target::Flagger
+                | Target::ArgoRollouts
+                | Target::Consul
+                | Target::Resilience4j => None,
             };
             let services = program
                 .services
@@ -390,6 +408,12 @@ pub fn emit_part(program: &ir::Program, options: Options, part: Part, out: &mut 
         Part::Alerts(index) => {
             let alerts = monitoring::canary_alerts(&program.services[index]);
             out.extend(alerts.map(|o| Manifest::PrometheusRule(Box::new(o))));
+        }
+        Part::Application => {
+            if options.target == Target::Resilience4j {
+                let application = resilience4j::application(program);
+                out.extend(application.map(|a| Manifest::Resilience4j(Box::new(a))));
+            }
         }
     }
 }
