@@ -226,7 +226,12 @@ impl Checker<'_> {
                     "this outlier detection can eject every instance",
                     span,
                     "nothing stays in the load-balancing pool when all instances fail",
-                    "keep some capacity: lower `at most`, or add `keep 25% healthy`",
+                    // Where `keep N% healthy` cannot be written (Consul), only `at most` helps.
+                    if self.service_output().supports(Concept::EjectTuning).is_ok() {
+                        "keep some capacity: lower `at most`, or add `keep 25% healthy`"
+                    } else {
+                        "keep some capacity: lower `at most`"
+                    },
                 )
                 .with_note("when every instance is ejected, every request fails until the ejections expire"),
             );
