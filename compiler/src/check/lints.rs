@@ -328,7 +328,8 @@ impl Checker<'_> {
     }
 
     /// W0102 for a service that receives traffic but lacks a connection pool or outlier
-    /// detection, where both can be written (Istio and Consul; Gateway API and Linkerd have neither).
+    /// detection, where both can be written (Istio, Consul and Resilience4j; Gateway API and
+    /// Linkerd have neither).
     pub(crate) fn circuit_breaking(&mut self) {
         // Only where both can be written (Istio, Consul).
         let output = self.service_output();

@@ -212,6 +212,9 @@ pub(crate) struct Checker<'a> {
     named_spans: HashMap<(usize, ast::NamedWhat), Span>,
     /// Span of each declared subset: (service index, subset name) → span.
     pub(crate) subset_spans: HashMap<(usize, String), Span>,
+    /// Where each concept was reported as not expressible (E0401): a policy applied with `use`
+    /// puts all its settings at the `use`, where one report per concept is enough.
+    unsupported: crate::hash::HashSet<(Concept, Span)>,
 }
 
 impl Checker<'_> {
@@ -418,6 +421,9 @@ impl Checker<'_> {
         let Err(alternative) = output.supports(concept) else {
             return true;
         };
+        if !self.unsupported.insert((concept, span)) {
+            return false;
+        }
         // `--target` does not change what an ingress route compiles to: suggest what works
         // on an ingress instead.
         let (alternative, note) = if self.checking_ingress_route {
@@ -805,11 +811,12 @@ impl Checker<'_> {
             self.sink.push(diagnostic);
         }
         // Where subsets exist but cannot have a policy of their own (Consul), each policy
-        // block is reported; where subsets cannot be expressed, they were reported already.
+        // block is reported; where subsets cannot be expressed, they were reported already,
+        // and their policy is not looked at.
         let output = self.service_output();
-        let own_policy = output.supports(Concept::Subsets).is_err()
-            || output.supports(Concept::SubsetPolicy).is_ok();
-        if !own_policy {
+        let subsets = output.supports(Concept::Subsets).is_ok();
+        let own_policy = subsets && output.supports(Concept::SubsetPolicy).is_ok();
+        if subsets && !own_policy {
             for item in &subset.policy {
                 let span = match item {
                     ast::PolicyItem::Pool(block) => block.keyword,

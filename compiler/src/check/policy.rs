@@ -163,35 +163,26 @@ impl Checker<'_> {
             }
             let value = &setting.value;
             let errors_help = "a count of consecutive errors: 0 turns this check off";
+            // Resilience4j's window of calls is a Java `int`.
+            let max_errors = match self.service_output() {
+                crate::target::Output::Resilience4j => INT32_MAX,
+                _ => u64::from(u32::MAX),
+            };
             match setting.key {
                 EjectKey::Consecutive5xx => {
-                    eject.consecutive_5xx = self.sink.count(
-                        value,
-                        0,
-                        u64::from(u32::MAX),
-                        "the error count",
-                        errors_help,
-                    )
+                    eject.consecutive_5xx =
+                        self.sink
+                            .count(value, 0, max_errors, "the error count", errors_help)
                 }
                 EjectKey::ConsecutiveGatewayErrors => {
-                    eject.consecutive_gateway_errors = self.sink.count(
-                        value,
-                        0,
-                        u64::from(u32::MAX),
-                        "the error count",
-                        errors_help,
-                    )
+                    eject.consecutive_gateway_errors =
+                        self.sink
+                            .count(value, 0, max_errors, "the error count", errors_help)
                 }
                 EjectKey::ConsecutiveErrors => {
                     deprecated = self
                         .sink
-                        .count(
-                            value,
-                            0,
-                            u64::from(u32::MAX),
-                            "the error count",
-                            errors_help,
-                        )
+                        .count(value, 0, max_errors, "the error count", errors_help)
                         .map(|n| (n, setting.span));
                 }
                 EjectKey::Interval => {
@@ -251,7 +242,7 @@ impl Checker<'_> {
             } else {
                 eject.consecutive_5xx = Some(count);
                 self.sink.push(diagnostic.with_note(format!(
-                    "meshc emits it as `consecutive5xxErrors: {count}`, the field Istio reads"
+                    "meshc reads it as `after {count} consecutive 5xx`: for Istio, `consecutive5xxErrors: {count}`, the field Istio reads"
                 )));
             }
         }

@@ -9,7 +9,9 @@ use crate::emit::resilience4j::WAIT;
 use crate::ir;
 
 /// Why a timeout around retries needs every try to fit.
-const NOTE: &str = "Resilience4j retries around its TimeLimiter, so a time limit bounds one call: meshc writes the limit of one try, and the request keeps its timeout only if every try and every wait (25ms) fit in it";
+fn note() -> String {
+    format!("Resilience4j retries around its TimeLimiter, so a time limit bounds one call: meshc writes the limit of one try, and the request keeps its timeout only if every try and every wait ({WAIT}) fit in it")
+}
 
 impl Checker<'_> {
     /// E0304 for `per try` with `backend timeout` (both would be the one TimeLimiter), and
@@ -33,7 +35,12 @@ impl Checker<'_> {
         else {
             return;
         };
-        if retry.attempts == 0 {
+        // A limit written wrong was reported already, and is not missing.
+        let invalid = |span: Option<_>, value: Option<_>| span.is_some() && value.is_none();
+        if retry.attempts == 0
+            || invalid(spans.per_try, retry.per_try_timeout)
+            || invalid(spans.backend_timeout, rule.backend_timeout)
+        {
             return;
         }
         let retries = u128::from(retry.attempts);
@@ -59,7 +66,7 @@ impl Checker<'_> {
                     "Resilience4j times each call, not the whole request",
                     help,
                 )
-                .with_note(NOTE),
+                .with_note(note()),
             );
             return;
         };
@@ -90,7 +97,7 @@ impl Checker<'_> {
                 help,
             )
             .with_secondary(limit_span, "the limit of one try")
-            .with_note(NOTE),
+            .with_note(note()),
         );
     }
 }

@@ -1374,6 +1374,15 @@ impl Checker<'_> {
                 "the number of retries",
                 "a ServiceProfile only marks a route retryable: `retry 0` (or no `retry`) turns retries off",
             )
+        } else if output == Output::Resilience4j {
+            // `maxAttempts` (retries + 1) is a Java `int`.
+            self.sink.count(
+                &retry.attempts,
+                0,
+                i32::MAX as u64 - 1,
+                "the number of retries",
+                "Resilience4j counts calls in a Java `int`: `retry 0` makes one call",
+            )
         } else if output.is_http_route() {
             self.sink.count(
                 &retry.attempts,

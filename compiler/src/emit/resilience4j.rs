@@ -16,7 +16,9 @@
 //!   the checker makes sure of (E0411).
 //! - `after N consecutive 5xx` is a count-based window of N calls that opens when all of them
 //!   fail (100%), for `for D` (Istio's default, 30s, when not given); without a count, Istio's
-//!   default, 5. `after 0 consecutive 5xx` turns the check off: no circuit breaker.
+//!   default, 5. `after 0 consecutive 5xx` turns the check off: no circuit breaker. Calls
+//!   slower than the service's time limit fail, so the limit is also the slow-call threshold:
+//!   no successful call is slow, and only failures open the breaker, as in a mesh.
 //! - `max requests N` is a semaphore bulkhead of N concurrent calls.
 
 use indexmap::IndexMap;
@@ -100,6 +102,10 @@ pub struct CircuitBreaker {
     pub failure_rate_threshold: u32,
     /// How long it stays open.
     pub wait_duration_in_open_state: String,
+    /// The service's time limit: a call that succeeds within it is never slow, so only
+    /// failures open the breaker, as in a mesh (by default, calls over 60s count as slow).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slow_call_duration_threshold: Option<String>,
 }
 
 /// A time limiter instance.
@@ -146,7 +152,8 @@ pub fn application(program: &ir::Program) -> Option<Application> {
     let mut modules = Modules::default();
     for service in &program.services {
         // The first route without `when` takes every call (the checker allows no other).
-        if let Some(rule) = service.routes.iter().find(|r| r.matches.is_empty()) {
+        let rule = service.routes.iter().find(|r| r.matches.is_empty());
+        if let Some(rule) = rule {
             let name = key(&service.routes_name);
             if let Some(retry) = &rule.retry {
                 modules.retry.instances.insert(
@@ -179,6 +186,9 @@ pub fn application(program: &ir::Program) -> Option<Application> {
                         minimum_number_of_calls: failures,
                         failure_rate_threshold: 100,
                         wait_duration_in_open_state: open.to_string(),
+                        slow_call_duration_threshold: rule
+                            .and_then(try_limit)
+                            .map(|limit| limit.to_string()),
                     },
                 );
             }
@@ -232,6 +242,7 @@ mod tests {
              \x20 circuitbreaker:\n    instances:\n      a:\n        slidingWindowType: COUNT_BASED\n\
              \x20       slidingWindowSize: 5\n        minimumNumberOfCalls: 5\n\
              \x20       failureRateThreshold: 100\n        waitDurationInOpenState: 10s\n\
+             \x20       slowCallDurationThreshold: 2s\n\
              \x20 timelimiter:\n    instances:\n      a:\n        timeoutDuration: 2s\n\
              \x20     b:\n        timeoutDuration: 2s\n"
         );
@@ -242,6 +253,18 @@ mod tests {
         assert_eq!(
             compile("namespace team1\n@allow(missing-circuit-breaker)\nservice a { }\n"),
             ""
+        );
+    }
+
+    #[test]
+    fn a_dotted_instance_name_is_one_quoted_key() {
+        let yaml = compile(
+            "namespace team1\n@allow(missing-circuit-breaker)\n\
+             service a { routes named \"agents.research\" }\nroute a timeout 5s\n",
+        );
+        assert_eq!(
+            yaml,
+            "resilience4j:\n  timelimiter:\n    instances:\n      \"[agents.research]\":\n        timeoutDuration: 5s\n"
         );
     }
 
