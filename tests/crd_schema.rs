@@ -1,4 +1,4 @@
-//! Tests of the CRD schema validator in `support/crd.rs`: the guide's reference manifests in
+//! Tests of the CRD schema validator in `compiler/src/validate.rs`: the guide's reference manifests in
 //! `tests/data/seed/` are accepted, and each kind of mistake is rejected with a message naming its path. The
 //! CEL rules are tested with the manifests of `tests/data/cel/` (see its README), the built-in kinds
 //! (`apps/v1` Deployment, `v1` Service) at the end of this file.
@@ -718,7 +718,7 @@ fn every_cel_rule_of_the_embedded_crds_is_evaluated_or_listed_as_not_evaluated()
         .collect();
     assert!(
         unknown.is_empty(),
-        "CEL rules neither implemented in CEL_RULES nor listed in NOT_EVALUATED (tests/support/crd.rs):\n{}",
+        "CEL rules neither implemented in CEL_RULES nor listed in NOT_EVALUATED (compiler/src/validate.rs):\n{}",
         unknown.join("\n")
     );
     assert_eq!(crd::cel_table_problems(), Ok(vec![]));
@@ -941,7 +941,7 @@ fn cel_rules_that_cannot_be_evaluated_are_reported_only_without_other_errors() {
 /// The embedded standard HTTPRoute CRD, parsed.
 fn standard_httproute_crd() -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/data/crds/gateway-api/standard/gateway.networking.k8s.io_httproutes.yaml");
+        .join("../schemas/crds/gateway-api/standard/gateway.networking.k8s.io_httproutes.yaml");
     parse(&std::fs::read_to_string(path).expect("readable CRD"))
 }
 
@@ -1738,7 +1738,7 @@ fn formats_outside_the_api_servers_registry_are_ignored_and_others_not_supported
 
 // ---------------------------------------------------------------------------------------------------------
 // Built-in kinds: `apps/v1` Deployment and `v1` Service, against Kubernetes' OpenAPI documents in
-// `tests/data/kubernetes/` and the API server's native rules.
+// `schemas/kubernetes/` and the API server's native rules.
 
 /// A Deployment as `meshc` emits one: probe, resources, env and a named port.
 const DEPLOYMENT: &str = r#"
@@ -2421,10 +2421,10 @@ fn built_in_garbage_never_panics() {
     }
 }
 
-/// The embedded OpenAPI document `tests/data/kubernetes/<file>`, parsed.
+/// The embedded OpenAPI document `schemas/kubernetes/<file>`, parsed.
 fn openapi_document(file: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/data/kubernetes")
+        .join("../schemas/kubernetes")
         .join(file);
     serde_json::from_str(&std::fs::read_to_string(path).expect("readable document"))
         .expect("valid JSON")

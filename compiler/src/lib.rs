@@ -33,6 +33,7 @@ pub mod stdlib;
 pub mod syntax;
 pub mod target;
 pub mod testing;
+pub mod validate;
 
 pub use diagnostics::{Code, Diagnostic, Severity};
 pub use emit::Manifest;

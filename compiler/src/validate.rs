@@ -1,9 +1,11 @@
-//! Validates Kubernetes manifests against the upstream CRDs copied into `tests/data/crds/`, and the built-in
-//! kinds `apps/v1` `Deployment` and `v1` `Service` against Kubernetes' OpenAPI v3 documents copied into
-//! `tests/data/kubernetes/` (see "Built-in kinds" below).
+//! Validates Kubernetes manifests against the upstream CRDs embedded from `schemas/crds/`, and the built-in
+//! kinds `apps/v1` `Deployment` and `v1` `Service` against Kubernetes' OpenAPI v3 documents embedded from
+//! `schemas/kubernetes/` (see "Built-in kinds" below; provenance in `schemas/README.md`).
 //!
-//! This is a small OpenAPI v3 validator for the structural schemas of Kubernetes CRDs, written for the test
-//! suite: it says whether the API server would accept a manifest that `meshc` emits. It is stricter than the
+//! This is a small OpenAPI v3 validator for the structural schemas of Kubernetes CRDs: it says whether the
+//! API server would accept a manifest, whether `meshc` emitted it (the test suite checks every manifest of
+//! every example) or not (`meshc validate`). Like the rest of the library it does no I/O: the schemas are
+//! compiled in, and parsed once, when first needed. It is stricter than the
 //! API server in three ways: unknown fields are errors (the API server prunes them unless the client asks
 //! for strict field validation, which `kubectl apply` does); so is `null` in a field that is not `nullable`
 //! (the API server drops it); and so is a number outside its `format: int32 | uint32 | int64` (the API server
@@ -59,19 +61,16 @@
 //! weeks; another format of the registry (`uri`, `hostname`, `ipv4`, `uuid`, ...; none of the embedded CRDs
 //! uses one) is reported as not supported by this validator. Formats outside the registry (`url`, `string`, `double`,
 //! ...) are ignored, as the API server ignores them; `int32`, `uint32` and `int64` are number ranges (above).
-//! (`shared/tools/k8s-validate` is more lenient: its `date-time` takes a space for `T` and no seconds or
-//! zone, and its `byte` takes the empty string.)
 //!
 //! `pattern` is run with the `regex` crate, which is not ECMA-262: a pattern it cannot compile is reported
 //! as an error, never ignored. A schema keyword this file does not know is reported as an error too, so
-//! nothing is skipped silently. `status` is not validated. The independent tool `shared/tools/k8s-validate`,
-//! run by hand, evaluates the CEL rules with a real CEL interpreter.
+//! nothing is skipped silently. `status` is not validated.
 //!
 //! # Built-in kinds
 //!
 //! `apps/v1` `Deployment` (schema `io.k8s.api.apps.v1.Deployment` of `apis__apps__v1_openapi.json`) and `v1`
 //! `Service` (`io.k8s.api.core.v1.Service` of `api__v1_openapi.json`), Kubernetes v1.36 (provenance in
-//! `tests/data/README.md`). Each document is parsed once; the kind's schema is then resolved once into the
+//! `schemas/README.md`). Each document is parsed once; the kind's schema is then resolved once into the
 //! structural form the checks above use: every `$ref` and `allOf: [{$ref}]` wrapper is replaced by the schema
 //! it names (the wrapper's other keywords, e.g. `default`, kept; a `$ref` cycle is an error, and there is
 //! none in these documents),
@@ -129,34 +128,38 @@ pub enum Channel {
     Experimental,
 }
 
-const VIRTUAL_SERVICE: &str = include_str!("../data/crds/istio/virtualservice.crd.yaml");
-const DESTINATION_RULE: &str = include_str!("../data/crds/istio/destinationrule.crd.yaml");
-const HTTP_ROUTE_STANDARD: &str =
-    include_str!("../data/crds/gateway-api/standard/gateway.networking.k8s.io_httproutes.yaml");
-const HTTP_ROUTE_EXPERIMENTAL: &str =
-    include_str!("../data/crds/gateway-api/experimental/gateway.networking.k8s.io_httproutes.yaml");
+const VIRTUAL_SERVICE: &str = include_str!("../../schemas/crds/istio/virtualservice.crd.yaml");
+const DESTINATION_RULE: &str = include_str!("../../schemas/crds/istio/destinationrule.crd.yaml");
+const HTTP_ROUTE_STANDARD: &str = include_str!(
+    "../../schemas/crds/gateway-api/standard/gateway.networking.k8s.io_httproutes.yaml"
+);
+const HTTP_ROUTE_EXPERIMENTAL: &str = include_str!(
+    "../../schemas/crds/gateway-api/experimental/gateway.networking.k8s.io_httproutes.yaml"
+);
 const REFERENCE_GRANT: &str = include_str!(
-    "../data/crds/gateway-api/standard/gateway.networking.k8s.io_referencegrants.yaml"
+    "../../schemas/crds/gateway-api/standard/gateway.networking.k8s.io_referencegrants.yaml"
 );
 /// Three CRDs in one YAML stream: `Canary`, `MetricTemplate` and `AlertProvider`.
-const FLAGGER: &str = include_str!("../data/crds/flagger/crd.yaml");
-const ROLLOUT: &str = include_str!("../data/crds/argo-rollouts/rollout-crd.yaml");
+const FLAGGER: &str = include_str!("../../schemas/crds/flagger/crd.yaml");
+const ROLLOUT: &str = include_str!("../../schemas/crds/argo-rollouts/rollout-crd.yaml");
 const ANALYSIS_TEMPLATE: &str =
-    include_str!("../data/crds/argo-rollouts/analysis-template-crd.yaml");
-const PROMETHEUS_RULE: &str =
-    include_str!("../data/crds/prometheus-operator/monitoring.coreos.com_prometheusrules.yaml");
+    include_str!("../../schemas/crds/argo-rollouts/analysis-template-crd.yaml");
+const PROMETHEUS_RULE: &str = include_str!(
+    "../../schemas/crds/prometheus-operator/monitoring.coreos.com_prometheusrules.yaml"
+);
 /// A Helm chart template: see [`without_helm_directives`].
-const LINKERD_HTTP_ROUTE: &str = include_str!("../data/crds/linkerd/policy-httproute.yaml");
+const LINKERD_HTTP_ROUTE: &str = include_str!("../../schemas/crds/linkerd/policy-httproute.yaml");
 /// A Helm chart template too.
-const LINKERD_SERVICE_PROFILE: &str = include_str!("../data/crds/linkerd/serviceprofile.yaml");
+const LINKERD_SERVICE_PROFILE: &str =
+    include_str!("../../schemas/crds/linkerd/serviceprofile.yaml");
 const CONSUL_SERVICE_DEFAULTS: &str =
-    include_str!("../data/crds/consul/consul.hashicorp.com_servicedefaults.yaml");
+    include_str!("../../schemas/crds/consul/consul.hashicorp.com_servicedefaults.yaml");
 const CONSUL_SERVICE_RESOLVER: &str =
-    include_str!("../data/crds/consul/consul.hashicorp.com_serviceresolvers.yaml");
+    include_str!("../../schemas/crds/consul/consul.hashicorp.com_serviceresolvers.yaml");
 const CONSUL_SERVICE_ROUTER: &str =
-    include_str!("../data/crds/consul/consul.hashicorp.com_servicerouters.yaml");
+    include_str!("../../schemas/crds/consul/consul.hashicorp.com_servicerouters.yaml");
 const CONSUL_SERVICE_SPLITTER: &str =
-    include_str!("../data/crds/consul/consul.hashicorp.com_servicesplitters.yaml");
+    include_str!("../../schemas/crds/consul/consul.hashicorp.com_servicesplitters.yaml");
 
 /// A Helm chart template as YAML: every `{{ ... }}` directive (only in its metadata's labels and
 /// annotations, never in the schema) replaced by `X`.
@@ -384,7 +387,7 @@ fn parsed_crds() -> &'static [ParsedCrd] {
     })
 }
 
-/// The CRDs of the embedded file `file` (under `tests/data/crds/`), whose text is `text`: one per YAML
+/// The CRDs of the embedded file `file` (under `schemas/crds/`), whose text is `text`: one per YAML
 /// document (empty documents skipped). An error when the file is not valid YAML or holds no document.
 fn parse_crds(file: &str, text: &str) -> Vec<Result<Value, String>> {
     match serde_saphyr::from_multiple::<Value>(text) {
@@ -1045,8 +1048,8 @@ fn describe_schema(schema: &Value) -> String {
 // ---------------------------------------------------------------------------------------------------------
 // Built-in kinds: `apps/v1` Deployment and `v1` Service (see the module docs)
 
-const CORE_V1_OPENAPI: &str = include_str!("../data/kubernetes/api__v1_openapi.json");
-const APPS_V1_OPENAPI: &str = include_str!("../data/kubernetes/apis__apps__v1_openapi.json");
+const CORE_V1_OPENAPI: &str = include_str!("../../schemas/kubernetes/api__v1_openapi.json");
+const APPS_V1_OPENAPI: &str = include_str!("../../schemas/kubernetes/apis__apps__v1_openapi.json");
 
 const INT_OR_STRING: &str = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";
 const QUANTITY: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
@@ -1175,7 +1178,7 @@ impl BuiltIn {
         };
         let parsed = cell.get_or_init(|| {
             serde_json::from_str(text)
-                .map_err(|e| format!("tests/data/kubernetes/{file} is not valid JSON: {e}"))
+                .map_err(|e| format!("schemas/kubernetes/{file} is not valid JSON: {e}"))
         });
         parsed.as_ref().map_err(Clone::clone)
     }
