@@ -62,6 +62,9 @@ struct Block {
     text: String,
     /// The `yaml` blocks that show this block's output: (location, text).
     outputs: Vec<(String, String)>,
+    /// A ```` ```yaml,validate ```` block: Kubernetes YAML that `meshc validate` checks (with
+    /// `error=CODE` or `note=CODE` like a `mesh` block), not a program.
+    validate: bool,
 }
 
 /// Every `.md` file under `dir`, recursively, sorted.
@@ -167,19 +170,32 @@ fn mesh_blocks(name: &str, markdown: &str) -> (Vec<Block>, Vec<String>) {
             text.push_str(&line[strip.min(indent)..]);
             text.push('\n');
         }
-        if info.split([',', ' ']).next() == Some("yaml") && closed && !info.contains("fragment") {
+        let words: Vec<&str> = info.split([',', ' ']).filter(|w| !w.is_empty()).collect();
+        let validate = words.first() == Some(&"yaml") && words.contains(&"validate");
+        if words.first() == Some(&"yaml") && closed && !validate && !info.contains("fragment") {
             // The output of the latest mesh block, if that one is compiled.
             if let Some(last) = blocks.last_mut().filter(|b: &&mut Block| {
-                matches!(
-                    b.expect,
-                    Expect::Compile | Expect::Warning(_) | Expect::Note(_)
-                )
+                !b.validate
+                    && matches!(
+                        b.expect,
+                        Expect::Compile | Expect::Warning(_) | Expect::Note(_)
+                    )
             }) {
                 last.outputs.push((location, text));
             }
             continue;
         }
-        let expect = parse_info(info);
+        // A `yaml,validate` block's attributes read like a `mesh` block's.
+        let expect = if validate {
+            let attributes: Vec<&str> = words[1..]
+                .iter()
+                .copied()
+                .filter(|w| *w != "validate")
+                .collect();
+            parse_info(&format!("mesh,{}", attributes.join(",")))
+        } else {
+            parse_info(info)
+        };
         if !closed {
             problems.push(format!(
                 "{location}: this code block is never closed (a line of `{}` is missing)",
@@ -196,6 +212,7 @@ fn mesh_blocks(name: &str, markdown: &str) -> (Vec<Block>, Vec<String>) {
                 expect,
                 text,
                 outputs: Vec::new(),
+                validate,
             }),
             Err(problem) => problems.push(format!("{location}: `{info}`: {problem}")),
         }
@@ -273,17 +290,33 @@ fn compile_block(block: &Block, sources: &mut SourceMap) -> meshc::Compilation {
     meshc::compile_with(sources, options)
 }
 
-/// Compiles one block; `Some(problem)` when it does not do what its info string says.
+/// The diagnostics of a `yaml,validate` block, registered under the Markdown file's name with
+/// its line numbers.
+fn validate_block(block: &Block) -> (SourceMap, Vec<meshc::Diagnostic>) {
+    let mut sources = SourceMap::new();
+    let text = format!("{}{}", "\n".repeat(block.line), block.text);
+    let id = sources.add(block.file.as_str(), text);
+    let channel = meshc::validate::Channel::Standard;
+    let (diagnostics, _) = meshc::validate::check_stream(id, sources.text(id), channel);
+    (sources, diagnostics)
+}
+
+/// Compiles (or, for a `yaml,validate` block, validates) one block; `Some(problem)` when it
+/// does not do what its info string says.
 fn check_block(block: &Block) -> Option<String> {
-    let mut sources = block_sources(block, true);
-    let compilation = compile_block(block, &mut sources);
-    let errors: Vec<Code> = compilation
-        .diagnostics
+    let (sources, diagnostics) = if block.validate {
+        validate_block(block)
+    } else {
+        let mut sources = block_sources(block, true);
+        let diagnostics = compile_block(block, &mut sources).diagnostics;
+        (sources, diagnostics)
+    };
+    let errors: Vec<Code> = diagnostics
         .iter()
         .filter(|d| d.is_error())
         .map(|d| d.code)
         .collect();
-    let has = |code: Code| compilation.diagnostics.iter().any(|d| d.code == code);
+    let has = |code: Code| diagnostics.iter().any(|d| d.code == code);
     let problem = match block.expect {
         Expect::Ignore => return None,
         Expect::Compile if errors.is_empty() => return None,
@@ -303,13 +336,9 @@ fn check_block(block: &Block) -> Option<String> {
             code.as_str()
         ),
     };
-    let codes: Vec<&str> = compilation
-        .diagnostics
-        .iter()
-        .map(|d| d.code.as_str())
-        .collect();
+    let codes: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
     let mut report = format!("{}: {problem}, got {codes:?}", block.location);
-    let rendered = render::human_string(&sources, &compilation.diagnostics);
+    let rendered = render::human_string(&sources, &diagnostics);
     if !rendered.is_empty() {
         let _ = write!(report, "\n{}", rendered.trim_end());
     }

@@ -268,6 +268,58 @@ fn resilience4j_properties_are_one_application_yaml() {
 }
 
 #[test]
+fn validate_reports_rejected_fields_at_their_lines() {
+    let dir = scratch("validate");
+    let bad = dir.join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\n\
+         spec:\n  hosts:\n  - reviews\n  http:\n  - route:\n    - destination:\n        host: reviews\n\
+         \x20   retries:\n      attemps: 3\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+    )
+    .unwrap();
+    let output = meshc(&["validate", "--color", "never", bad.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains(
+            "error[E0501]: VirtualService `reviews`: spec.http[0].retries.attemps: unknown field"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("bad.yaml:13:7"), "{text}");
+    assert!(text.contains("note[N0003]"), "{text}");
+    assert!(
+        text.contains("1 manifest in 1 file checked: 1 error"),
+        "{text}"
+    );
+    // What meshc emits is valid; a directory is searched for YAML files.
+    let good = dir.join("good");
+    std::fs::create_dir(&good).unwrap();
+    let platform =
+        std::fs::read_to_string(repo_root().join("examples/agents-platform.expected.yaml"))
+            .unwrap();
+    std::fs::write(good.join("platform.yml"), platform).unwrap();
+    let output = meshc(&["validate", good.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("15 manifests in 1 file checked: 0 errors"));
+    // No YAML in a directory, or a missing file: usage errors.
+    let empty = dir.join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    assert_eq!(
+        meshc(&["validate", empty.to_str().unwrap()]).status.code(),
+        Some(2)
+    );
+    let missing = dir.join("missing.yaml");
+    assert_eq!(
+        meshc(&["validate", missing.to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
 fn out_dir_is_not_touched_when_there_are_errors() {
     let dir = scratch("atomic");
     let broken = write(&dir, "broken.mesh", BROKEN);

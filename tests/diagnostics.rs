@@ -19,6 +19,9 @@
 //! (W0103) — are allowed in them, except in the fixtures named for those codes and in
 //! `multiple_errors.mesh`: otherwise every snapshot would repeat them.
 //!
+//! The codes of `meshc validate` (which checks Kubernetes YAML, not programs) have YAML fixtures,
+//! `CODE_what.yaml`: checking the file must report `CODE`, and nothing else of another code.
+//!
 //! To accept changed snapshots, read every `tests/snapshots/*.snap.new`, then run
 //! `INSTA_UPDATE=always cargo test --test diagnostics`.
 
@@ -196,22 +199,51 @@ fn fixture_problems(name: &str, sources: &SourceMap, compilation: &Compilation) 
     problems
 }
 
+/// A fixture's file name and text.
+fn read_fixture(path: &Path) -> (String, String) {
+    let name = path
+        .file_name()
+        .expect("a fixture has a file name")
+        .to_string_lossy()
+        .into_owned();
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    (name, text)
+}
+
 /// Every fixture: the snapshot of its source and rendered diagnostics, and the code its name
 /// announces.
 #[test]
 fn fixtures() {
     let mut problems = Vec::new();
     insta::glob!("fixtures/err", "*.mesh", |path| {
-        let name = path
-            .file_name()
-            .expect("a fixture has a file name")
-            .to_string_lossy()
-            .into_owned();
-        let text = std::fs::read_to_string(path)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let (name, text) = read_fixture(path);
         let (sources, compilation) = compile(&name, &text);
         problems.extend(fixture_problems(&name, &sources, &compilation));
         let rendered = render::human_string(&sources, &compilation.diagnostics);
+        let snapshot = format!("----- SOURCE\n{text}\n----- DIAGNOSTICS\n{rendered}");
+        insta::assert_snapshot!(snapshot);
+    });
+    assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
+}
+
+/// Every YAML fixture: the snapshot of its text and of what `meshc validate` reports, which
+/// must be its announced code and no other.
+#[test]
+fn manifest_fixtures() {
+    let mut problems = Vec::new();
+    insta::glob!("fixtures/err", "*.yaml", |path| {
+        let (name, text) = read_fixture(path);
+        let mut sources = SourceMap::new();
+        let id = sources.add(&name, &text);
+        let channel = meshc::validate::Channel::Standard;
+        let (diagnostics, _) = meshc::validate::check_stream(id, &text, channel);
+        let codes: BTreeSet<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
+        let announced = announced_code(&name).unwrap_or_default();
+        if codes.iter().copied().ne([announced]) {
+            problems.push(format!("{name}: expected {announced} only, got {codes:?}"));
+        }
+        let rendered = render::human_string(&sources, &diagnostics);
         let snapshot = format!("----- SOURCE\n{text}\n----- DIAGNOSTICS\n{rendered}");
         insta::assert_snapshot!(snapshot);
     });
@@ -222,7 +254,8 @@ fn fixtures() {
 #[test]
 fn every_code_has_a_fixture_a_page_and_a_summary_entry() {
     let known: BTreeSet<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
-    let fixtures = file_names(&fixture_dir(), "mesh");
+    let mut fixtures = file_names(&fixture_dir(), "mesh");
+    fixtures.extend(file_names(&fixture_dir(), "yaml"));
     let errors_dir = repo_root().join("book/src/errors");
     let pages = file_names(&errors_dir, "md");
     let summary = std::fs::read_to_string(repo_root().join("book/src/SUMMARY.md"))
@@ -234,7 +267,7 @@ fn every_code_has_a_fixture_a_page_and_a_summary_entry() {
     for code in &known {
         if !fixtures.iter().any(|f| f.starts_with(&format!("{code}_"))) {
             problems.push(format!(
-                "{code} has no fixture tests/fixtures/err/{code}_*.mesh"
+                "{code} has no fixture tests/fixtures/err/{code}_*.mesh (or .yaml)"
             ));
         }
         match std::fs::read_to_string(errors_dir.join(format!("{code}.md"))) {

@@ -57,6 +57,22 @@ enum Command {
         #[arg(long)]
         update: bool,
     },
+    /// Check Kubernetes manifests (any, hand-written or not) against the schemas and CEL rules
+    /// meshc embeds, offline; exit 1 if any is rejected.
+    Validate {
+        /// YAML files, or directories searched for *.yaml and *.yml.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Which Gateway API channel's HTTPRoute CRD the cluster has.
+        #[arg(long, value_enum, default_value_t = ChannelArg::Standard)]
+        gateway_channel: ChannelArg,
+        /// How diagnostics are printed.
+        #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+        message_format: MessageFormat,
+        /// When to colour diagnostics.
+        #[arg(long, value_enum, default_value_t = Color::Auto)]
+        color: Color,
+    },
     /// Explain a diagnostic code; without a code, list every code.
     Explain {
         /// A code such as E0101.
@@ -248,6 +264,12 @@ fn main() -> ExitCode {
         Command::Check { input } => compile(&input, None),
         Command::Test { input, update } => test(&input, update),
         Command::Explain { code } => explain(code.as_deref()),
+        Command::Validate {
+            paths,
+            gateway_channel,
+            message_format,
+            color,
+        } => validate(&paths, gateway_channel, message_format, color),
     };
     match result {
         Ok(code) => code,
@@ -490,14 +512,20 @@ impl meshc::modules::Loader for FileLoader<'_> {
 /// The input files: files as given, directories searched recursively for `*.mesh`. Sorted by
 /// path, so the output does not depend on the order of the arguments.
 fn list_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, UsageError> {
+    list_files_with(paths, &["mesh"])
+}
+
+/// [`list_files`], for files whose extension is one of `extensions`.
+fn list_files_with(paths: &[PathBuf], extensions: &[&str]) -> Result<Vec<PathBuf>, UsageError> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
             let before = files.len();
-            collect_dir(path, &mut files)?;
+            collect_dir(path, extensions, &mut files)?;
             if files.len() == before {
                 return Err(UsageError(format!(
-                    "no .mesh files in `{}`",
+                    "no .{} files in `{}`",
+                    extensions.join(" or ."),
                     path.display()
                 )));
             }
@@ -510,6 +538,57 @@ fn list_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, UsageError> {
     let mut seen = std::collections::HashSet::new();
     files.retain(|file| seen.insert(std::fs::canonicalize(file).unwrap_or_else(|_| file.clone())));
     Ok(files)
+}
+
+/// `meshc validate`: every document of every YAML file against the embedded schemas.
+fn validate(
+    paths: &[PathBuf],
+    channel: ChannelArg,
+    format: MessageFormat,
+    color: Color,
+) -> Result<ExitCode, UsageError> {
+    let channel = match channel {
+        ChannelArg::Standard => meshc::validate::Channel::Standard,
+        ChannelArg::Experimental => meshc::validate::Channel::Experimental,
+    };
+    let files = list_files_with(paths, &["yaml", "yml"])?;
+    let mut sources = SourceMap::new();
+    let mut diagnostics = Vec::new();
+    let mut documents = 0;
+    for file in &files {
+        let id = sources.add(file.display().to_string(), read_text(file)?);
+        let (found, checked) = meshc::validate::check_stream(id, sources.text(id), channel);
+        diagnostics.extend(found);
+        documents += checked;
+    }
+    let io = |e: std::io::Error| UsageError(format!("cannot write to stderr: {e}"));
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    match format {
+        MessageFormat::Json => {
+            let mut stderr = std::io::stderr().lock();
+            for diagnostic in &diagnostics {
+                writeln!(stderr, "{}", render::json_line(&sources, diagnostic)).map_err(io)?;
+            }
+        }
+        MessageFormat::Human => {
+            let mut stderr = StandardStream::stderr(color.choice(std::io::stderr().is_terminal()));
+            render::human(&sources, &diagnostics, &mut stderr).map_err(io)?;
+            let files = files.len();
+            writeln!(
+                stderr,
+                "{documents} manifest{} in {files} file{} checked: {errors} error{}",
+                if documents == 1 { "" } else { "s" },
+                if files == 1 { "" } else { "s" },
+                if errors == 1 { "" } else { "s" },
+            )
+            .map_err(io)?;
+        }
+    }
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The text of a file, which must be UTF-8.
@@ -534,10 +613,14 @@ fn write_stdout(compilation: &Compilation) -> std::io::Result<()> {
     stdout.flush()
 }
 
-/// Every `*.mesh` under `dir`, without recursion (however deep the tree). Symbolic links to
-/// directories are not followed, so a link back up the tree cannot loop; links to files are
-/// read like files.
-fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), UsageError> {
+/// Every file under `dir` with one of `extensions`, without recursion (however deep the tree).
+/// Symbolic links to directories are not followed, so a link back up the tree cannot loop;
+/// links to files are read like files.
+fn collect_dir(
+    dir: &Path,
+    extensions: &[&str],
+    files: &mut Vec<PathBuf>,
+) -> Result<(), UsageError> {
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
         let unreadable = |e: std::io::Error| {
@@ -548,7 +631,11 @@ fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), UsageError> {
             let path = entry.path();
             if entry.file_type().map_err(unreadable)?.is_dir() {
                 pending.push(path);
-            } else if path.extension().is_some_and(|ext| ext == "mesh") && !path.is_dir() {
+            } else if path
+                .extension()
+                .is_some_and(|ext| extensions.iter().any(|e| ext == *e))
+                && !path.is_dir()
+            {
                 files.push(path);
             }
         }

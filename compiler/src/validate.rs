@@ -2767,3 +2767,287 @@ fn is_label_value(text: &str) -> bool {
                 .chars()
                 .all(|c| alphanumeric(c) || matches!(c, '-' | '_' | '.')))
 }
+
+// ---------------------------------------------------------------------------------------------
+// Streams of manifests (`meshc validate`)
+// ---------------------------------------------------------------------------------------------
+
+/// Where each field of one YAML document is written: every mapping key (as `a.b` and as the map
+/// entry `a[b]`, the two ways the errors above name a field) and every list item (`a[0]`).
+#[derive(Debug, Default)]
+struct Places {
+    /// Path → byte range of the key, or of the item's first token.
+    at: crate::hash::HashMap<String, (usize, usize)>,
+    /// The document's first byte and its end.
+    range: (usize, usize),
+    /// Whether the document holds anything (an empty document is skipped, as `kubectl` does).
+    empty: bool,
+}
+
+impl Places {
+    /// The range of `path`, or of the nearest enclosing field that is written (a missing field
+    /// is reported at its parent), or of the document's start.
+    fn find(&self, mut path: &str) -> (usize, usize) {
+        loop {
+            if let Some(&range) = self.at.get(path) {
+                return range;
+            }
+            let parent = if path.ends_with(']') {
+                path.rfind('[').map(|open| &path[..open])
+            } else {
+                path.rfind('.').map(|dot| &path[..dot])
+            };
+            match parent {
+                Some(parent) if !parent.is_empty() => path = parent,
+                _ => return (self.range.0, self.range.0),
+            }
+        }
+    }
+}
+
+/// A collection being walked: a mapping (and its pending key) or a list (and its next index).
+enum Frame {
+    Mapping { path: String, key: Option<String> },
+    List { path: String, next: usize },
+}
+
+/// The places of every document of `text`, in order, up to the first that is not YAML; then
+/// where and why that one cannot be read.
+fn places(text: &str) -> (Vec<Places>, Option<(usize, String)>) {
+    use serde_saphyr::granit_parser::{Event, Parser};
+    let mut documents = Vec::new();
+    let mut current = Places::default();
+    let mut stack: Vec<Frame> = Vec::new();
+    // Whether the document's root node has been seen, and whether it is a null scalar.
+    let mut root_null = true;
+    let offset = |marker: &serde_saphyr::granit_parser::Marker| {
+        marker.byte_offset().unwrap_or(marker.index())
+    };
+    for event in Parser::new_from_str(text) {
+        let (event, span) = match event {
+            Ok(event) => event,
+            Err(e) => return (documents, Some((offset(e.marker()), e.info().to_string()))),
+        };
+        let (start, end) = (offset(&span.start), offset(&span.end));
+        // The path of a node in the current position, and whether it is a mapping key.
+        let position = |current: &mut Places, stack: &mut Vec<Frame>| -> Option<String> {
+            match stack.last_mut() {
+                None => Some(String::new()),
+                Some(Frame::List { path, next }) => {
+                    let item = format!("{path}[{next}]");
+                    *next += 1;
+                    current.at.entry(item.clone()).or_insert((start, end));
+                    Some(item)
+                }
+                // After a key, its value; otherwise the next key (`None`).
+                Some(Frame::Mapping { key, .. }) => key.take(),
+            }
+        };
+        match event {
+            Event::DocumentStart(..) => {
+                current = Places {
+                    range: (start, start),
+                    ..Places::default()
+                };
+                stack.clear();
+                root_null = true;
+            }
+            Event::DocumentEnd => {
+                current.range.1 = end;
+                current.empty = root_null;
+                documents.push(std::mem::take(&mut current));
+            }
+            Event::Scalar(value, style, ..) => {
+                let is_root = stack.is_empty();
+                match position(&mut current, &mut stack) {
+                    Some(_) => {
+                        if is_root {
+                            root_null =
+                                matches!(value.as_ref(), "~" | "" | "null" | "Null" | "NULL")
+                                    && style == serde_saphyr::granit_parser::ScalarStyle::Plain;
+                        }
+                    }
+                    None => {
+                        // A mapping key: its field's path, both ways.
+                        if let Some(Frame::Mapping { path, key }) = stack.last_mut() {
+                            let (dotted, entry) = if path.is_empty() {
+                                (value.to_string(), value.to_string())
+                            } else {
+                                (format!("{path}.{value}"), format!("{path}[{value}]"))
+                            };
+                            let end = end.max(start + 1);
+                            current.at.entry(dotted.clone()).or_insert((start, end));
+                            current.at.entry(entry).or_insert((start, end));
+                            *key = Some(dotted);
+                        }
+                    }
+                }
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let is_root = stack.is_empty();
+                // A collection used as a key is not a field: it gets the path `?`.
+                let path = position(&mut current, &mut stack).unwrap_or_else(|| "?".to_string());
+                if is_root {
+                    root_null = false;
+                }
+                stack.push(match event {
+                    Event::MappingStart(..) => Frame::Mapping { path, key: None },
+                    _ => Frame::List { path, next: 0 },
+                });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+            }
+            Event::Alias(..) | Event::UnresolvedAlias(..) => {
+                if stack.is_empty() {
+                    root_null = false;
+                }
+                position(&mut current, &mut stack);
+            }
+            _ => {}
+        }
+    }
+    (documents, None)
+}
+
+/// Why a field is rejected, as the help of its diagnostic.
+fn help_for(what: &str) -> &'static str {
+    if what.contains("unknown field") {
+        "remove the field, or check its spelling and indentation against the schema"
+    } else if what.contains("required") || what.contains("missing") {
+        "add the missing field"
+    } else if what.contains("must be one of") || what.contains("supported values") {
+        "use one of the values the schema lists"
+    } else {
+        "change the value to one the schema accepts: the API server rejects the manifest as it is"
+    }
+}
+
+/// Checks every document of a YAML stream (`file`, holding `text`) as the API server would
+/// (the embedded schemas and CEL rules, with the HTTPRoute CRD of `channel`): E0501 for each
+/// field a schema rejects, at the line it is written on; E0502 for text that is not YAML, or a
+/// document that is not a Kubernetes object; N0003 for a kind without an embedded schema,
+/// which is skipped. Returns the diagnostics and the number of documents checked (not skipped).
+pub fn check_stream(
+    file: crate::FileId,
+    text: &str,
+    channel: Channel,
+) -> (Vec<crate::Diagnostic>, usize) {
+    use crate::{Code, Diagnostic, Span};
+    let span = |(start, end): (usize, usize)| Span {
+        file,
+        start: u32::try_from(start).unwrap_or(u32::MAX),
+        end: u32::try_from(end.max(start)).unwrap_or(u32::MAX),
+    };
+    let mut out = Vec::new();
+    let (documents, unreadable) = places(text);
+    if let Some((offset, message)) = unreadable {
+        let offset = offset.min(text.len());
+        let end = text[offset..].find('\n').map_or(text.len(), |n| offset + n);
+        out.push(Diagnostic::new(
+            Code::E0502,
+            format!("this is not YAML: {message}"),
+            span((offset, end)),
+            "cannot be read from here on",
+            "fix the YAML syntax (indentation, quotes, `:` after keys)",
+        ));
+    }
+    let mut checked = 0;
+    for document in documents.iter().filter(|d| !d.empty) {
+        let here = span((document.range.0, document.range.0));
+        let slice = &text[document.range.0..document.range.1.min(text.len())];
+        let value: Value = match serde_saphyr::from_str(slice) {
+            Ok(value) => value,
+            Err(e) => {
+                out.push(Diagnostic::new(
+                    Code::E0502,
+                    format!("this document cannot be read: {e}"),
+                    here,
+                    "this document",
+                    "fix the YAML syntax of the document",
+                ));
+                continue;
+            }
+        };
+        let kind = value.get("kind").and_then(Value::as_str);
+        let api_version = value.get("apiVersion").and_then(Value::as_str);
+        let (Some(kind), Some(api_version)) = (kind, api_version) else {
+            out.push(Diagnostic::new(
+                Code::E0502,
+                "this document is not a Kubernetes object",
+                span(document.find("kind")),
+                "no `apiVersion` and `kind`",
+                "every manifest starts with `apiVersion:` and `kind:` (a list of objects is not read either: write one document per object, separated by `---`)",
+            ));
+            continue;
+        };
+        checked += 1;
+        let name = value
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("(no name)");
+        let Err(errors) = validate_with_channel(&value, channel) else {
+            continue;
+        };
+        for error in errors {
+            let (path, what) = error.split_once(": ").unwrap_or(("", error.as_str()));
+            if path == "apiVersion" && what.starts_with("no embedded CRD or built-in schema") {
+                out.push(
+                    Diagnostic::new(
+                        Code::N0003,
+                        format!("{kind} `{name}` is not checked: meshc has no schema for {api_version} {kind}"),
+                        span(document.find("kind")),
+                        "skipped",
+                        "nothing to do; meshc checks Istio, Gateway API, Linkerd, Consul, Flagger, Argo Rollouts and prometheus-operator objects, and Deployments and Services",
+                    ),
+                );
+                checked -= 1;
+                break;
+            }
+            out.push(Diagnostic::new(
+                Code::E0501,
+                format!("{kind} `{name}`: {error}"),
+                span(document.find(path)),
+                format!("rejected by the schema of {api_version} {kind}"),
+                help_for(what),
+            ));
+        }
+    }
+    crate::diagnostics::sort(&mut out);
+    (out, checked)
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+
+    /// The line (1-based) of the place `places` finds for `path` in the first document.
+    fn line_of(text: &str, path: &str) -> usize {
+        let (documents, unreadable) = places(text);
+        assert!(unreadable.is_none(), "{unreadable:?}");
+        let (start, _) = documents[0].find(path);
+        text[..start].matches('\n').count() + 1
+    }
+
+    #[test]
+    fn fields_items_and_map_entries_are_found_at_their_lines() {
+        let text = "kind: X\nmetadata:\n  labels:\n    app.kubernetes.io/name: a\nspec:\n  list:\n  - a: 1\n  - b: {c: [1, 2]}\n";
+        assert_eq!(line_of(text, "kind"), 1);
+        assert_eq!(line_of(text, "metadata.labels[app.kubernetes.io/name]"), 4);
+        assert_eq!(line_of(text, "spec.list[1].b"), 8);
+        assert_eq!(line_of(text, "spec.list[1].b.c[1]"), 8);
+        // A missing field is found at its parent; an unknown path at the document's start.
+        assert_eq!(line_of(text, "spec.list[0].missing"), 7);
+        assert_eq!(line_of(text, "status"), 1);
+    }
+
+    #[test]
+    fn empty_documents_are_skipped_and_the_rest_counted() {
+        let mut sources = crate::SourceMap::new();
+        let text = "---\n---\n# nothing\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: a\nspec:\n  ports:\n  - port: 80\n";
+        let id = sources.add("s.yaml", text);
+        let (diagnostics, checked) = check_stream(id, text, Channel::Standard);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(checked, 1);
+    }
+}

@@ -84,6 +84,8 @@ codes! {
     E0409 => "ServiceProfile routes with different destinations",
     E0410 => "a service split more than one way in Consul",
     E0411 => "a timeout that Resilience4j cannot keep around retries",
+    E0501 => "manifest rejected by its schema",
+    E0502 => "YAML that is not a Kubernetes object",
     W0001 => "deprecated Istio field",
     W0002 => "unreachable route",
     W0003 => "a name for a resource that is not emitted",
@@ -102,6 +104,7 @@ codes! {
     W0112 => "retry count that a ServiceProfile cannot keep",
     N0001 => "ReferenceGrant emitted",
     N0002 => "consistent hashing sends retries back to the same pod",
+    N0003 => "manifest of a kind meshc has no schema for",
 }
 
 impl Code {
