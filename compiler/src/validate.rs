@@ -2875,7 +2875,7 @@ fn places(text: &str) -> (Vec<Places>, Option<(usize, String)>) {
                             } else {
                                 (format!("{path}.{value}"), format!("{path}[{value}]"))
                             };
-                            let end = end.max(start + 1);
+                            let end = end.max(one_char(text, start));
                             current.at.entry(dotted.clone()).or_insert((start, end));
                             current.at.entry(entry).or_insert((start, end));
                             *key = Some(dotted);
@@ -2908,6 +2908,39 @@ fn places(text: &str) -> (Vec<Places>, Option<(usize, String)>) {
         }
     }
     (documents, None)
+}
+
+/// The end of the character at `start` in `text` (`start` itself at the end of the text), so
+/// that a place is never empty and never ends inside a character.
+fn one_char(text: &str, start: usize) -> usize {
+    text.get(start..)
+        .and_then(|rest| rest.chars().next())
+        .map_or(start, |c| start + c.len_utf8())
+}
+
+/// Splits `line L column C: why` into the byte offset of line L, column C of `text` (1-based,
+/// columns in characters) and `why`; no offset when the message names no place in `text`.
+fn locate<'m>(text: &str, message: &'m str) -> (Option<usize>, &'m str) {
+    let place = message.strip_prefix("line ").and_then(|rest| {
+        let (line, rest) = rest.split_once(" column ")?;
+        let (column, why) = rest.split_once(": ")?;
+        let (line, column) = (line.parse::<usize>().ok()?, column.parse::<usize>().ok()?);
+        let start = text
+            .split_inclusive('\n')
+            .take(line.checked_sub(1)?)
+            .map(str::len)
+            .sum::<usize>();
+        let rest = text.get(start..)?;
+        let offset = rest
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i);
+        Some((start + offset, why))
+    });
+    match place {
+        Some((offset, why)) => (Some(offset), why),
+        None => (None, message),
+    }
 }
 
 /// Why a field is rejected, as the help of its diagnostic.
@@ -2954,17 +2987,30 @@ pub fn check_stream(
     }
     let mut checked = 0;
     for document in documents.iter().filter(|d| !d.empty) {
-        let here = span((document.range.0, document.range.0));
         let slice = &text[document.range.0..document.range.1.min(text.len())];
         let value: Value = match serde_saphyr::from_str(slice) {
             Ok(value) => value,
             Err(e) => {
+                // The reader's first line: `error: line L column C: why` (its other lines
+                // quote the text, which the diagnostic shows itself).
+                let message = e.to_string();
+                let first = message.lines().next().unwrap_or_default();
+                let first = first.strip_prefix("error: ").unwrap_or(first);
+                let (at, why) = locate(slice, first);
+                let why = if why.starts_with("budget breached") {
+                    "its aliases expand to too many nodes"
+                } else if why.starts_with("recursive references") {
+                    "an alias refers to the node it is in"
+                } else {
+                    why
+                };
+                let at = document.range.0 + at.unwrap_or(0);
                 out.push(Diagnostic::new(
                     Code::E0502,
-                    format!("this document cannot be read: {e}"),
-                    here,
-                    "this document",
-                    "fix the YAML syntax of the document",
+                    format!("this document cannot be read: {why}"),
+                    span((at, one_char(text, at))),
+                    "here",
+                    "fix the document: an alias that refers to itself, or aliases that expand to too many nodes, cannot be read",
                 ));
                 continue;
             }
@@ -3039,6 +3085,26 @@ mod stream_tests {
         // A missing field is found at its parent; an unknown path at the document's start.
         assert_eq!(line_of(text, "spec.list[0].missing"), 7);
         assert_eq!(line_of(text, "status"), 1);
+    }
+
+    #[test]
+    fn aliases_that_cannot_be_expanded_are_reported_where_used() {
+        let mut sources = crate::SourceMap::new();
+        let text = "kind: Service\napiVersion: v1\nself: &a [*a]\n";
+        let id = sources.add("s.yaml", text);
+        let (diagnostics, checked) = check_stream(id, text, Channel::Standard);
+        assert_eq!(checked, 0);
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        assert_eq!(diagnostics[0].code, crate::Code::E0502);
+        assert!(diagnostics[0]
+            .message
+            .contains("an alias refers to the node it is in"));
+        assert_eq!(
+            &text[diagnostics[0].primary.span.start as usize..][..2],
+            "*a"
+        );
+        assert_eq!(locate("ab\ncd", "line 2 column 2: why"), (Some(4), "why"));
+        assert_eq!(locate("ab", "no place"), (None, "no place"));
     }
 
     #[test]
