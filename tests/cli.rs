@@ -320,6 +320,45 @@ fn validate_reports_rejected_fields_at_their_lines() {
 }
 
 #[test]
+fn fmt_rewrites_files_and_check_lists_them() {
+    let dir = scratch("fmt");
+    let messy = dir.join("messy.mesh");
+    let text = "namespace team1\n@allow(missing-circuit-breaker)\nservice web {   port 8080 }  // the shop\n\n\n\nroute web   timeout 5s\n";
+    std::fs::write(&messy, text).unwrap();
+    let broken = dir.join("broken.mesh");
+    std::fs::write(&broken, "namespace team1\nroute web ->\n").unwrap();
+    // A syntax error anywhere: reported, and nothing is written.
+    let output = meshc(&["fmt", messy.to_str().unwrap(), broken.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("error[E0001]"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_to_string(&messy).unwrap(), text);
+    std::fs::remove_file(&broken).unwrap();
+    // `--check` lists what would change and writes nothing.
+    let output = meshc(&["fmt", "--check", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output).trim(), messy.to_str().unwrap());
+    assert_eq!(std::fs::read_to_string(&messy).unwrap(), text);
+    // `fmt` rewrites it; then it is clean, and nothing else is left in the directory.
+    let output = meshc(&["fmt", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read_to_string(&messy).unwrap(),
+        "namespace team1\n@allow(missing-circuit-breaker)\nservice web { port 8080 }  // the shop\n\nroute web timeout 5s\n"
+    );
+    assert_eq!(
+        meshc(&["fmt", "--check", dir.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+}
+
+#[test]
 fn out_dir_is_not_touched_when_there_are_errors() {
     let dir = scratch("atomic");
     let broken = write(&dir, "broken.mesh", BROKEN);

@@ -73,6 +73,19 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Color::Auto)]
         color: Color,
     },
+    /// Rewrite .mesh files in the canonical layout (comments kept, meaning unchanged).
+    Fmt {
+        /// .mesh files, or directories searched for *.mesh.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Write nothing: list the files that are not in the canonical layout, and exit 1 if
+        /// there are any.
+        #[arg(long)]
+        check: bool,
+        /// When to colour diagnostics.
+        #[arg(long, value_enum, default_value_t = Color::Auto)]
+        color: Color,
+    },
     /// Explain a diagnostic code; without a code, list every code.
     Explain {
         /// A code such as E0101.
@@ -264,6 +277,11 @@ fn main() -> ExitCode {
         Command::Check { input } => compile(&input, None),
         Command::Test { input, update } => test(&input, update),
         Command::Explain { code } => explain(code.as_deref()),
+        Command::Fmt {
+            paths,
+            check,
+            color,
+        } => fmt(&paths, check, color),
         Command::Validate {
             paths,
             gateway_channel,
@@ -538,6 +556,55 @@ fn list_files_with(paths: &[PathBuf], extensions: &[&str]) -> Result<Vec<PathBuf
     let mut seen = std::collections::HashSet::new();
     files.retain(|file| seen.insert(std::fs::canonicalize(file).unwrap_or_else(|_| file.clone())));
     Ok(files)
+}
+
+/// `meshc fmt`: every file formatted first; on a syntax error in any, nothing is written.
+/// Then each file that changes is replaced (written beside it, then renamed over it).
+fn fmt(paths: &[PathBuf], check: bool, color: Color) -> Result<ExitCode, UsageError> {
+    let files = list_files(paths)?;
+    let mut sources = SourceMap::new();
+    let mut errors = Vec::new();
+    let mut changed = Vec::new();
+    for file in &files {
+        let text = read_text(file)?;
+        let id = sources.add(file.display().to_string(), text);
+        match meshc::syntax::print::format(id, sources.text(id)) {
+            Ok(formatted) if formatted != sources.text(id) => changed.push((file, formatted)),
+            Ok(_) => {}
+            Err(diagnostic) => errors.push(*diagnostic),
+        }
+    }
+    if !errors.is_empty() {
+        let mut stderr = StandardStream::stderr(color.choice(std::io::stderr().is_terminal()));
+        render::human(&sources, &errors, &mut stderr)
+            .map_err(|e| UsageError(format!("cannot write to stderr: {e}")))?;
+        return Ok(ExitCode::from(1));
+    }
+    if check {
+        let mut stdout = std::io::stdout().lock();
+        for (file, _) in &changed {
+            writeln!(stdout, "{}", file.display())
+                .map_err(|e| UsageError(format!("cannot write to stdout: {e}")))?;
+        }
+        return Ok(if changed.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    for (file, formatted) in changed {
+        let io = |e: std::io::Error| UsageError(format!("cannot write `{}`: {e}", file.display()));
+        let name = file
+            .file_name()
+            .map_or_else(Default::default, |n| n.to_string_lossy());
+        let staged = file.with_file_name(format!(".{name}.meshc-fmt-{}", std::process::id()));
+        std::fs::write(&staged, formatted).map_err(io)?;
+        if let Err(e) = std::fs::rename(&staged, file) {
+            let _ = std::fs::remove_file(&staged);
+            return Err(io(e));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `meshc validate`: every document of every YAML file against the embedded schemas.

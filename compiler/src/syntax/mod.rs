@@ -28,6 +28,7 @@ mod fast;
 mod grammar;
 mod lex;
 mod lower;
+pub mod print;
 
 use pest::Parser;
 
