@@ -63,8 +63,10 @@ struct Block {
     /// The `yaml` blocks that show this block's output: (location, text).
     outputs: Vec<(String, String)>,
     /// A ```` ```yaml,validate ```` block: Kubernetes YAML that `meshc validate` checks (with
-    /// `error=CODE` or `note=CODE` like a `mesh` block), not a program.
+    /// `error=CODE` or `note=CODE` like a `mesh` block), not a program; or, with `yaml,import`,
+    /// YAML that `meshc import` reads (`import` is then true too).
     validate: bool,
+    import: bool,
 }
 
 /// Every `.md` file under `dir`, recursively, sorted.
@@ -171,7 +173,8 @@ fn mesh_blocks(name: &str, markdown: &str) -> (Vec<Block>, Vec<String>) {
             text.push('\n');
         }
         let words: Vec<&str> = info.split([',', ' ']).filter(|w| !w.is_empty()).collect();
-        let validate = words.first() == Some(&"yaml") && words.contains(&"validate");
+        let import = words.first() == Some(&"yaml") && words.contains(&"import");
+        let validate = words.first() == Some(&"yaml") && (words.contains(&"validate") || import);
         if words.first() == Some(&"yaml") && closed && !validate && !info.contains("fragment") {
             // The output of the latest mesh block, if that one is compiled.
             if let Some(last) = blocks.last_mut().filter(|b: &&mut Block| {
@@ -190,7 +193,7 @@ fn mesh_blocks(name: &str, markdown: &str) -> (Vec<Block>, Vec<String>) {
             let attributes: Vec<&str> = words[1..]
                 .iter()
                 .copied()
-                .filter(|w| *w != "validate")
+                .filter(|w| *w != "validate" && *w != "import")
                 .collect();
             parse_info(&format!("mesh,{}", attributes.join(",")))
         } else {
@@ -213,6 +216,7 @@ fn mesh_blocks(name: &str, markdown: &str) -> (Vec<Block>, Vec<String>) {
                 text,
                 outputs: Vec::new(),
                 validate,
+                import,
             }),
             Err(problem) => problems.push(format!("{location}: `{info}`: {problem}")),
         }
@@ -296,8 +300,12 @@ fn validate_block(block: &Block) -> (SourceMap, Vec<meshc::Diagnostic>) {
     let mut sources = SourceMap::new();
     let text = format!("{}{}", "\n".repeat(block.line), block.text);
     let id = sources.add(block.file.as_str(), text);
-    let channel = meshc::validate::Channel::Standard;
-    let (diagnostics, _) = meshc::validate::check_stream(id, sources.text(id), channel);
+    let diagnostics = if block.import {
+        meshc::import::import_stream(id, sources.text(id)).1
+    } else {
+        let channel = meshc::validate::Channel::Standard;
+        meshc::validate::check_stream(id, sources.text(id), channel).0
+    };
     (sources, diagnostics)
 }
 

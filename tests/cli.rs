@@ -359,6 +359,53 @@ fn fmt_rewrites_files_and_check_lists_them() {
 }
 
 #[test]
+fn import_prints_the_program_and_writes_one_file_per_namespace() {
+    let dir = scratch("import");
+    let seed = |n: &str| {
+        std::fs::read_to_string(repo_root().join(format!("tests/data/seed/{n}.yaml"))).unwrap()
+    };
+    let input = dir.join("in.yaml");
+    std::fs::write(
+        &input,
+        format!(
+            "{}\n---\n{}",
+            seed("03-vs-header-subset-routing"),
+            seed("04-dr-subsets")
+        ),
+    )
+    .unwrap();
+    let output = meshc(&["import", input.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "namespace team1\n\nservice research-agent {\n  routes named research-agent-vs\n  policy named research-agent-dr\n  subset v1 (version = v1)\n  subset v2 (version = v2)\n}\nroute research-agent when header x-user-type = \"beta-tester\" -> v2 100%\nroute research-agent -> v1 100%\n"
+    );
+    let out = dir.join("mesh");
+    let output = meshc(&[
+        "import",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read_to_string(out.join("team1.mesh")).unwrap(),
+        stdout(&meshc(&["import", input.to_str().unwrap()]))
+    );
+    // A VirtualService alone, routing to undeclared subsets: an error, nothing printed.
+    let alone = dir.join("alone.yaml");
+    std::fs::write(&alone, seed("03-vs-header-subset-routing")).unwrap();
+    let output = meshc(&["import", alone.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output), "");
+    assert!(
+        stderr(&output).contains("error[E0503]"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
 fn out_dir_is_not_touched_when_there_are_errors() {
     let dir = scratch("atomic");
     let broken = write(&dir, "broken.mesh", BROKEN);

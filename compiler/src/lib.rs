@@ -26,6 +26,7 @@ pub mod config;
 pub mod diagnostics;
 pub mod emit;
 mod hash;
+pub mod import;
 pub mod ir;
 pub mod modules;
 pub mod source;

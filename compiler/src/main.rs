@@ -57,6 +57,19 @@ enum Command {
         #[arg(long)]
         update: bool,
     },
+    /// Convert Istio VirtualServices and DestinationRules into .mesh, one program per
+    /// namespace (printed, or written as DIR/NAMESPACE.mesh with -o).
+    Import {
+        /// YAML files, or directories searched for *.yaml and *.yml.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Write `NAMESPACE.mesh` files into DIR (needed for more than one namespace).
+        #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+        /// When to colour diagnostics.
+        #[arg(long, value_enum, default_value_t = Color::Auto)]
+        color: Color,
+    },
     /// Check Kubernetes manifests (any, hand-written or not) against the schemas and CEL rules
     /// meshc embeds, offline; exit 1 if any is rejected.
     Validate {
@@ -282,6 +295,11 @@ fn main() -> ExitCode {
             check,
             color,
         } => fmt(&paths, check, color),
+        Command::Import {
+            paths,
+            out_dir,
+            color,
+        } => import(&paths, out_dir.as_deref(), color),
         Command::Validate {
             paths,
             gateway_channel,
@@ -602,6 +620,59 @@ fn fmt(paths: &[PathBuf], check: bool, color: Color) -> Result<ExitCode, UsageEr
         if let Err(e) = std::fs::rename(&staged, file) {
             let _ = std::fs::remove_file(&staged);
             return Err(io(e));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `meshc import`: every file's objects; on any error, nothing is written.
+fn import(paths: &[PathBuf], out_dir: Option<&Path>, color: Color) -> Result<ExitCode, UsageError> {
+    let files = list_files_with(paths, &["yaml", "yml"])?;
+    let mut sources = SourceMap::new();
+    let mut diagnostics = Vec::new();
+    let mut programs: Vec<meshc::import::Imported> = Vec::new();
+    for file in &files {
+        let id = sources.add(file.display().to_string(), read_text(file)?);
+        let (imported, found) = meshc::import::import_stream(id, sources.text(id));
+        diagnostics.extend(found);
+        for program in imported {
+            if programs.iter().any(|p| p.namespace == program.namespace) {
+                return Err(UsageError(format!(
+                    "namespace `{}` is in more than one file: import them as one stream (concatenate the files)",
+                    program.namespace
+                )));
+            }
+            programs.push(program);
+        }
+    }
+    let mut stderr = StandardStream::stderr(color.choice(std::io::stderr().is_terminal()));
+    render::human(&sources, &diagnostics, &mut stderr)
+        .map_err(|e| UsageError(format!("cannot write to stderr: {e}")))?;
+    if diagnostics.iter().any(|d| d.is_error()) {
+        return Ok(ExitCode::from(1));
+    }
+    match out_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| UsageError(format!("cannot write `{}`: {e}", dir.display())))?;
+            for program in &programs {
+                let path = dir.join(format!("{}.mesh", program.namespace));
+                std::fs::write(&path, &program.text)
+                    .map_err(|e| UsageError(format!("cannot write `{}`: {e}", path.display())))?;
+            }
+        }
+        None if programs.len() > 1 => {
+            return Err(UsageError(
+                "the objects are in several namespaces: write one file each with `-o DIR`".into(),
+            ))
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            for program in &programs {
+                stdout
+                    .write_all(program.text.as_bytes())
+                    .map_err(|e| UsageError(format!("cannot write to stdout: {e}")))?;
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -2943,6 +2943,19 @@ fn locate<'m>(text: &str, message: &'m str) -> (Option<usize>, &'m str) {
     }
 }
 
+/// Where the `kind` of each non-empty document of `text` is written (the document's start
+/// without one), in order: the places of the objects `from_multiple` reads.
+pub(crate) fn object_places(text: &str) -> Vec<(usize, usize)> {
+    let (documents, _) = places(text);
+    let kinds = documents
+        .iter()
+        .filter(|d| !d.empty)
+        .map(|d| d.find("kind"));
+    kinds
+        .map(|(start, end)| (start, end.max(one_char(text, start))))
+        .collect()
+}
+
 /// Why a field is rejected, as the help of its diagnostic.
 fn help_for(what: &str) -> &'static str {
     if what.contains("unknown field") {

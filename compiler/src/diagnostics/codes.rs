@@ -86,6 +86,7 @@ codes! {
     E0411 => "a timeout that Resilience4j cannot keep around retries",
     E0501 => "manifest rejected by its schema",
     E0502 => "YAML that is not a Kubernetes object",
+    E0503 => "manifest that meshc cannot import",
     W0001 => "deprecated Istio field",
     W0002 => "unreachable route",
     W0003 => "a name for a resource that is not emitted",
