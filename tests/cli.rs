@@ -392,6 +392,17 @@ fn import_prints_the_program_and_writes_one_file_per_namespace() {
         std::fs::read_to_string(out.join("team1.mesh")).unwrap(),
         stdout(&meshc(&["import", input.to_str().unwrap()]))
     );
+    // The two objects in two files of a directory are one input.
+    let split = dir.join("split");
+    std::fs::create_dir(&split).unwrap();
+    std::fs::write(split.join("vs.yaml"), seed("03-vs-header-subset-routing")).unwrap();
+    std::fs::write(split.join("dr.yml"), seed("04-dr-subsets")).unwrap();
+    let output = meshc(&["import", split.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        stdout(&meshc(&["import", input.to_str().unwrap()]))
+    );
     // A VirtualService alone, routing to undeclared subsets: an error, nothing printed.
     let alone = dir.join("alone.yaml");
     std::fs::write(&alone, seed("03-vs-header-subset-routing")).unwrap();

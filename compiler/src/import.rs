@@ -52,52 +52,61 @@ struct Service {
 /// Imports every `DestinationRule` and `VirtualService` of a YAML stream (`file`, holding
 /// `text`). Objects of other kinds are skipped with N0003; what cannot be imported is an error.
 pub fn import_stream(file: FileId, text: &str) -> (Vec<Imported>, Vec<Diagnostic>) {
-    let (mut diagnostics, _) = crate::validate::check_stream(file, text, Channel::Standard);
-    diagnostics.retain(|d| d.code != Code::N0003);
+    import_streams(&[(file, text)])
+}
+
+/// [`import_stream`] for several YAML streams read as one input (the files of a directory):
+/// an object may be in one file and the objects of its service in others.
+pub fn import_streams(streams: &[(FileId, &str)]) -> (Vec<Imported>, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    // Every object, with where its `kind` is written.
+    let mut objects: Vec<(Value, Span)> = Vec::new();
+    for &(file, text) in streams {
+        let (found, _) = crate::validate::check_stream(file, text, Channel::Standard);
+        let errors = found.iter().any(Diagnostic::is_error);
+        diagnostics.extend(found.into_iter().filter(|d| d.code != Code::N0003));
+        if errors {
+            continue;
+        }
+        // `check_stream` has read every document already.
+        let documents: Vec<Value> = serde_saphyr::from_multiple(text).unwrap_or_default();
+        let places = crate::validate::object_places(text);
+        for (index, document) in documents.into_iter().enumerate() {
+            let (start, end) = places.get(index).copied().unwrap_or((0, 0));
+            let span = Span {
+                file,
+                start: u32::try_from(start).unwrap_or(u32::MAX),
+                end: u32::try_from(end).unwrap_or(u32::MAX),
+            };
+            objects.push((document, span));
+        }
+    }
     if diagnostics.iter().any(Diagnostic::is_error) {
         return (Vec::new(), diagnostics);
     }
+    let file = streams.first().map_or(0, |&(file, _)| file);
     let here = Span {
         file,
         start: 0,
         end: 0,
     };
-    let documents: Vec<Value> = match serde_saphyr::from_multiple(text) {
-        Ok(documents) => documents,
-        Err(e) => {
-            diagnostics.push(Diagnostic::new(
-                Code::E0502,
-                format!(
-                    "this is not YAML: {}",
-                    e.to_string().lines().next().unwrap_or("")
-                ),
-                here,
-                "cannot be read",
-                "fix the YAML syntax",
-            ));
-            return (Vec::new(), diagnostics);
-        }
-    };
     // namespace → host → service.
     let mut namespaces: IndexMap<String, IndexMap<String, Service>> = IndexMap::new();
-    let places = crate::validate::object_places(text);
-    for (index, document) in documents.iter().enumerate() {
-        let here = places.get(index).map_or(here, |&(start, end)| Span {
-            file,
-            start: u32::try_from(start).unwrap_or(u32::MAX),
-            end: u32::try_from(end).unwrap_or(u32::MAX),
-        });
+    for (document, here) in &objects {
+        let (document, here) = (document, *here);
         let kind = document["kind"].as_str().unwrap_or_default();
         let name = document["metadata"]["name"].as_str().unwrap_or_default();
         let namespace = document["metadata"]["namespace"]
             .as_str()
             .unwrap_or("default")
             .to_string();
-        let result = match kind {
+        if kind != "DestinationRule" && kind != "VirtualService" {
+            continue;
+        }
+        let result = metadata(&document["metadata"]).and_then(|()| match kind {
             "DestinationRule" => destination_rule(document, &namespace),
-            "VirtualService" => virtual_service(document, &namespace),
-            _ => continue,
-        };
+            _ => virtual_service(document, &namespace),
+        });
         match result {
             Ok((host, apply)) => {
                 let services = namespaces.entry(namespace.clone()).or_default();
@@ -142,11 +151,27 @@ pub fn import_stream(file: FileId, text: &str) -> (Vec<Imported>, Vec<Diagnostic
         let mut extra = Vec::new();
         for service in services.values() {
             for route in &service.routes {
-                for host in route_hosts(route) {
+                for host in unmark(route, str::to_string).1 {
                     if !declared.contains(&host) {
                         declared.push(host.clone());
                         extra.push(host);
                     }
+                }
+            }
+        }
+        // Two hosts of one name would be one service.
+        let mut names: IndexMap<String, &str> = IndexMap::new();
+        for host in services.keys().chain(extra.iter()) {
+            let name = service_name(host);
+            match names.get(&name) {
+                Some(other) if *other != host.as_str() => diagnostics.push(cannot(
+                    "VirtualService or DestinationRule",
+                    host,
+                    &format!("hosts `{other}` and `{host}` would both be `service {name}` in namespace `{namespace}`"),
+                    here,
+                )),
+                _ => {
+                    names.insert(name, host);
                 }
             }
         }
@@ -167,7 +192,7 @@ pub fn import_stream(file: FileId, text: &str) -> (Vec<Imported>, Vec<Diagnostic
             }
             text.push_str("}\n");
             for route in &service.routes {
-                text.push_str(&format!("route {name} {}\n", strip_hosts(route)));
+                text.push_str(&format!("route {name} {}\n", unmark(route, service_name).0));
             }
         }
         for host in extra {
@@ -175,10 +200,32 @@ pub fn import_stream(file: FileId, text: &str) -> (Vec<Imported>, Vec<Diagnostic
         }
         match crate::syntax::print::format(file, &text) {
             Ok(text) => out.push(Imported { namespace, text }),
-            Err(diagnostic) => diagnostics.push(*diagnostic),
+            // A name or value that `.mesh` cannot spell (a subset `v1.2`, a namespace `1team`).
+            Err(e) => diagnostics.push(cannot(
+                "the objects of namespace",
+                &namespace,
+                &format!(
+                    "they would make a program that does not parse: {}",
+                    e.message
+                ),
+                here,
+            )),
         }
     }
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        out.clear();
+    }
     (out, diagnostics)
+}
+
+/// The metadata meshc writes: a name, a namespace, and its own label.
+fn metadata(metadata: &Value) -> Result<(), String> {
+    only(metadata, "metadata", &["name", "namespace", "labels"])?;
+    only(
+        &metadata["labels"],
+        "metadata.labels",
+        &[crate::emit::MANAGED_BY.0],
+    )
 }
 
 /// E0503 for an object that cannot be imported.
@@ -200,34 +247,35 @@ fn service_name(host: &str) -> String {
 }
 
 /// Routes keep the hosts they send to in `⟨host⟩` marks until the services are known: the
-/// marks name the services a program must declare.
-fn route_hosts(route: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = route;
-    while let Some(open) = rest.find('⟨') {
-        let after = &rest[open + '⟨'.len_utf8()..];
-        let Some(close) = after.find('⟩') else {
-            break;
-        };
-        out.push(after[..close].to_string());
-        rest = &after[close + '⟩'.len_utf8()..];
+/// marks name the services a program must declare. Only marks outside strings count (a
+/// string's content may hold anything). Returns the route with each mark replaced by
+/// `name(host)`, and the hosts marked.
+fn unmark(route: &str, name: impl Fn(&str) -> String) -> (String, Vec<String>) {
+    let mut out = String::with_capacity(route.len());
+    let mut hosts = Vec::new();
+    let mut chars = route.chars();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => in_string = !in_string,
+            '\\' if in_string => {
+                out.push(c);
+                if let Some(next) = chars.next() {
+                    out.push(next);
+                }
+                continue;
+            }
+            '⟨' if !in_string => {
+                let host: String = chars.by_ref().take_while(|&c| c != '⟩').collect();
+                out.push_str(&name(&host));
+                hosts.push(host);
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
     }
-    out
-}
-
-/// A route with its host marks replaced by service names.
-fn strip_hosts(route: &str) -> String {
-    let mut out = String::new();
-    let mut rest = route;
-    while let Some(open) = rest.find('⟨') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + '⟨'.len_utf8()..];
-        let close = after.find('⟩').unwrap_or(after.len());
-        out.push_str(&service_name(&after[..close]));
-        rest = after.get(close + '⟩'.len_utf8()..).unwrap_or("");
-    }
-    out.push_str(rest);
-    out
+    (out, hosts)
 }
 
 /// Fails unless `object` has only the keys in `known`.
@@ -297,6 +345,12 @@ fn destination_rule(document: &Value, namespace: &str) -> Result<(String, Apply)
             .flatten()
             .map(|(k, v)| Ok(format!("{k} = {}", quote(text(v)?))))
             .collect::<Result<_, String>>()?;
+        if labels.is_empty() {
+            return Err(format!(
+                "subset `{}` has no labels: a `.mesh` subset selects pods by labels",
+                text(&subset["name"])?
+            ));
+        }
         let mut line = format!("subset {} ({})", text(&subset["name"])?, labels.join(", "));
         let policy = traffic_policy(&subset["trafficPolicy"], "spec.subsets[].trafficPolicy")?;
         if !policy.is_empty() {
@@ -412,11 +466,12 @@ fn traffic_policy(policy: &Value, at: &str) -> Result<Vec<String>, String> {
             ],
         )?;
         let mut settings = Vec::new();
-        let count = eject["consecutive5xxErrors"]
-            .as_u64()
-            .or(eject["consecutiveErrors"].as_u64());
-        if let Some(count) = count {
+        if let Some(count) = eject["consecutive5xxErrors"].as_u64() {
             settings.push(format!("after {count} consecutive 5xx"));
+        }
+        // Deprecated: written as it is, and the checker says what meshc emits for it (W0001).
+        if let Some(count) = eject["consecutiveErrors"].as_u64() {
+            settings.push(format!("after {count} consecutive errors"));
         }
         if let Some(count) = eject["consecutiveGatewayErrors"].as_u64() {
             settings.push(format!("after {count} consecutive gateway errors"));
@@ -587,6 +642,9 @@ fn http_route(
                 "spec.http[].match[]",
                 &["headers", "uri", "method", "queryParams"],
             )?;
+            if alt.as_object().is_none_or(|m| m.is_empty()) {
+                return Err("an empty `match` has no `.mesh` form: leave the match out".to_string());
+            }
             let mut conditions = Vec::new();
             for (name, matcher) in alt["headers"].as_object().into_iter().flatten() {
                 conditions.push(format!(
@@ -624,6 +682,12 @@ fn http_route(
         }
         destinations.push(text);
     }
+    if destinations.is_empty() {
+        return Err(
+            "a rule without `route` (a redirect or a direct response) has no `.mesh` form yet"
+                .to_string(),
+        );
+    }
     // Without `->`, a route goes to its own service, as the VirtualService's one destination.
     let own_only = destinations.len() == 1 && destinations[0] == format!("⟨{own}⟩");
     if !own_only {
@@ -645,6 +709,9 @@ fn http_route(
         }
         if let Some(on) = retries["retryOn"].as_str() {
             let on: Vec<&str> = on.split(',').map(str::trim).collect();
+            if on.iter().any(|c| c.is_empty()) {
+                return Err(format!("`retryOn` holds an empty condition: {on:?}"));
+            }
             text.push_str(&format!(" on {}", on.join(", ")));
         }
         out.push(text);
@@ -677,6 +744,9 @@ fn http_route(
                 number(&abort["percentage"]["value"])?
             ));
         }
+    }
+    if rule["mirror"].is_null() && !rule["mirrorPercentage"].is_null() {
+        return Err("`mirrorPercentage` without `mirror`".to_string());
     }
     if !rule["mirror"].is_null() {
         let target = destination(&rule["mirror"], own, namespace, uses)?;
@@ -713,4 +783,57 @@ fn http_route(
         }
     }
     Ok(out.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\n  namespace: team1\n";
+
+    fn import(text: &str) -> (Vec<Imported>, Vec<Diagnostic>) {
+        import_stream(0, text)
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        let (programs, diagnostics) = import(text);
+        assert!(programs.is_empty() || diagnostics.iter().all(|d| !d.is_error()));
+        diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| format!("{} {}", d.code.as_str(), d.message))
+            .collect()
+    }
+
+    #[test]
+    fn strings_keep_what_looks_like_a_host_mark() {
+        let text = format!(
+            "{HEAD}spec:\n  hosts: [reviews.team1.svc.cluster.local]\n  http:\n  - match:\n    - headers:\n        end-user: {{exact: \"⟨jason⟩ and ⟨\"}}\n    route:\n    - destination: {{host: reviews.team1.svc.cluster.local}}\n"
+        );
+        let (programs, diagnostics) = import(&text);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(
+            programs[0].text,
+            "namespace team1\n\nservice reviews { }\nroute reviews when header end-user = \"⟨jason⟩ and ⟨\"\n"
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_written_is_an_error() {
+        let annotated = "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\n  namespace: team1\n  annotations: {a: b}\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews}\n";
+        assert_eq!(
+            errors(annotated),
+            ["E0503 VirtualService `reviews` cannot be imported: `metadata.annotations` has no `.mesh` form yet"]
+        );
+        let no_route = format!("{HEAD}spec:\n  hosts: [reviews]\n  http:\n  - timeout: 5s\n");
+        assert!(errors(&no_route)[0].contains("a rule without `route`"));
+        let clash = format!(
+            "{HEAD}spec:\n  hosts: [reviews.example.com]\n  http:\n  - route:\n    - destination: {{host: reviews.example.com}}\n---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: reviews\n  namespace: team1\nspec:\n  host: reviews\n  trafficPolicy: {{loadBalancer: {{simple: RANDOM}}}}\n"
+        );
+        assert!(
+            errors(&clash)[0].contains("would both be `service reviews`"),
+            "{:?}",
+            errors(&clash)
+        );
+    }
 }

@@ -612,12 +612,17 @@ fn fmt(paths: &[PathBuf], check: bool, color: Color) -> Result<ExitCode, UsageEr
     }
     for (file, formatted) in changed {
         let io = |e: std::io::Error| UsageError(format!("cannot write `{}`: {e}", file.display()));
-        let name = file
+        // The file itself, not a link to it; it keeps its permissions.
+        let target = std::fs::canonicalize(file).map_err(io)?;
+        let permissions = std::fs::metadata(&target).map_err(io)?.permissions();
+        let name = target
             .file_name()
             .map_or_else(Default::default, |n| n.to_string_lossy());
-        let staged = file.with_file_name(format!(".{name}.meshc-fmt-{}", std::process::id()));
-        std::fs::write(&staged, formatted).map_err(io)?;
-        if let Err(e) = std::fs::rename(&staged, file) {
+        let staged = target.with_file_name(format!(".{name}.meshc-fmt-{}", std::process::id()));
+        let written = std::fs::write(&staged, formatted)
+            .and_then(|()| std::fs::set_permissions(&staged, permissions))
+            .and_then(|()| std::fs::rename(&staged, &target));
+        if let Err(e) = written {
             let _ = std::fs::remove_file(&staged);
             return Err(io(e));
         }
@@ -629,22 +634,12 @@ fn fmt(paths: &[PathBuf], check: bool, color: Color) -> Result<ExitCode, UsageEr
 fn import(paths: &[PathBuf], out_dir: Option<&Path>, color: Color) -> Result<ExitCode, UsageError> {
     let files = list_files_with(paths, &["yaml", "yml"])?;
     let mut sources = SourceMap::new();
-    let mut diagnostics = Vec::new();
-    let mut programs: Vec<meshc::import::Imported> = Vec::new();
     for file in &files {
-        let id = sources.add(file.display().to_string(), read_text(file)?);
-        let (imported, found) = meshc::import::import_stream(id, sources.text(id));
-        diagnostics.extend(found);
-        for program in imported {
-            if programs.iter().any(|p| p.namespace == program.namespace) {
-                return Err(UsageError(format!(
-                    "namespace `{}` is in more than one file: import them as one stream (concatenate the files)",
-                    program.namespace
-                )));
-            }
-            programs.push(program);
-        }
+        sources.add(file.display().to_string(), read_text(file)?);
     }
+    let streams: Vec<(meshc::FileId, &str)> =
+        sources.ids().map(|id| (id, sources.text(id))).collect();
+    let (programs, diagnostics) = meshc::import::import_streams(&streams);
     let mut stderr = StandardStream::stderr(color.choice(std::io::stderr().is_terminal()));
     render::human(&sources, &diagnostics, &mut stderr)
         .map_err(|e| UsageError(format!("cannot write to stderr: {e}")))?;

@@ -3000,7 +3000,14 @@ pub fn check_stream(
     }
     let mut checked = 0;
     for document in documents.iter().filter(|d| !d.empty) {
-        let slice = &text[document.range.0..document.range.1.min(text.len())];
+        // From the start of the line the document starts on (its first key may be indented).
+        let line_start = text[..document.range.0].rfind('\n').map_or(0, |n| n + 1);
+        let begin = if text[line_start..document.range.0].trim().is_empty() {
+            line_start
+        } else {
+            document.range.0
+        };
+        let slice = &text[begin..document.range.1.min(text.len())];
         let value: Value = match serde_saphyr::from_str(slice) {
             Ok(value) => value,
             Err(e) => {
@@ -3017,7 +3024,7 @@ pub fn check_stream(
                 } else {
                     why
                 };
-                let at = document.range.0 + at.unwrap_or(0);
+                let at = begin + at.unwrap_or(0);
                 out.push(Diagnostic::new(
                     Code::E0502,
                     format!("this document cannot be read: {why}"),
@@ -3118,6 +3125,16 @@ mod stream_tests {
         );
         assert_eq!(locate("ab\ncd", "line 2 column 2: why"), (Some(4), "why"));
         assert_eq!(locate("ab", "no place"), (None, "no place"));
+    }
+
+    #[test]
+    fn an_indented_first_document_is_read() {
+        let mut sources = crate::SourceMap::new();
+        let text = "  apiVersion: v1\n  kind: Service\n  metadata:\n    name: a\n  spec:\n    ports:\n    - port: 80\n";
+        let id = sources.add("s.yaml", text);
+        let (diagnostics, checked) = check_stream(id, text, Channel::Standard);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(checked, 1);
     }
 
     #[test]

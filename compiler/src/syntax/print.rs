@@ -22,8 +22,11 @@ pub const WIDTH: usize = 100;
 /// `text` in the canonical layout; the syntax error, if it has one.
 pub fn format(file: FileId, text: &str) -> Result<String, Box<Diagnostic>> {
     let tree = super::parse(file, text)?;
+    // Trailing comments are aligned through a marker; a text that holds it is not aligned.
+    let mark = !text.contains(MARK);
     let mut printer = Printer {
         text,
+        mark,
         comments: comments(text),
         next: 0,
         out: String::new(),
@@ -32,7 +35,11 @@ pub fn format(file: FileId, text: &str) -> Result<String, Box<Diagnostic>> {
     };
     printer.file(&tree);
     printer.flush_comments(text.len());
-    let mut out = align(&printer.out);
+    let mut out = if mark {
+        align(&printer.out)
+    } else {
+        printer.out
+    };
     while out.ends_with('\n') {
         out.pop();
     }
@@ -135,6 +142,8 @@ fn comments(text: &str) -> Vec<Comment> {
 
 struct Printer<'a> {
     text: &'a str,
+    /// Whether trailing comments are marked for `align`.
+    mark: bool,
     comments: Vec<Comment>,
     /// The first comment not yet written.
     next: usize,
@@ -150,15 +159,13 @@ impl Printer<'_> {
         let Some(gap) = self.text.get(from.min(to)..to) else {
             return false;
         };
-        let mut lines = gap.split('\n');
-        lines.next();
-        let mut blank = false;
-        for line in lines {
-            if line.trim().is_empty() {
-                blank = true;
-            }
-        }
-        blank && gap.matches('\n').count() >= 2
+        // The pieces between newlines: the first ends the previous line, the last starts the
+        // next one; a blank line is one of the others with nothing but white space.
+        let pieces: Vec<&str> = gap.split('\n').collect();
+        pieces.len() > 2
+            && pieces[1..pieces.len() - 1]
+                .iter()
+                .any(|p| p.trim().is_empty())
     }
 
     /// Starts a line at the current indentation, for a node that starts at `start` in the
@@ -190,9 +197,16 @@ impl Printer<'_> {
             }
             self.next += 1;
             let body = self.text[comment.start..comment.end].trim_end();
-            if comment.trailing && !self.out.is_empty() && !self.out.ends_with('\n') {
+            // A trailing comment stays on its line, unless that line has one already.
+            let line = &self.out[self.out.rfind('\n').map_or(0, |n| n + 1)..];
+            let free = !line.trim().is_empty() && !line.contains("//");
+            if comment.trailing && free {
                 // Aligned with its neighbours' once the text is complete (`align`).
-                self.out.push(MARK);
+                if self.mark {
+                    self.out.push(MARK);
+                } else {
+                    self.out.push_str("  ");
+                }
                 self.out.push_str(body);
             } else {
                 self.new_line(comment.start);
@@ -327,7 +341,7 @@ impl Printer<'_> {
     /// ` { ... }` after what is already on the line: on the same line if the source had it
     /// there, it fits and holds no comment; otherwise one item per line.
     fn block(&mut self, items: Vec<(usize, String, Option<Nested>)>, span: Span) {
-        if items.is_empty() {
+        if items.is_empty() && !self.has_comment(span) {
             self.push(" { }");
             self.end(span);
             return;
@@ -611,9 +625,10 @@ fn quoted(text: &str) -> String {
             '"' => out.push_str("\\\""),
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
-            // A backslash is read as itself unless an escape follows it.
+            // A backslash is read as itself unless an escape follows it, in the text written:
+            // so it is doubled before what is written as an escape or starts with one.
             '\\' => match chars.peek() {
-                Some('n' | 't' | '"' | '\\') | None => out.push_str("\\\\"),
+                Some('n' | 't' | '"' | '\\' | '\n' | '\t') | None => out.push_str("\\\\"),
                 Some(_) => out.push('\\'),
             },
             c => out.push(c),
@@ -1012,8 +1027,57 @@ mod tests {
     }
 
     #[test]
+    fn awkward_comments_and_breaks_are_stable() {
+        let cases = [
+            // Two trailing comments that end up on one line: the second gets its own line.
+            "namespace a\nroute a\n  -> v1 90%,  // stable\n     v2 10%   // canary\n",
+            // A clause written over two lines is no reason for a blank line.
+            "namespace a\nroute a -> b\n  retry 3\n    on 5xx\n  timeout 5s\n",
+            // Alternatives too long for one line.
+            &format!(
+                "namespace a\nroute a when header x-{} = \"1\" or header x-{} = \"2\" -> b\n",
+                "a".repeat(40),
+                "b".repeat(40)
+            ),
+            // A comment in an empty block stays in it.
+            "namespace a\nservice a {\n  // todo\n}\n",
+            // The alignment marker in the text itself.
+            "namespace a\nroute a request set x = \"a\u{1}b\"  // c\n",
+        ];
+        for text in cases {
+            let once = formatted(text);
+            assert_eq!(formatted(&once), once, "not idempotent:\n{once}");
+            assert!(!once.contains("\n\n  "), "a blank line inside:\n{once}");
+            let comments = |t: &str| t.matches("//").count();
+            assert_eq!(comments(&once), comments(text), "{once}");
+            let tree = |t: &str| {
+                let debug = format!("{:?}", crate::syntax::parse(0, t).expect("parses"));
+                let mut out = String::new();
+                let mut rest = debug.as_str();
+                while let Some(at) = rest.find("Span {") {
+                    out.push_str(&rest[..at]);
+                    rest = &rest[at + rest[at..].find('}').unwrap_or(0) + 1..];
+                }
+                out + rest
+            };
+            assert_eq!(tree(&once), tree(text), "{once}");
+        }
+        assert!(formatted(cases[3]).contains("service a {\n  // todo\n}"));
+        assert!(formatted(cases[4]).contains("\"a\u{1}b\"  // c"));
+    }
+
+    #[test]
     fn strings_keep_their_content() {
-        for content in ["a\"b", "back\\slash", "\\d+", "tab\tand\nnewline", "end\\"] {
+        for content in [
+            "a\"b",
+            "back\\slash",
+            "\\d+",
+            "tab\tand\nnewline",
+            "end\\",
+            "\\\n",
+            "\\\t",
+            "\\\"",
+        ] {
             let text = quoted(content);
             assert_eq!(crate::syntax::lower::unescape(&text), content, "{text}");
         }
