@@ -292,21 +292,22 @@ fn the_canary_reproduces_its_three_steps() {
     }
 }
 
-/// `meshc import` of the guide's Istio manifests gives programs that build them back (the
-/// round trip): each example's references, imported together (a VirtualService with the
+/// `meshc import` of the guide's Istio and Gateway API manifests gives programs that build
+/// them back (the round trip): each example's references, imported together (a VirtualService with the
 /// DestinationRule of the subsets it routes to), compiled, compared as above.
 #[test]
-fn importing_the_guides_istio_manifests_gives_them_back() {
+fn importing_the_guides_manifests_gives_them_back() {
     let mut reproduced = 0;
     for (example, references, _) in SEEDS {
         let texts: Vec<String> = references
             .iter()
             .map(|r| mesh::read(&format!("tests/data/seed/{r}.yaml")))
             .collect();
-        if !texts
-            .iter()
-            .all(|t| t.contains("apiVersion: networking.istio.io/"))
-        {
+        let routing = |t: &String| {
+            t.contains("apiVersion: networking.istio.io/")
+                || t.contains("apiVersion: gateway.networking.k8s.io/")
+        };
+        if !texts.iter().all(routing) {
             continue;
         }
         let stream = texts.join("\n---\n");
@@ -337,7 +338,7 @@ fn importing_the_guides_istio_manifests_gives_them_back() {
         );
         reproduced += reproduces(&path, &compilation, references);
     }
-    // Every Istio manifest of the guide but 13: 18 files (22 with 04 again, as the subsets of
-    // 03, 10, 19 and 20).
-    assert_eq!(reproduced, 22);
+    // Every Istio and Gateway API manifest of the guide but 13: 22 files (26 with 04 again, as
+    // the subsets of 03, 10, 19 and 20).
+    assert_eq!(reproduced, 26);
 }

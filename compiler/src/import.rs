@@ -47,6 +47,8 @@ struct Service {
     uses: Vec<(String, String)>,
     /// Where its VirtualService is.
     routes_at: Option<Span>,
+    /// Its port, which the HTTPRoutes that send to it name.
+    port: Option<u64>,
 }
 
 /// Imports every `DestinationRule` and `VirtualService` of a YAML stream (`file`, holding
@@ -92,6 +94,8 @@ pub fn import_streams(streams: &[(FileId, &str)]) -> (Vec<Imported>, Vec<Diagnos
     };
     // namespace → host → service.
     let mut namespaces: IndexMap<String, IndexMap<String, Service>> = IndexMap::new();
+    // namespace → the `ingress` declarations and routes of its HTTPRoutes.
+    let mut ingresses: IndexMap<String, Vec<String>> = IndexMap::new();
     for (document, here) in &objects {
         let (document, here) = (document, *here);
         let kind = document["kind"].as_str().unwrap_or_default();
@@ -100,6 +104,16 @@ pub fn import_streams(streams: &[(FileId, &str)]) -> (Vec<Imported>, Vec<Diagnos
             .as_str()
             .unwrap_or("default")
             .to_string();
+        if kind == "HTTPRoute" && document["apiVersion"] == "gateway.networking.k8s.io/v1" {
+            let services = namespaces.entry(namespace.clone()).or_default();
+            match metadata(&document["metadata"])
+                .and_then(|()| ingress(document, name, &namespace, services))
+            {
+                Ok(text) => ingresses.entry(namespace.clone()).or_default().push(text),
+                Err(why) => diagnostics.push(cannot(kind, name, &why, here)),
+            }
+            continue;
+        }
         if kind != "DestinationRule" && kind != "VirtualService" {
             continue;
         }
@@ -177,26 +191,41 @@ pub fn import_streams(streams: &[(FileId, &str)]) -> (Vec<Imported>, Vec<Diagnos
         }
         for (host, service) in &services {
             let name = service_name(host);
-            text.push_str(&format!("\nservice {name} {{\n"));
+            let mut items = Vec::new();
             if host != &crate::ir::cluster_host(&name, &namespace) {
-                text.push_str(&format!("  host \"{host}\"\n"));
+                items.push(format!("host \"{host}\""));
+            }
+            if let Some(port) = service.port {
+                items.push(format!("port {port}"));
             }
             if let Some(routes) = service.routes_name.as_ref().filter(|n| **n != name) {
-                text.push_str(&format!("  routes named \"{routes}\"\n"));
+                items.push(format!("routes named \"{routes}\""));
             }
             if let Some(policy) = service.policy_name.as_ref().filter(|n| **n != name) {
-                text.push_str(&format!("  policy named \"{policy}\"\n"));
+                items.push(format!("policy named \"{policy}\""));
             }
-            for item in &service.items {
-                text.push_str(&format!("  {item}\n"));
+            items.extend(service.items.iter().cloned());
+            // One line when it is short (the printer keeps a one-line block that fits).
+            let flat = format!("service {name} {{ {} }}", items.join("  "));
+            if items.len() <= 2 && !flat.contains("{ pool") && flat.len() <= 60 {
+                text.push_str(&format!("\n{flat}\n"));
+            } else {
+                text.push_str(&format!("\nservice {name} {{\n"));
+                for item in &items {
+                    text.push_str(&format!("  {item}\n"));
+                }
+                text.push_str("}\n");
             }
-            text.push_str("}\n");
             for route in &service.routes {
                 text.push_str(&format!("route {name} {}\n", unmark(route, service_name).0));
             }
         }
         for host in extra {
             text.push_str(&format!("\nservice {} {{ }}\n", service_name(&host)));
+        }
+        for ingress in ingresses.shift_remove(&namespace).unwrap_or_default() {
+            text.push('\n');
+            text.push_str(&ingress);
         }
         match crate::syntax::print::format(file, &text) {
             Ok(text) => out.push(Imported { namespace, text }),
@@ -783,6 +812,262 @@ fn http_route(
         }
     }
     Ok(out.join(" "))
+}
+
+/// A Gateway API `HTTPRoute` attached to Gateways: an `ingress` and its routes. The Services
+/// it sends to are declared with their ports in `services`.
+fn ingress(
+    document: &Value,
+    name: &str,
+    namespace: &str,
+    services: &mut IndexMap<String, Service>,
+) -> Result<String, String> {
+    let spec = &document["spec"];
+    only(spec, "spec", &["parentRefs", "hostnames", "rules"])?;
+    let mut text = format!("ingress {name} {{\n");
+    for parent in spec["parentRefs"].as_array().into_iter().flatten() {
+        only(
+            parent,
+            "spec.parentRefs[]",
+            &["group", "kind", "name", "namespace", "sectionName"],
+        )?;
+        let gateway = parent["group"]
+            .as_str()
+            .is_none_or(|g| g == "gateway.networking.k8s.io")
+            && parent["kind"].as_str().is_none_or(|k| k == "Gateway");
+        if !gateway {
+            return Err(
+                "an HTTPRoute attached to a Service (GAMMA) is not imported yet".to_string(),
+            );
+        }
+        let mut line = format!("  gateway {}", self::text(&parent["name"])?);
+        if let Some(ns) = parent["namespace"].as_str() {
+            line.push_str(&format!(" in {ns}"));
+        }
+        if let Some(section) = parent["sectionName"].as_str() {
+            line.push_str(&format!(" section {section}"));
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+    for hostname in spec["hostnames"].as_array().into_iter().flatten() {
+        text.push_str(&format!("  hostname {}\n", quote(self::text(hostname)?)));
+    }
+    text.push_str("}\n");
+    for rule in spec["rules"].as_array().into_iter().flatten() {
+        only(
+            rule,
+            "spec.rules[]",
+            &["matches", "filters", "backendRefs", "timeouts"],
+        )?;
+        let mut parts = Vec::new();
+        let mut alts = Vec::new();
+        for alt in rule["matches"].as_array().into_iter().flatten() {
+            only(
+                alt,
+                "spec.rules[].matches[]",
+                &["path", "headers", "queryParams", "method"],
+            )?;
+            let mut conditions = Vec::new();
+            let path = &alt["path"];
+            if !path.is_null() {
+                only(path, "matches[].path", &["type", "value"])?;
+                let op = match path["type"].as_str().unwrap_or("PathPrefix") {
+                    "Exact" => "=",
+                    "PathPrefix" => "prefix",
+                    _ => "regex",
+                };
+                let value = path["value"].as_str().unwrap_or("/");
+                conditions.push(format!("uri {op} {}", quote(value)));
+            }
+            for (field, word) in [("headers", "header"), ("queryParams", "query")] {
+                for matcher in alt[field].as_array().into_iter().flatten() {
+                    only(
+                        matcher,
+                        &format!("matches[].{field}[]"),
+                        &["name", "value", "type"],
+                    )?;
+                    let op = match matcher["type"].as_str().unwrap_or("Exact") {
+                        "Exact" => "=",
+                        _ => "regex",
+                    };
+                    conditions.push(format!(
+                        "{word} {} {op} {}",
+                        quote(self::text(&matcher["name"])?),
+                        quote(self::text(&matcher["value"])?)
+                    ));
+                }
+            }
+            if let Some(method) = alt["method"].as_str() {
+                conditions.push(format!("method {method}"));
+            }
+            if conditions.is_empty() {
+                return Err("an empty match has no `.mesh` form: leave the match out".to_string());
+            }
+            alts.push(conditions.join(" and "));
+        }
+        if !alts.is_empty() {
+            parts.push(format!("when {}", alts.join(" or ")));
+        }
+        let mut backends = Vec::new();
+        for backend in rule["backendRefs"].as_array().into_iter().flatten() {
+            only(
+                backend,
+                "spec.rules[].backendRefs[]",
+                &["group", "kind", "name", "port", "weight"],
+            )?;
+            let service_kind = backend["group"].as_str().is_none_or(str::is_empty)
+                && backend["kind"].as_str().is_none_or(|k| k == "Service");
+            if !service_kind {
+                return Err("a backend that is not a Service has no `.mesh` form".to_string());
+            }
+            let backend_name = self::text(&backend["name"])?;
+            let port = backend["port"]
+                .as_u64()
+                .ok_or_else(|| format!("backend `{backend_name}` has no port"))?;
+            let host = crate::ir::cluster_host(backend_name, namespace);
+            let service = services.entry(host.clone()).or_default();
+            service.host = host;
+            match service.port {
+                Some(other) if other != port => {
+                    return Err(format!(
+                        "service `{backend_name}` is named with ports {other} and {port}"
+                    ))
+                }
+                _ => service.port = Some(port),
+            }
+            let mut text = backend_name.to_string();
+            if !backend["weight"].is_null() {
+                text.push_str(&format!(" {}%", number(&backend["weight"])?));
+            }
+            backends.push(text);
+        }
+        if !backends.is_empty() {
+            parts.push(format!("-> {}", backends.join(", ")));
+        }
+        for filter in rule["filters"].as_array().into_iter().flatten() {
+            parts.extend(route_filter(filter)?);
+        }
+        let timeouts = &rule["timeouts"];
+        if !timeouts.is_null() {
+            only(
+                timeouts,
+                "spec.rules[].timeouts",
+                &["request", "backendRequest"],
+            )?;
+            if let Some(request) = timeouts["request"].as_str() {
+                parts.push(format!("timeout {request}"));
+            }
+            if let Some(backend) = timeouts["backendRequest"].as_str() {
+                parts.push(format!("backend timeout {backend}"));
+            }
+        }
+        text.push_str(&format!("route {name} {}\n", parts.join(" ")));
+    }
+    Ok(text)
+}
+
+/// The clauses of an HTTPRoute filter.
+fn route_filter(filter: &Value) -> Result<Vec<String>, String> {
+    let kind = text(&filter["type"])?;
+    let mut out = Vec::new();
+    match kind {
+        "URLRewrite" => {
+            only(filter, "filters[]", &["type", "urlRewrite"])?;
+            let rewrite = &filter["urlRewrite"];
+            only(rewrite, "urlRewrite", &["path", "hostname"])?;
+            let path = &rewrite["path"];
+            if !path.is_null() {
+                only(
+                    path,
+                    "urlRewrite.path",
+                    &["type", "replacePrefixMatch", "replaceFullPath"],
+                )?;
+                match text(&path["type"])? {
+                    "ReplacePrefixMatch" => out.push(format!(
+                        "rewrite prefix {}",
+                        quote(text(&path["replacePrefixMatch"])?)
+                    )),
+                    _ => out.push(format!(
+                        "rewrite path {}",
+                        quote(text(&path["replaceFullPath"])?)
+                    )),
+                }
+            }
+            if let Some(host) = rewrite["hostname"].as_str() {
+                out.push(format!("rewrite authority {}", quote(host)));
+            }
+        }
+        "RequestHeaderModifier" | "ResponseHeaderModifier" => {
+            let (field, dir) = if kind == "RequestHeaderModifier" {
+                ("requestHeaderModifier", "request")
+            } else {
+                ("responseHeaderModifier", "response")
+            };
+            only(filter, "filters[]", &["type", field])?;
+            let ops = &filter[field];
+            only(ops, field, &["set", "add", "remove"])?;
+            for op in ["set", "add"] {
+                for header in ops[op].as_array().into_iter().flatten() {
+                    only(header, &format!("{field}.{op}[]"), &["name", "value"])?;
+                    out.push(format!(
+                        "{dir} {op} {} = {}",
+                        quote(text(&header["name"])?),
+                        quote(text(&header["value"])?)
+                    ));
+                }
+            }
+            let removed: Vec<String> = ops["remove"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|n| text(n).map(quote))
+                .collect::<Result<_, _>>()?;
+            if !removed.is_empty() {
+                out.push(format!("{dir} remove {}", removed.join(", ")));
+            }
+        }
+        "RequestRedirect" => {
+            only(filter, "filters[]", &["type", "requestRedirect"])?;
+            let redirect = &filter["requestRedirect"];
+            only(
+                redirect,
+                "requestRedirect",
+                &["scheme", "hostname", "port", "path", "statusCode"],
+            )?;
+            let mut parts = vec!["redirect".to_string()];
+            if let Some(scheme) = redirect["scheme"].as_str() {
+                parts.push(format!("scheme {scheme}"));
+            }
+            if let Some(host) = redirect["hostname"].as_str() {
+                parts.push(format!("host {}", quote(host)));
+            }
+            if !redirect["port"].is_null() {
+                parts.push(format!("port {}", number(&redirect["port"])?));
+            }
+            let path = &redirect["path"];
+            if !path.is_null() {
+                only(
+                    path,
+                    "requestRedirect.path",
+                    &["type", "replacePrefixMatch", "replaceFullPath"],
+                )?;
+                match text(&path["type"])? {
+                    "ReplacePrefixMatch" => parts.push(format!(
+                        "prefix {}",
+                        quote(text(&path["replacePrefixMatch"])?)
+                    )),
+                    _ => parts.push(format!("path {}", quote(text(&path["replaceFullPath"])?))),
+                }
+            }
+            if !redirect["statusCode"].is_null() {
+                parts.push(format!("status {}", number(&redirect["statusCode"])?));
+            }
+            out.push(parts.join(" "));
+        }
+        other => return Err(format!("the `{other}` filter has no `.mesh` form yet")),
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
