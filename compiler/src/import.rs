@@ -967,6 +967,16 @@ fn ingress(
     Ok(text)
 }
 
+/// An HTTPRoute path modifier (`ReplacePrefixMatch` or `ReplaceFullPath`) as `PREFIX "..."`
+/// or `FULL "..."`.
+fn path_modifier(path: &Value, at: &str, prefix: &str, full: &str) -> Result<String, String> {
+    only(path, at, &["type", "replacePrefixMatch", "replaceFullPath"])?;
+    Ok(match text(&path["type"])? {
+        "ReplacePrefixMatch" => format!("{prefix} {}", quote(text(&path["replacePrefixMatch"])?)),
+        _ => format!("{full} {}", quote(text(&path["replaceFullPath"])?)),
+    })
+}
+
 /// The clauses of an HTTPRoute filter.
 fn route_filter(filter: &Value) -> Result<Vec<String>, String> {
     let kind = text(&filter["type"])?;
@@ -978,21 +988,12 @@ fn route_filter(filter: &Value) -> Result<Vec<String>, String> {
             only(rewrite, "urlRewrite", &["path", "hostname"])?;
             let path = &rewrite["path"];
             if !path.is_null() {
-                only(
+                out.push(path_modifier(
                     path,
                     "urlRewrite.path",
-                    &["type", "replacePrefixMatch", "replaceFullPath"],
-                )?;
-                match text(&path["type"])? {
-                    "ReplacePrefixMatch" => out.push(format!(
-                        "rewrite prefix {}",
-                        quote(text(&path["replacePrefixMatch"])?)
-                    )),
-                    _ => out.push(format!(
-                        "rewrite path {}",
-                        quote(text(&path["replaceFullPath"])?)
-                    )),
-                }
+                    "rewrite prefix",
+                    "rewrite path",
+                )?);
             }
             if let Some(host) = rewrite["hostname"].as_str() {
                 out.push(format!("rewrite authority {}", quote(host)));
@@ -1047,18 +1048,12 @@ fn route_filter(filter: &Value) -> Result<Vec<String>, String> {
             }
             let path = &redirect["path"];
             if !path.is_null() {
-                only(
+                parts.push(path_modifier(
                     path,
                     "requestRedirect.path",
-                    &["type", "replacePrefixMatch", "replaceFullPath"],
-                )?;
-                match text(&path["type"])? {
-                    "ReplacePrefixMatch" => parts.push(format!(
-                        "prefix {}",
-                        quote(text(&path["replacePrefixMatch"])?)
-                    )),
-                    _ => parts.push(format!("path {}", quote(text(&path["replaceFullPath"])?))),
-                }
+                    "prefix",
+                    "path",
+                )?);
             }
             if !redirect["statusCode"].is_null() {
                 parts.push(format!("status {}", number(&redirect["statusCode"])?));
