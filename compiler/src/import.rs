@@ -791,24 +791,13 @@ fn http_route(
                 continue;
             }
             only(ops, &format!("headers.{dir}"), &["set", "add", "remove"])?;
+            let mut changes = Vec::new();
             for op in ["set", "add"] {
                 for (name, value) in ops[op].as_object().into_iter().flatten() {
-                    out.push(format!(
-                        "{dir} {op} {} = {}",
-                        quote(name),
-                        quote(text(value)?)
-                    ));
+                    changes.push((op, name.as_str(), text(value)?));
                 }
             }
-            let removed: Vec<String> = ops["remove"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|n| text(n).map(quote))
-                .collect::<Result<_, _>>()?;
-            if !removed.is_empty() {
-                out.push(format!("{dir} remove {}", removed.join(", ")));
-            }
+            out.extend(header_clauses(dir, &changes, &ops["remove"])?);
         }
     }
     Ok(out.join(" "))
@@ -967,6 +956,29 @@ fn ingress(
     Ok(text)
 }
 
+/// `request|response set|add NAME = "VALUE"` for each change, then `... remove A, B` for the
+/// names listed in `remove`.
+fn header_clauses(
+    dir: &str,
+    changes: &[(&str, &str, &str)],
+    remove: &Value,
+) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = changes
+        .iter()
+        .map(|(op, name, value)| format!("{dir} {op} {} = {}", quote(name), quote(value)))
+        .collect();
+    let removed: Vec<String> = remove
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|n| text(n).map(quote))
+        .collect::<Result<_, _>>()?;
+    if !removed.is_empty() {
+        out.push(format!("{dir} remove {}", removed.join(", ")));
+    }
+    Ok(out)
+}
+
 /// An HTTPRoute path modifier (`ReplacePrefixMatch` or `ReplaceFullPath`) as `PREFIX "..."`
 /// or `FULL "..."`.
 fn path_modifier(path: &Value, at: &str, prefix: &str, full: &str) -> Result<String, String> {
@@ -1008,25 +1020,14 @@ fn route_filter(filter: &Value) -> Result<Vec<String>, String> {
             only(filter, "filters[]", &["type", field])?;
             let ops = &filter[field];
             only(ops, field, &["set", "add", "remove"])?;
+            let mut changes = Vec::new();
             for op in ["set", "add"] {
                 for header in ops[op].as_array().into_iter().flatten() {
                     only(header, &format!("{field}.{op}[]"), &["name", "value"])?;
-                    out.push(format!(
-                        "{dir} {op} {} = {}",
-                        quote(text(&header["name"])?),
-                        quote(text(&header["value"])?)
-                    ));
+                    changes.push((op, text(&header["name"])?, text(&header["value"])?));
                 }
             }
-            let removed: Vec<String> = ops["remove"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|n| text(n).map(quote))
-                .collect::<Result<_, _>>()?;
-            if !removed.is_empty() {
-                out.push(format!("{dir} remove {}", removed.join(", ")));
-            }
+            out.extend(header_clauses(dir, &changes, &ops["remove"])?);
         }
         "RequestRedirect" => {
             only(filter, "filters[]", &["type", "requestRedirect"])?;
