@@ -20,7 +20,7 @@
 //! `multiple_errors.mesh`: otherwise every snapshot would repeat them.
 //!
 //! The codes of `meshc validate` and `meshc import` (which read Kubernetes YAML, not programs)
-//! have YAML fixtures, `CODE_what.yaml`: checking (for E0503, importing) the file must report
+//! have YAML fixtures, `CODE_what.yaml`: checking (for E0503 and N0004, importing) the file must report
 //! `CODE`, and nothing else of another code.
 //!
 //! To accept changed snapshots, read every `tests/snapshots/*.snap.new`, then run
@@ -238,7 +238,7 @@ fn manifest_fixtures() {
         let mut sources = SourceMap::new();
         let id = sources.add(&name, &text);
         // E0503's fixtures are read by `meshc import`, the others by `meshc validate`.
-        let diagnostics = if name.starts_with("E0503") {
+        let diagnostics = if name.starts_with("E0503") || name.starts_with("N0004") {
             meshc::import::import_stream(id, &text).1
         } else {
             let channel = meshc::validate::Channel::Standard;

@@ -13,7 +13,7 @@
 //! and a host that is not `NAME.NAMESPACE.svc.cluster.local` is written as `host`. A service
 //! that routes name only as a destination is declared too (`service NAME { }`), so that the
 //! program compiles. Deprecated fields are written in their current form (`consecutiveErrors`
-//! as `after N consecutive 5xx`, `LEAST_CONN` as `least request`), which the checker notes.
+//! as `after N consecutive 5xx`, `LEAST_CONN` as `least request`), with a note (N0004).
 
 use indexmap::IndexMap;
 use serde_json::Value;
@@ -117,10 +117,20 @@ pub fn import_streams(streams: &[(FileId, &str)]) -> (Vec<Imported>, Vec<Diagnos
         if kind != "DestinationRule" && kind != "VirtualService" {
             continue;
         }
+        let mut notes = Vec::new();
         let result = metadata(&document["metadata"]).and_then(|()| match kind {
-            "DestinationRule" => destination_rule(document, &namespace),
+            "DestinationRule" => destination_rule(document, &namespace, &mut notes),
             _ => virtual_service(document, &namespace),
         });
+        for note in notes {
+            diagnostics.push(Diagnostic::new(
+                Code::N0004,
+                format!("{kind} `{name}`: {note}"),
+                here,
+                "modernised",
+                "nothing to do: the imported program says what Istio does",
+            ));
+        }
         match result {
             Ok((host, apply)) => {
                 let services = namespaces.entry(namespace.clone()).or_default();
@@ -355,7 +365,12 @@ fn text(value: &Value) -> Result<&str, String> {
         .ok_or_else(|| format!("expected a string, found {value}"))
 }
 
-fn destination_rule(document: &Value, namespace: &str) -> Result<(String, Apply), String> {
+/// A DestinationRule's host and its service's items; `notes` gets what was modernised.
+fn destination_rule(
+    document: &Value,
+    namespace: &str,
+    notes: &mut Vec<String>,
+) -> Result<(String, Apply), String> {
     let spec = &document["spec"];
     only(spec, "spec", &["host", "trafficPolicy", "subsets"])?;
     let host = full_host(text(&spec["host"])?, namespace);
@@ -381,7 +396,11 @@ fn destination_rule(document: &Value, namespace: &str) -> Result<(String, Apply)
             ));
         }
         let mut line = format!("subset {} ({})", text(&subset["name"])?, labels.join(", "));
-        let policy = traffic_policy(&subset["trafficPolicy"], "spec.subsets[].trafficPolicy")?;
+        let policy = traffic_policy(
+            &subset["trafficPolicy"],
+            "spec.subsets[].trafficPolicy",
+            notes,
+        )?;
         if !policy.is_empty() {
             line.push_str(&format!(" {{ {} }}", policy.join("  ")));
         }
@@ -390,6 +409,7 @@ fn destination_rule(document: &Value, namespace: &str) -> Result<(String, Apply)
     items.extend(traffic_policy(
         &spec["trafficPolicy"],
         "spec.trafficPolicy",
+        notes,
     )?);
     let apply: Apply = Box::new(move |service: &mut Service, name: &str| {
         if service.policy_name.is_some() {
@@ -413,7 +433,11 @@ fn full_host(host: &str, namespace: &str) -> String {
 }
 
 /// The `pool`, `eject` and `balance` items of a `trafficPolicy`.
-fn traffic_policy(policy: &Value, at: &str) -> Result<Vec<String>, String> {
+fn traffic_policy(
+    policy: &Value,
+    at: &str,
+    notes: &mut Vec<String>,
+) -> Result<Vec<String>, String> {
     if policy.is_null() {
         return Ok(Vec::new());
     }
@@ -495,12 +519,18 @@ fn traffic_policy(policy: &Value, at: &str) -> Result<Vec<String>, String> {
             ],
         )?;
         let mut settings = Vec::new();
-        if let Some(count) = eject["consecutive5xxErrors"].as_u64() {
+        let current = eject["consecutive5xxErrors"].as_u64();
+        if let Some(count) = current {
             settings.push(format!("after {count} consecutive 5xx"));
         }
-        // Deprecated: written as it is, and the checker says what meshc emits for it (W0001).
+        // Deprecated, ignored by Istio since 1.7: written as the field Istio reads.
         if let Some(count) = eject["consecutiveErrors"].as_u64() {
-            settings.push(format!("after {count} consecutive errors"));
+            if current.is_none() {
+                settings.push(format!("after {count} consecutive 5xx"));
+                notes.push(format!("`outlierDetection.consecutiveErrors: {count}` (ignored by Istio since 1.7) is imported as `after {count} consecutive 5xx` (`consecutive5xxErrors`)"));
+            } else {
+                notes.push(format!("`outlierDetection.consecutiveErrors: {count}` (ignored by Istio since 1.7) is left out: `consecutive5xxErrors` is set"));
+            }
         }
         if let Some(count) = eject["consecutiveGatewayErrors"].as_u64() {
             settings.push(format!("after {count} consecutive gateway errors"));
@@ -528,7 +558,11 @@ fn traffic_policy(policy: &Value, at: &str) -> Result<Vec<String>, String> {
         let kind = if let Some(simple) = balance["simple"].as_str() {
             match simple {
                 "ROUND_ROBIN" => "round robin".to_string(),
-                "LEAST_REQUEST" | "LEAST_CONN" => "least request".to_string(),
+                "LEAST_REQUEST" => "least request".to_string(),
+                "LEAST_CONN" => {
+                    notes.push("`loadBalancer.simple: LEAST_CONN` (deprecated; Istio reads it as LEAST_REQUEST) is imported as `balance least request`".to_string());
+                    "least request".to_string()
+                }
                 "RANDOM" => "random".to_string(),
                 "PASSTHROUGH" => "passthrough".to_string(),
                 other => {

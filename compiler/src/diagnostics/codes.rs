@@ -106,6 +106,7 @@ codes! {
     N0001 => "ReferenceGrant emitted",
     N0002 => "consistent hashing sends retries back to the same pod",
     N0003 => "manifest of a kind meshc has no schema for",
+    N0004 => "deprecated field modernised on import",
 }
 
 impl Code {
