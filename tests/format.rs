@@ -126,3 +126,21 @@ fn formatting_keeps_meaning_and_comments_and_is_idempotent() {
         problems.join("\n\n")
     );
 }
+
+/// The repository's own programs are in the layout `meshc fmt` writes (the book's style).
+#[test]
+fn examples_and_the_standard_library_are_in_the_canonical_layout() {
+    let mut unformatted = Vec::new();
+    for dir in ["examples", "stdlib"] {
+        for path in mesh::mesh_files(dir) {
+            let text = mesh::read(&path);
+            if format(0, &text).ok().as_deref() != Some(text.as_str()) {
+                unformatted.push(path);
+            }
+        }
+    }
+    assert!(
+        unformatted.is_empty(),
+        "run `meshc fmt` on: {unformatted:?}"
+    );
+}
