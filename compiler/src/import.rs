@@ -693,6 +693,8 @@ fn http_route(
             "mirror",
             "mirrorPercentage",
             "headers",
+            "rewrite",
+            "redirect",
         ],
     )?;
     let mut out = Vec::new();
@@ -745,11 +747,47 @@ fn http_route(
         }
         destinations.push(text);
     }
-    if destinations.is_empty() {
+    let redirect = &rule["redirect"];
+    if destinations.is_empty() && redirect.is_null() {
         return Err(
-            "a rule without `route` (a redirect or a direct response) has no `.mesh` form yet"
+            "a rule without `route` or `redirect` (a direct response) has no `.mesh` form yet"
                 .to_string(),
         );
+    }
+    if !redirect.is_null() {
+        only(
+            redirect,
+            "spec.http[].redirect",
+            &[
+                "uri",
+                "prefixRewrite",
+                "authority",
+                "port",
+                "scheme",
+                "redirectCode",
+            ],
+        )?;
+        let mut parts = vec!["redirect".to_string()];
+        if let Some(scheme) = redirect["scheme"].as_str() {
+            parts.push(format!("scheme {scheme}"));
+        }
+        if let Some(host) = redirect["authority"].as_str() {
+            parts.push(format!("host {}", quote(host)));
+        }
+        if !redirect["port"].is_null() {
+            parts.push(format!("port {}", number(&redirect["port"])?));
+        }
+        if let Some(uri) = redirect["uri"].as_str() {
+            parts.push(format!("path {}", quote(uri)));
+        }
+        if let Some(prefix) = redirect["prefixRewrite"].as_str() {
+            parts.push(format!("prefix {}", quote(prefix)));
+        }
+        if !redirect["redirectCode"].is_null() {
+            parts.push(format!("status {}", number(&redirect["redirectCode"])?));
+        }
+        out.push(parts.join(" "));
+        return Ok(out.join(" "));
     }
     // Without `->`, a route goes to its own service, as the VirtualService's one destination.
     let own_only = destinations.len() == 1 && destinations[0] == format!("⟨{own}⟩");
@@ -806,6 +844,29 @@ fn http_route(
                 "fault abort {status} for {}%",
                 number(&abort["percentage"]["value"])?
             ));
+        }
+    }
+    let rewrite = &rule["rewrite"];
+    if !rewrite.is_null() {
+        only(rewrite, "spec.http[].rewrite", &["uri", "authority"])?;
+        if let Some(uri) = rewrite["uri"].as_str() {
+            // Istio replaces the matched prefix, or else the whole path.
+            let prefixes = alternatives
+                .iter()
+                .filter(|a| !a["uri"]["prefix"].is_null())
+                .count();
+            let what = match prefixes {
+                0 => "path",
+                n if n == alternatives.len() => "prefix",
+                _ => return Err(
+                    "a `rewrite.uri` on a rule with prefix and other matches has no `.mesh` form"
+                        .to_string(),
+                ),
+            };
+            out.push(format!("rewrite {what} {}", quote(uri)));
+        }
+        if let Some(authority) = rewrite["authority"].as_str() {
+            out.push(format!("rewrite authority {}", quote(authority)));
         }
     }
     if rule["mirror"].is_null() && !rule["mirrorPercentage"].is_null() {
