@@ -64,24 +64,10 @@ pub fn import_streams(streams: &[(FileId, &str)]) -> (Vec<Imported>, Vec<Diagnos
     // Every object, with where its `kind` is written.
     let mut objects: Vec<(Value, Span)> = Vec::new();
     for &(file, text) in streams {
-        let (found, _) = crate::validate::check_stream(file, text, Channel::Standard);
-        let errors = found.iter().any(Diagnostic::is_error);
-        diagnostics.extend(found.into_iter().filter(|d| d.code != Code::N0003));
-        if errors {
-            continue;
-        }
-        // `check_stream` has read every document already.
-        let documents: Vec<Value> = serde_saphyr::from_multiple(text).unwrap_or_default();
-        let places = crate::validate::object_places(text);
-        for (index, document) in documents.into_iter().enumerate() {
-            let (start, end) = places.get(index).copied().unwrap_or((0, 0));
-            let span = Span {
-                file,
-                start: u32::try_from(start).unwrap_or(u32::MAX),
-                end: u32::try_from(end).unwrap_or(u32::MAX),
-            };
-            objects.push((document, span));
-        }
+        let stream = crate::validate::read_stream(file, text, Channel::Standard);
+        let found = stream.diagnostics.into_iter();
+        diagnostics.extend(found.filter(|d| d.code != Code::N0003));
+        objects.extend(stream.objects);
     }
     if diagnostics.iter().any(Diagnostic::is_error) {
         return (Vec::new(), diagnostics);

@@ -2943,19 +2943,6 @@ fn locate<'m>(text: &str, message: &'m str) -> (Option<usize>, &'m str) {
     }
 }
 
-/// Where the `kind` of each non-empty document of `text` is written (the document's start
-/// without one), in order: the places of the objects `from_multiple` reads.
-pub(crate) fn object_places(text: &str) -> Vec<(usize, usize)> {
-    let (documents, _) = places(text);
-    let kinds = documents
-        .iter()
-        .filter(|d| !d.empty)
-        .map(|d| d.find("kind"));
-    kinds
-        .map(|(start, end)| (start, end.max(one_char(text, start))))
-        .collect()
-}
-
 /// Why a field is rejected, as the help of its diagnostic.
 fn help_for(what: &str) -> &'static str {
     if what.contains("unknown field") {
@@ -2979,6 +2966,22 @@ pub fn check_stream(
     text: &str,
     channel: Channel,
 ) -> (Vec<crate::Diagnostic>, usize) {
+    let stream = read_stream(file, text, channel);
+    (stream.diagnostics, stream.checked)
+}
+
+/// A YAML stream read and checked by [`read_stream`].
+pub(crate) struct Stream {
+    /// What [`check_stream`] reports.
+    pub(crate) diagnostics: Vec<crate::Diagnostic>,
+    /// Every Kubernetes object of the stream (checked or skipped), with where its `kind` is.
+    pub(crate) objects: Vec<(Value, crate::Span)>,
+    /// How many objects were checked (not skipped).
+    pub(crate) checked: usize,
+}
+
+/// [`check_stream`], keeping the objects it read (for `meshc import`).
+pub(crate) fn read_stream(file: crate::FileId, text: &str, channel: Channel) -> Stream {
     use crate::{Code, Diagnostic, Span};
     let span = |(start, end): (usize, usize)| Span {
         file,
@@ -2999,6 +3002,7 @@ pub fn check_stream(
         ));
     }
     let mut checked = 0;
+    let mut objects = Vec::new();
     for document in documents.iter().filter(|d| !d.empty) {
         // From the start of the line the document starts on (its first key may be indented).
         let line_start = text[..document.range.0].rfind('\n').map_or(0, |n| n + 1);
@@ -3047,14 +3051,17 @@ pub fn check_stream(
             ));
             continue;
         };
+        let (kind, api_version) = (kind.to_string(), api_version.to_string());
+        let (start, end) = document.find("kind");
+        let kind_at = span((start, end.max(one_char(text, start))));
         checked += 1;
         let name = value
             .pointer("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or("(no name)");
-        let Err(errors) = validate_with_channel(&value, channel) else {
-            continue;
-        };
+        let errors = validate_with_channel(&value, channel)
+            .err()
+            .unwrap_or_default();
         for error in errors {
             let (path, what) = error.split_once(": ").unwrap_or(("", error.as_str()));
             if path == "apiVersion" && what.starts_with("no embedded CRD or built-in schema") {
@@ -3062,7 +3069,7 @@ pub fn check_stream(
                     Diagnostic::new(
                         Code::N0003,
                         format!("{kind} `{name}` is not checked: meshc has no schema for {api_version} {kind}"),
-                        span(document.find("kind")),
+                        kind_at,
                         "skipped",
                         "nothing to do; meshc checks Istio, Gateway API, Linkerd, Consul, Flagger, Argo Rollouts and prometheus-operator objects, and Deployments and Services",
                     ),
@@ -3078,9 +3085,14 @@ pub fn check_stream(
                 help_for(what),
             ));
         }
+        objects.push((value, kind_at));
     }
     crate::diagnostics::sort(&mut out);
-    (out, checked)
+    Stream {
+        diagnostics: out,
+        objects,
+        checked,
+    }
 }
 
 #[cfg(test)]
