@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::{FileId, Span};
+use crate::syntax::print::quoted as quote;
 use crate::validate::Channel;
 
 /// The `.mesh` program of one namespace.
@@ -311,22 +312,6 @@ fn only(object: &Value, at: &str, known: &[&str]) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// A string literal.
-fn quote(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// A number as written in `.mesh` (`10`, `0.5`).
@@ -1177,6 +1162,28 @@ mod tests {
         assert_eq!(
             programs[0].text,
             "namespace team1\n\nservice reviews { }\nroute reviews when header end-user = \"⟨jason⟩ and ⟨\"\n"
+        );
+    }
+
+    /// The programs the book's pages E0503 and N0004 say these manifests import as.
+    #[test]
+    fn the_books_imports_are_what_import_writes() {
+        let route = format!(
+            "{HEAD}spec:\n  hosts: [reviews.team1.svc.cluster.local]\n  http:\n  - route:\n    - destination: {{host: reviews.team1.svc.cluster.local}}\n    timeout: 10s\n"
+        );
+        let (programs, diagnostics) = import(&route);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(
+            programs[0].text,
+            "namespace team1\n\nservice reviews { }\nroute reviews timeout 10s\n"
+        );
+        let least_conn = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: reviews\n  namespace: team1\nspec:\n  host: reviews.team1.svc.cluster.local\n  trafficPolicy:\n    loadBalancer:\n      simple: LEAST_CONN\n";
+        let (programs, diagnostics) = import(least_conn);
+        let codes: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["N0004"]);
+        assert_eq!(
+            programs[0].text,
+            "namespace team1\n\nservice reviews { balance least request }\n"
         );
     }
 

@@ -616,7 +616,7 @@ fn literal(literal: &ast::Literal) -> String {
 }
 
 /// A string literal whose content is `text` (what `lower::unescape` reads back as `text`).
-fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     let mut chars = text.chars().peekable();
