@@ -8,14 +8,7 @@
 mod mesh;
 
 use meshc::syntax::print::format;
-
-/// The syntax tree of `text` as text, without its spans (which formatting moves).
-fn tree_without_spans(text: &str) -> Option<String> {
-    let tree = meshc::syntax::parse(0, text).ok()?;
-    let debug = format!("{tree:?}");
-    let spans = regex::Regex::new(r"Span \{ file: \d+, start: \d+, end: \d+ \}").unwrap();
-    Some(spans.replace_all(&debug, "Span").into_owned())
-}
+use meshc::testing::tree_without_spans;
 
 /// The comments of `text`, trimmed, in order (a rough reader: `//` to the end of the line,
 /// outside double quotes on that line).

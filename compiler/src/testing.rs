@@ -216,6 +216,60 @@ pub fn fixture_sources(first: &str, text: &str) -> crate::SourceMap {
     sources
 }
 
+/// The syntax tree of `text` (parsed as file 0) as text, without its spans: what formatting
+/// must keep (`meshc fmt` moves spans). `None` when the text does not parse.
+pub fn tree_without_spans(text: &str) -> Option<String> {
+    let tree = crate::syntax::parse(0, text).ok()?;
+    let debug = format!("{tree:?}");
+    let mut out = String::with_capacity(debug.len());
+    let mut rest = debug.as_str();
+    while let Some(at) = rest.find("Span {") {
+        out.push_str(&rest[..at]);
+        let end = rest[at..].find('}').map_or(rest.len(), |n| at + n + 1);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// What is wrong with the labels of `diagnostics`, if anything: a label outside the files of
+/// `sources` or their text, ending before it starts, or off a char boundary (codespan would
+/// fail to render it). The fuzz targets' invariant.
+pub fn span_problem(
+    sources: &crate::SourceMap,
+    diagnostics: &[crate::Diagnostic],
+) -> Option<String> {
+    for diagnostic in diagnostics {
+        let labels = std::iter::once(&diagnostic.primary).chain(&diagnostic.secondary);
+        for label in labels {
+            let span = label.span;
+            if span.file >= sources.len() {
+                return Some(format!(
+                    "{}: span in file {} of {}: {diagnostic:?}",
+                    diagnostic.code.as_str(),
+                    span.file,
+                    sources.len()
+                ));
+            }
+            let text = sources.text(span.file);
+            let fits = span.start <= span.end
+                && (span.end as usize) <= text.len()
+                && text.is_char_boundary(span.start as usize)
+                && text.is_char_boundary(span.end as usize);
+            if !fits {
+                return Some(format!(
+                    "{}: span {}..{} outside the text ({} bytes) or not on char boundaries: {diagnostic:?}",
+                    diagnostic.code.as_str(),
+                    span.start,
+                    span.end,
+                    text.len()
+                ));
+            }
+        }
+    }
+    None
+}
+
 /// The manifests of a one-file program (`web.mesh`) compiled with `options`; the unit tests'
 /// way to look at what an emitter writes. Panics, with the diagnostics, if it has errors.
 #[cfg(test)]

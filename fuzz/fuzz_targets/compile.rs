@@ -85,30 +85,10 @@ fn options(text: &str) -> Options {
 
 /// Invariants 2 to 5 for one compilation.
 fn check(sources: &SourceMap, compilation: &Compilation) {
+    if let Some(problem) = meshc::testing::span_problem(sources, &compilation.diagnostics) {
+        panic!("{problem}");
+    }
     for diagnostic in &compilation.diagnostics {
-        let labels = std::iter::once(&diagnostic.primary).chain(&diagnostic.secondary);
-        for label in labels {
-            let span = label.span;
-            assert!(
-                span.file < sources.len(),
-                "{}: span in file {} of {}: {diagnostic:?}",
-                diagnostic.code.as_str(),
-                span.file,
-                sources.len()
-            );
-            let text = sources.text(span.file);
-            assert!(
-                span.start <= span.end
-                    && (span.end as usize) <= text.len()
-                    && text.is_char_boundary(span.start as usize)
-                    && text.is_char_boundary(span.end as usize),
-                "{}: span {}..{} outside the text ({} bytes) or not on char boundaries: {diagnostic:?}",
-                diagnostic.code.as_str(),
-                span.start,
-                span.end,
-                text.len()
-            );
-        }
         let _ = render::json_line(sources, diagnostic);
     }
     let mut rendered = NoColor::new(Vec::new());
@@ -117,7 +97,10 @@ fn check(sources: &SourceMap, compilation: &Compilation) {
     }
     let manifests = compilation.manifests();
     if compilation.has_errors() {
-        assert!(manifests.is_empty(), "manifests were emitted despite errors");
+        assert!(
+            manifests.is_empty(),
+            "manifests were emitted despite errors"
+        );
         return;
     }
     let yaml = meshc::emit::yaml::stream(&manifests);

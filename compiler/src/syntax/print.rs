@@ -1050,16 +1050,7 @@ mod tests {
             assert!(!once.contains("\n\n  "), "a blank line inside:\n{once}");
             let comments = |t: &str| t.matches("//").count();
             assert_eq!(comments(&once), comments(text), "{once}");
-            let tree = |t: &str| {
-                let debug = format!("{:?}", crate::syntax::parse(0, t).expect("parses"));
-                let mut out = String::new();
-                let mut rest = debug.as_str();
-                while let Some(at) = rest.find("Span {") {
-                    out.push_str(&rest[..at]);
-                    rest = &rest[at + rest[at..].find('}').unwrap_or(0) + 1..];
-                }
-                out + rest
-            };
+            let tree = crate::testing::tree_without_spans;
             assert_eq!(tree(&once), tree(text), "{once}");
         }
         assert!(formatted(cases[3]).contains("service a {\n  // todo\n}"));
