@@ -593,9 +593,7 @@ fn fmt(paths: &[PathBuf], check: bool, color: Color) -> Result<ExitCode, UsageEr
         }
     }
     if !errors.is_empty() {
-        let mut stderr = StandardStream::stderr(color.choice(std::io::stderr().is_terminal()));
-        render::human(&sources, &errors, &mut stderr)
-            .map_err(|e| UsageError(format!("cannot write to stderr: {e}")))?;
+        print_diagnostics(&sources, &errors, MessageFormat::Human, color)?;
         return Ok(ExitCode::from(1));
     }
     if check {
@@ -640,9 +638,7 @@ fn import(paths: &[PathBuf], out_dir: Option<&Path>, color: Color) -> Result<Exi
     let streams: Vec<(meshc::FileId, &str)> =
         sources.ids().map(|id| (id, sources.text(id))).collect();
     let (programs, diagnostics) = meshc::import::import_streams(&streams);
-    let mut stderr = StandardStream::stderr(color.choice(std::io::stderr().is_terminal()));
-    render::human(&sources, &diagnostics, &mut stderr)
-        .map_err(|e| UsageError(format!("cannot write to stderr: {e}")))?;
+    print_diagnostics(&sources, &diagnostics, MessageFormat::Human, color)?;
     if diagnostics.iter().any(|d| d.is_error()) {
         return Ok(ExitCode::from(1));
     }
@@ -694,28 +690,18 @@ fn validate(
         diagnostics.extend(found);
         documents += checked;
     }
-    let io = |e: std::io::Error| UsageError(format!("cannot write to stderr: {e}"));
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    match format {
-        MessageFormat::Json => {
-            let mut stderr = std::io::stderr().lock();
-            for diagnostic in &diagnostics {
-                writeln!(stderr, "{}", render::json_line(&sources, diagnostic)).map_err(io)?;
-            }
-        }
-        MessageFormat::Human => {
-            let mut stderr = StandardStream::stderr(color.choice(std::io::stderr().is_terminal()));
-            render::human(&sources, &diagnostics, &mut stderr).map_err(io)?;
-            let files = files.len();
-            writeln!(
-                stderr,
-                "{documents} manifest{} in {files} file{} checked: {errors} error{}",
-                if documents == 1 { "" } else { "s" },
-                if files == 1 { "" } else { "s" },
-                if errors == 1 { "" } else { "s" },
-            )
-            .map_err(io)?;
-        }
+    print_diagnostics(&sources, &diagnostics, format, color)?;
+    if matches!(format, MessageFormat::Human) {
+        let files = files.len();
+        writeln!(
+            std::io::stderr(),
+            "{documents} manifest{} in {files} file{} checked: {errors} error{}",
+            if documents == 1 { "" } else { "s" },
+            if files == 1 { "" } else { "s" },
+            if errors == 1 { "" } else { "s" },
+        )
+        .map_err(|e| UsageError(format!("cannot write to stderr: {e}")))?;
     }
     Ok(if errors > 0 {
         ExitCode::from(1)
@@ -776,20 +762,34 @@ fn collect_dir(
     Ok(())
 }
 
-/// Prints every diagnostic on stderr.
+/// Prints every diagnostic of a compilation on stderr, as `input` asks.
 fn report(sources: &SourceMap, compilation: &Compilation, input: &Input) -> Result<(), UsageError> {
+    print_diagnostics(
+        sources,
+        &compilation.diagnostics,
+        input.message_format,
+        input.color,
+    )
+}
+
+/// Prints `diagnostics` on stderr, one JSON line each or rendered for a terminal.
+fn print_diagnostics(
+    sources: &SourceMap,
+    diagnostics: &[meshc::Diagnostic],
+    format: MessageFormat,
+    color: Color,
+) -> Result<(), UsageError> {
     let io = |e: std::io::Error| UsageError(format!("cannot write to stderr: {e}"));
-    match input.message_format {
+    match format {
         MessageFormat::Json => {
             let mut stderr = std::io::stderr().lock();
-            for diagnostic in &compilation.diagnostics {
+            for diagnostic in diagnostics {
                 writeln!(stderr, "{}", render::json_line(sources, diagnostic)).map_err(io)?;
             }
         }
         MessageFormat::Human => {
-            let choice = input.color.choice(std::io::stderr().is_terminal());
-            let mut stderr = StandardStream::stderr(choice);
-            render::human(sources, &compilation.diagnostics, &mut stderr).map_err(io)?;
+            let mut stderr = StandardStream::stderr(color.choice(std::io::stderr().is_terminal()));
+            render::human(sources, diagnostics, &mut stderr).map_err(io)?;
         }
     }
     Ok(())
