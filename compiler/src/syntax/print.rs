@@ -348,10 +348,7 @@ impl Printer<'_> {
         }
         let flat: Vec<String> = items
             .iter()
-            .map(|(_, text, nested)| match nested {
-                Some(nested) => format!("{text} {{ {} }}", nested.settings.join("  ")),
-                None => text.clone(),
-            })
+            .map(|(_, text, nested)| nested.as_ref().map_or(text.clone(), |n| n.inline(text)))
             .collect();
         let inline = format!(" {{ {} }}", flat.join("  "));
         if self.one_line(span) && !self.has_comment(span) && self.column() + inline.len() <= WIDTH {
@@ -592,6 +589,22 @@ struct Nested {
     starts: Vec<usize>,
     settings: Vec<String>,
     span: Span,
+}
+
+impl Nested {
+    /// A `pool` or `eject` block, each setting written by `setting`.
+    fn of<K>(block: &ast::Block<K>, setting: fn(&ast::Setting<K>) -> String) -> Nested {
+        Nested {
+            starts: block.settings.iter().map(|s| start(s.span)).collect(),
+            settings: block.settings.iter().map(setting).collect(),
+            span: block.span,
+        }
+    }
+
+    /// `HEAD { a  b }`: the block on one line.
+    fn inline(&self, head: &str) -> String {
+        format!("{head} {{ {} }}", self.settings.join("  "))
+    }
 }
 
 fn start(span: Span) -> usize {
@@ -836,20 +849,12 @@ fn policy_item(item: &ast::PolicyItem) -> (usize, String, Option<Nested>) {
         ast::PolicyItem::Pool(block) => (
             start(block.span),
             "pool".to_string(),
-            Some(Nested {
-                starts: block.settings.iter().map(|s| start(s.span)).collect(),
-                settings: block.settings.iter().map(pool_setting).collect(),
-                span: block.span,
-            }),
+            Some(Nested::of(block, pool_setting)),
         ),
         ast::PolicyItem::Eject(block) => (
             start(block.span),
             "eject".to_string(),
-            Some(Nested {
-                starts: block.settings.iter().map(|s| start(s.span)).collect(),
-                settings: block.settings.iter().map(eject_setting).collect(),
-                span: block.span,
-            }),
+            Some(Nested::of(block, eject_setting)),
         ),
         ast::PolicyItem::Balance(b) => (start(b.span), balance(b), None),
     }
@@ -872,18 +877,14 @@ fn service_item(item: &ast::ServiceItem) -> (usize, String, Option<Nested>) {
                 return (start(subset.span), head, None);
             }
             // The subset's policy items, each a line of its own (nested blocks inline).
-            let settings = subset
+            let (starts, settings) = subset
                 .policy
                 .iter()
                 .map(|item| {
-                    let (_, text, nested) = policy_item(item);
-                    match nested {
-                        Some(nested) => format!("{text} {{ {} }}", nested.settings.join("  ")),
-                        None => text,
-                    }
+                    let (start, text, nested) = policy_item(item);
+                    (start, nested.map_or(text.clone(), |n| n.inline(&text)))
                 })
-                .collect();
-            let starts = subset.policy.iter().map(|i| policy_item(i).0).collect();
+                .unzip();
             (
                 start(subset.span),
                 head,
