@@ -53,51 +53,42 @@ impl Checker<'_> {
             .per_try_timeout
             .zip(spans.per_try)
             .or(rule.backend_timeout.zip(spans.backend_timeout));
-        let Some((limit, limit_span)) = limit else {
-            let help = match fitting {
-                0 => "retry fewer times, or lengthen the timeout".to_string(),
-                _ => format!("add `per try {longest}` (or shorter) to the retry: the longest limit with which every try fits"),
-            };
-            self.sink.push(
+        // Nothing fits when the waits alone take the timeout.
+        let help = |fits: String| match fitting {
+            0 => "retry fewer times, or lengthen the timeout".to_string(),
+            _ => fits,
+        };
+        let diagnostic = match limit {
+            None => Diagnostic::new(
+                Code::E0411,
+                "Resilience4j cannot time a request around its retries",
+                timeout_span,
+                "Resilience4j times each call, not the whole request",
+                help(format!("add `per try {longest}` (or shorter) to the retry: the longest limit with which every try fits")),
+            ),
+            // A limit longer than the timeout is E0306 already.
+            Some((limit, _)) if limit > timeout => return,
+            Some((limit, limit_span)) => {
+                let total = tries * u128::from(limit.millis) + waits;
+                if total <= u128::from(timeout.millis) {
+                    return;
+                }
+                let total = ir::Duration {
+                    millis: u64::try_from(total).unwrap_or(u64::MAX),
+                };
                 Diagnostic::new(
                     Code::E0411,
-                    "Resilience4j cannot time a request around its retries",
+                    format!(
+                        "Resilience4j cannot keep this timeout: {tries} tries of up to {limit} and {retries} {} of {WAIT} take up to {total}",
+                        if retries == 1 { "wait" } else { "waits" }
+                    ),
                     timeout_span,
-                    "Resilience4j times each call, not the whole request",
-                    help,
+                    format!("longer than {timeout}"),
+                    help(format!("shorten the limit per try to {longest} or less, or retry fewer times")),
                 )
-                .with_note(note()),
-            );
-            return;
+                .with_secondary(limit_span, "the limit of one try")
+            }
         };
-        // A limit longer than the timeout is E0306 already.
-        if limit > timeout {
-            return;
-        }
-        let total = tries * u128::from(limit.millis) + waits;
-        if total <= u128::from(timeout.millis) {
-            return;
-        }
-        let total = ir::Duration {
-            millis: u64::try_from(total).unwrap_or(u64::MAX),
-        };
-        let help = match fitting {
-            0 => "retry fewer times, or lengthen the timeout".to_string(),
-            _ => format!("shorten the limit per try to {longest} or less, or retry fewer times"),
-        };
-        self.sink.push(
-            Diagnostic::new(
-                Code::E0411,
-                format!(
-                    "Resilience4j cannot keep this timeout: {tries} tries of up to {limit} and {retries} {} of {WAIT} take up to {total}",
-                    if retries == 1 { "wait" } else { "waits" }
-                ),
-                timeout_span,
-                format!("longer than {timeout}"),
-                help,
-            )
-            .with_secondary(limit_span, "the limit of one try")
-            .with_note(note()),
-        );
+        self.sink.push(diagnostic.with_note(note()));
     }
 }
