@@ -672,7 +672,7 @@ fn what_gateway_api_cannot_express_is_an_error_at_its_construct() {
     }
     assert_eq!(
         (compiled, profiles, consul, resilience4j),
-        (8, 9, 21, 4),
+        (8, 9, 22, 4),
         "examples that compile for Linkerd's HTTPRoutes and ServiceProfiles, Consul and Resilience4j"
     );
     // The platform uses subsets, pools, ejection, balancing and retries: each is reported.
@@ -1007,4 +1007,55 @@ fn a_huge_name_gets_a_short_headline() {
         format!("invalid service name `{}…`", "a".repeat(64))
     );
     assert_eq!(diagnostic.primary.span.range().len(), 100_000);
+}
+
+/// An object extended by `extra` blocks is written from its value; with nothing added, that
+/// value writes the same YAML as the typed object, byte for byte, for every object of every
+/// example and target (so `extra` changes nothing but the fields it adds).
+#[test]
+fn objects_as_values_write_the_same_yaml() {
+    use meshc::emit::{yaml, Extended, Manifest};
+    let targets = [
+        Options::default(),
+        GATEWAY_API[1].0,
+        LINKERD,
+        LINKERD_PROFILE,
+        CONSUL,
+        Options {
+            target: Target::Flagger,
+            ..Options::default()
+        },
+        Options {
+            target: Target::ArgoRollouts,
+            ..Options::default()
+        },
+    ];
+    let mut objects = 0;
+    for path in mesh::mesh_files("examples") {
+        for options in targets {
+            let (_, compilation) = compile(&path, options);
+            for manifest in compilation.manifests() {
+                let (Some(api_version), Some(metadata)) =
+                    (manifest.api_version(), manifest.metadata())
+                else {
+                    continue;
+                };
+                let extended = Manifest::Extended(Box::new(Extended {
+                    api_version,
+                    kind: manifest.kind(),
+                    metadata: metadata.clone(),
+                    value: meshc::extra::to_value(&manifest),
+                }));
+                assert_eq!(
+                    yaml::document(&extended),
+                    yaml::document(&manifest),
+                    "{path}: {} {}",
+                    manifest.kind(),
+                    metadata.name
+                );
+                objects += 1;
+            }
+        }
+    }
+    assert!(objects > 300, "only {objects} objects compared");
 }

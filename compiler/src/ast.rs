@@ -247,6 +247,88 @@ pub enum ServiceItem {
     Policy(PolicyItem),
     /// `use POLICY(...)`: replaced by the policy's parts before checking.
     Use(Use),
+    /// `extra KIND { ... }`: the escape hatch.
+    Extra(Extra),
+}
+
+/// `extra KIND { PATH = VALUE ... }`: fields meshc does not model, added to the service's emitted
+/// objects of kind `KIND` (the escape hatch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extra {
+    /// The Kubernetes kind, as written (`VirtualService`).
+    pub kind: Text,
+    /// Settings and groups in source order.
+    pub entries: Vec<ExtraEntry>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// One line (or group) of an `extra` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExtraEntry {
+    /// `PATH = VALUE`.
+    Set(ExtraSet),
+    /// `PATH { PATH = VALUE ... }`: settings under a common path.
+    Group {
+        /// The common path.
+        path: ExtraPath,
+        /// The settings, their paths relative to `path`.
+        sets: Vec<ExtraSet>,
+        /// The whole group.
+        span: Span,
+    },
+}
+
+/// `PATH = VALUE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraSet {
+    /// Where the value goes.
+    pub path: ExtraPath,
+    /// The value.
+    pub value: ExtraValue,
+    /// The whole setting.
+    pub span: Span,
+}
+
+/// `spec.http[0].corsPolicy`: keys and list indexes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraPath {
+    /// The segments, each with its span (a bracketed one spans its brackets).
+    pub segments: Vec<Spanned<PathSegment>>,
+    /// The whole path.
+    pub span: Span,
+}
+
+/// One step of an [`ExtraPath`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathSegment {
+    /// `.key` (or the first key).
+    Key(String),
+    /// `["key"]`: a key that is not a word (`example.com/owner`), unescaped.
+    Quoted(String),
+    /// `[0]`: a list index, its digits as written.
+    Index(String),
+}
+
+/// The value of an [`ExtraSet`]: flat, so the grammar stays non-recursive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExtraValue {
+    /// A string, number, duration, `true`/`false` or word.
+    Literal(Literal),
+    /// `[a, b]`.
+    List(Vec<Literal>, Span),
+    /// `{}`.
+    EmptyObject(Span),
+}
+
+impl ExtraValue {
+    /// Where the value is written.
+    pub fn span(&self) -> Span {
+        match self {
+            ExtraValue::Literal(literal) => literal.span,
+            ExtraValue::List(_, span) | ExtraValue::EmptyObject(span) => *span,
+        }
+    }
 }
 
 /// Which emitted resource a `named` declaration names.

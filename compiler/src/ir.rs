@@ -130,8 +130,36 @@ pub struct Service {
     pub routes_name: String,
     /// Name of the emitted policy resource.
     pub policy_name: String,
+    /// `extra` blocks: fields added to the emitted objects, in source order.
+    pub extras: Vec<Extra>,
     /// Where the service was declared.
     pub span: Span,
+}
+
+/// An `extra KIND { ... }` block, checked: settings added to the service's objects of `kind`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extra {
+    /// The kind of object it extends.
+    pub kind: crate::extra::Kind,
+    /// Where the kind is named.
+    pub span: Span,
+    /// The settings, in source order, a group's path joined to its settings' paths.
+    pub sets: Vec<ExtraSet>,
+}
+
+/// One `PATH = VALUE` of an `extra` block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtraSet {
+    /// Where the value goes.
+    pub path: Vec<crate::extra::Step>,
+    /// Where each step of the path is written (a group's steps in the group's path).
+    pub path_spans: Vec<Span>,
+    /// The value.
+    pub value: serde_json::Value,
+    /// Where the value is written.
+    pub value_span: Span,
+    /// Where each item of a list value is written.
+    pub item_spans: Vec<Span>,
 }
 
 /// The host of the Kubernetes Service `name` in `namespace`.

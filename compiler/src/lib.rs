@@ -25,6 +25,7 @@ pub mod check;
 pub mod config;
 pub mod diagnostics;
 pub mod emit;
+pub mod extra;
 mod hash;
 pub mod import;
 pub mod ir;

@@ -96,6 +96,16 @@ impl Named for Target {
     ];
 }
 
+impl Target {
+    /// The target as `--target` names it.
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, t)| *t == self)
+            .map_or("istio", |(name, _)| name)
+    }
+}
+
 impl Named for Channel {
     const NAMES: &'static [(&'static str, Channel)] = &[
         ("standard", Channel::Standard),

@@ -10,6 +10,7 @@
 
 mod canary;
 mod consul;
+mod extra;
 mod ingress;
 mod linkerd;
 mod lints;
@@ -106,6 +107,10 @@ pub fn check(
         services: checker.services,
         ingresses: checker.ingresses,
     };
+    // What `extra` blocks do to the emitted objects, once these are right.
+    if !incomplete && !checker.sink.diagnostics.iter().any(Diagnostic::is_error) {
+        extra::check_extras(&program, options, &mut checker.sink);
+    }
     (program, checker.sink.diagnostics)
 }
 
@@ -674,12 +679,14 @@ impl Checker<'_> {
             routes: Vec::new(),
             routes_name: name.node.clone(),
             policy_name: name.node.clone(),
+            extras: Vec::new(),
             span: name.span,
         };
         let index = self.services.len();
         let mut seen = Seen::default();
         let mut deploys = Vec::new();
         let mut policy_items = Vec::new();
+        let mut extras = Vec::new();
         for item in &service.items {
             match item {
                 ast::ServiceItem::Host(host) => {
@@ -723,6 +730,7 @@ impl Checker<'_> {
                     }
                 }
                 ast::ServiceItem::Deploy(deploy) => deploys.push(deploy),
+                ast::ServiceItem::Extra(extra) => extras.push(extra),
                 // Expanded before checking (crate::modules).
                 ast::ServiceItem::Use(_) => {}
                 ast::ServiceItem::Policy(policy) => {
@@ -740,6 +748,7 @@ impl Checker<'_> {
         }
         ir_service.policy = self.policy(policy_items);
         ir_service.deployments = self.deployments(&ir_service, &deploys);
+        ir_service.extras = self.extras(&extras);
         self.by_name
             .insert(&ir_service.namespace, &ir_service.name, index);
         self.services.push(ir_service);

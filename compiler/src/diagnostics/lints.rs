@@ -24,6 +24,7 @@ pub const LINTS: &[(Code, &str)] = &[
     (Code::W0110, "unrouted-deployment"),
     (Code::W0111, "unused-import"),
     (Code::W0112, "uncounted-retries"),
+    (Code::W0113, "unused-extra"),
 ];
 
 /// The name of a lint code.

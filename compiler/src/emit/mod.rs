@@ -63,6 +63,27 @@ pub enum Manifest {
     AnalysisTemplate(Box<k8s::Object<k8s::AnalysisTemplateSpec>>),
     /// Resilience4j's Spring Boot properties: not a Kubernetes object.
     Resilience4j(Box<resilience4j::Application>),
+    /// An object extended by `extra` blocks (crate::extra).
+    Extended(Box<Extended>),
+}
+
+/// An object with fields added by `extra` blocks: its value, with what identifies it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extended {
+    /// `group/version`.
+    pub api_version: &'static str,
+    /// The kind.
+    pub kind: &'static str,
+    /// The object's metadata as meshc wrote it.
+    pub metadata: k8s::Metadata,
+    /// The whole object, `extra` fields included.
+    pub value: serde_json::Value,
+}
+
+impl Serialize for Extended {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(serializer)
+    }
 }
 
 impl Manifest {
@@ -85,7 +106,31 @@ impl Manifest {
             Manifest::Rollout(o) => o.kind,
             Manifest::AnalysisTemplate(o) => o.kind,
             Manifest::Resilience4j(_) => "Resilience4j",
+            Manifest::Extended(o) => o.kind,
         }
+    }
+
+    /// The `apiVersion` of a Kubernetes object.
+    pub fn api_version(&self) -> Option<&'static str> {
+        Some(match self {
+            Manifest::VirtualService(o) => o.api_version,
+            Manifest::DestinationRule(o) => o.api_version,
+            Manifest::HttpRoute(o) => o.api_version,
+            Manifest::ServiceProfile(o) => o.api_version,
+            Manifest::ServiceDefaults(o) => o.api_version,
+            Manifest::ServiceResolver(o) => o.api_version,
+            Manifest::ServiceSplitter(o) => o.api_version,
+            Manifest::ServiceRouter(o) => o.api_version,
+            Manifest::ReferenceGrant(o) => o.api_version,
+            Manifest::Deployment(o) => o.api_version,
+            Manifest::Service(o) => o.api_version,
+            Manifest::PrometheusRule(o) => o.api_version,
+            Manifest::FlaggerCanary(o) => o.api_version,
+            Manifest::Rollout(o) => o.api_version,
+            Manifest::AnalysisTemplate(o) => o.api_version,
+            Manifest::Extended(o) => o.api_version,
+            Manifest::Resilience4j(_) => return None,
+        })
     }
 
     /// The metadata of a Kubernetes object.
@@ -106,6 +151,7 @@ impl Manifest {
             Manifest::FlaggerCanary(o) => &o.metadata,
             Manifest::Rollout(o) => &o.metadata,
             Manifest::AnalysisTemplate(o) => &o.metadata,
+            Manifest::Extended(o) => &o.metadata,
             Manifest::Resilience4j(_) => return None,
         })
     }
@@ -275,8 +321,28 @@ pub fn parts(program: &ir::Program) -> Vec<Part> {
     parts
 }
 
-/// Appends the manifests of one part of `program` to `out`.
+/// Appends the manifests of one part of `program` to `out`, with the `extra` blocks of its
+/// service applied.
 pub fn emit_part(program: &ir::Program, options: Options, part: Part, out: &mut Vec<Manifest>) {
+    let start = out.len();
+    emit_typed(program, options, part, out);
+    if let Part::Workloads(index) | Part::Policy(index) | Part::Routes(index) = part {
+        let extras = &program.services[index].extras;
+        if !extras.is_empty() {
+            for manifest in &mut out[start..] {
+                crate::extra::extend(manifest, extras);
+            }
+        }
+    }
+}
+
+/// [`emit_part`] without the `extra` blocks (which the checker applies to check them).
+pub(crate) fn emit_typed(
+    program: &ir::Program,
+    options: Options,
+    part: Part,
+    out: &mut Vec<Manifest>,
+) {
     // A rollout tool owns the services with a canary.
     let flagger =
         |service: &ir::Service| options.target == Target::Flagger && service.canary.is_some();

@@ -46,6 +46,16 @@ fn rule_names(rule: Rule) -> Vec<String> {
         Rule::rewrite_what => &["`prefix`", "`path`", "`authority`"],
         Rule::ingress_decl => &["`ingress`"],
         Rule::deploy_decl => &["`deploy`"],
+        Rule::extra_decl => &["`extra`"],
+        Rule::lbracket | Rule::extra_list => &["`[`"],
+        Rule::rbracket => &["`]`"],
+        Rule::extra_entry
+        | Rule::extra_group
+        | Rule::extra_set
+        | Rule::extra_path
+        | Rule::extra_key => &["a field path"],
+        Rule::extra_index => &["a list index"],
+        Rule::extra_object => &["`{`"],
         Rule::canary_decl => &["`canary`"],
         Rule::canary_from => &["`from`"],
         Rule::canary_to => &["`to`"],

@@ -556,7 +556,7 @@ impl Cursor<'_> {
     }
 
     /// `service_item = _{ use_clause | host_decl | port_decl | named_decl | subset_decl |
-    /// deploy_decl | pool | eject | balance }`.
+    /// deploy_decl | extra_decl | pool | eject | balance }`.
     fn service_item(&mut self) -> Option<ast::ServiceItem> {
         use ast::ServiceItem as I;
         Some(match self.peek_word() {
@@ -572,7 +572,67 @@ impl Cursor<'_> {
             }
             "subset" => I::Subset(self.subset_decl()?),
             "deploy" => I::Deploy(self.deploy_decl()?),
+            "extra" => I::Extra(self.extra_decl()?),
             _ => I::Policy(self.policy_item()?),
+        })
+    }
+
+    /// `extra_decl = { kw_extra ~ name ~ lbrace ~ extra_entry* ~ rbrace }`.
+    fn extra_decl(&mut self) -> Option<ast::Extra> {
+        let start = self.kw("extra")?.start;
+        let kind = self.name()?;
+        let entries = self.braced(|c| {
+            // `extra_entry = _{ extra_group | extra_set }`: both start with a path.
+            match c.attempt(Self::extra_group) {
+                Some(group) => Some(group),
+                None => c.extra_set().map(ast::ExtraEntry::Set),
+            }
+        })?;
+        Some(ast::Extra {
+            kind,
+            entries,
+            span: self.span_from(start),
+        })
+    }
+
+    /// `extra_group = { extra_path ~ lbrace ~ extra_set* ~ rbrace }`.
+    fn extra_group(&mut self) -> Option<ast::ExtraEntry> {
+        let start = self.start();
+        let path = self.extra_path()?;
+        let sets = self.braced(Self::extra_set)?;
+        Some(ast::ExtraEntry::Group {
+            path,
+            sets,
+            span: self.span_from(start),
+        })
+    }
+
+    /// `extra_set = { extra_path ~ eq ~ (extra_list | extra_object | literal) }`, with
+    /// `extra_list = { lbracket ~ (literal ~ (comma ~ literal)* ~ comma?)? ~ rbracket }` and
+    /// `extra_object = { lbrace ~ rbrace }`.
+    fn extra_set(&mut self) -> Option<ast::ExtraSet> {
+        let start = self.start();
+        let path = self.extra_path()?;
+        self.punct(b'=')?;
+        let value = if let Some(open) = self.punct(b'[') {
+            let mut items = List::new();
+            if let Some(first) = self.attempt(Self::literal) {
+                items.push(first);
+                self.comma_rest(&mut items, Self::literal);
+                self.trailing_comma();
+            }
+            let close = self.punct(b']')?;
+            ast::ExtraValue::List(items.finish(), open.to(close))
+        } else if let Some(open) = self.punct(b'{') {
+            let close = self.punct(b'}')?;
+            ast::ExtraValue::EmptyObject(open.to(close))
+        } else {
+            ast::ExtraValue::Literal(self.literal()?)
+        };
+        Some(ast::ExtraSet {
+            path,
+            value,
+            span: self.span_from(start),
         })
     }
 

@@ -513,6 +513,58 @@ impl<'t> Cursor<'t> {
         self.word()
     }
 
+    /// `extra_path`: `extra_key ~ (dot ~ extra_key | lbracket ~ (extra_index | string) ~
+    /// rbracket)*` with nothing between its tokens, where `extra_key` is a `name` and
+    /// `extra_index` is `ASCII_DIGIT+`. A bracketed segment spans its brackets.
+    pub(super) fn extra_path(&mut self) -> Option<ast::ExtraPath> {
+        use ast::PathSegment;
+        let start = self.pos;
+        let first_end = self.name_end(start)?;
+        let key = |c: &Self, from: usize, to: usize| -> Option<Spanned<PathSegment>> {
+            Some(Spanned {
+                node: PathSegment::Key(c.text.get(from..to)?.to_string()),
+                span: c.span(from, to),
+            })
+        };
+        let mut segments = vec![key(self, start, first_end)?];
+        let mut at = first_end;
+        loop {
+            match self.byte(at) {
+                Some(b'.') => {
+                    let Some(end) = self.name_end(at + 1) else {
+                        break;
+                    };
+                    segments.push(key(self, at + 1, end)?);
+                    at = end;
+                }
+                Some(b'[') => {
+                    let inner = at + 1;
+                    let digits = self.digits_end(inner);
+                    let (segment, end) = if digits > inner {
+                        let index = self.text.get(inner..digits)?.to_string();
+                        (PathSegment::Index(index), digits)
+                    } else if let Some(end) = self.string_end(inner) {
+                        let text = lower::unescape(self.text.get(inner..end)?);
+                        (PathSegment::Quoted(text), end)
+                    } else {
+                        break;
+                    };
+                    if self.byte(end) != Some(b']') {
+                        break;
+                    }
+                    segments.push(Spanned {
+                        node: segment,
+                        span: self.span(at, end + 1),
+                    });
+                    at = end + 1;
+                }
+                _ => break,
+            }
+        }
+        let span = self.take(start, at);
+        Some(ast::ExtraPath { segments, span })
+    }
+
     /// `dest_ref`: `(name ~ slash)? ~ name ~ (dot ~ name)?`, with no whitespace inside.
     pub(super) fn dest_ref(&mut self) -> Option<ast::DestRef> {
         let start = self.pos;

@@ -136,6 +136,7 @@ impl Lowerer<'_> {
                 Rule::subset_decl => ast::ServiceItem::Subset(self.subset(item)),
                 Rule::deploy_decl => ast::ServiceItem::Deploy(self.deploy(item)),
                 Rule::use_clause => ast::ServiceItem::Use(self.use_clause(item)),
+                Rule::extra_decl => ast::ServiceItem::Extra(self.extra(item)),
                 _ => ast::ServiceItem::Policy(self.policy_item(item)),
             })
             .collect();
@@ -265,6 +266,78 @@ impl Lowerer<'_> {
             Rule::header_name | Rule::label_value => self.name_or_string(Self::first(pair)),
             _ => self.text(&pair),
         }
+    }
+
+    fn extra(&self, pair: P<'_>) -> ast::Extra {
+        let span = self.span(&pair);
+        let mut inner = Self::meaningful(pair);
+        let kind = self.text(&inner.next().expect("grammar: extra has a kind"));
+        let entries = inner
+            .map(|entry| match entry.as_rule() {
+                Rule::extra_set => ast::ExtraEntry::Set(self.extra_set(entry)),
+                _ => {
+                    let span = self.span(&entry);
+                    let mut inner = Self::meaningful(entry);
+                    let path = self.extra_path(inner.next().expect("grammar: group has a path"));
+                    let sets = inner.map(|set| self.extra_set(set)).collect();
+                    ast::ExtraEntry::Group { path, sets, span }
+                }
+            })
+            .collect();
+        ast::Extra {
+            kind,
+            entries,
+            span,
+        }
+    }
+
+    fn extra_set(&self, pair: P<'_>) -> ast::ExtraSet {
+        let span = self.span(&pair);
+        let mut inner = Self::meaningful(pair);
+        let path = self.extra_path(inner.next().expect("grammar: setting has a path"));
+        let value = inner.next().expect("grammar: setting has a value");
+        let value = match value.as_rule() {
+            Rule::extra_list => {
+                let list_span = self.span(&value);
+                let items = Self::meaningful(value).map(|l| self.literal(l)).collect();
+                ast::ExtraValue::List(items, list_span)
+            }
+            Rule::extra_object => ast::ExtraValue::EmptyObject(self.span(&value)),
+            _ => ast::ExtraValue::Literal(self.literal(value)),
+        };
+        ast::ExtraSet { path, value, span }
+    }
+
+    /// The segments of an `extra_path`; a bracketed one spans its brackets.
+    fn extra_path(&self, pair: P<'_>) -> ast::ExtraPath {
+        let span = self.span(&pair);
+        let mut segments = Vec::new();
+        let mut open = None;
+        let mut inside = None;
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::extra_key => segments.push(Spanned {
+                    node: ast::PathSegment::Key(part.as_str().to_string()),
+                    span: self.span(&part),
+                }),
+                Rule::lbracket => open = Some(self.span(&part)),
+                Rule::extra_index => {
+                    inside = Some(ast::PathSegment::Index(part.as_str().to_string()));
+                }
+                Rule::string => inside = Some(ast::PathSegment::Quoted(unescape(part.as_str()))),
+                Rule::rbracket => {
+                    let open = open.take().expect("grammar: `]` after `[`");
+                    segments.push(Spanned {
+                        node: inside
+                            .take()
+                            .expect("grammar: something between `[` and `]`"),
+                        span: open.to(self.span(&part)),
+                    });
+                }
+                _ => {}
+            }
+        }
+        ast::ExtraPath { segments, span }
     }
 
     fn deploy(&self, pair: P<'_>) -> ast::Deploy {
@@ -898,6 +971,8 @@ fn is_token(rule: Rule) -> bool {
                 | Rule::rbrace
                 | Rule::lparen
                 | Rule::rparen
+                | Rule::lbracket
+                | Rule::rbracket
                 | Rule::comma
                 | Rule::eq
                 | Rule::dot

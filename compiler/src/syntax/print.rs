@@ -324,7 +324,7 @@ impl Printer<'_> {
 
     /// A block of policy parts (a policy's or `defaults`' body).
     fn parts_block(&mut self, parts: &[ast::PolicyPart], span: Span) {
-        let items: Vec<(usize, String, Option<Nested>)> = parts
+        let items: Vec<Line> = parts
             .iter()
             .map(|part| match part {
                 ast::PolicyPart::Use(u) => (start(u.span), use_clause(u), None),
@@ -340,16 +340,13 @@ impl Printer<'_> {
 
     /// ` { ... }` after what is already on the line: on the same line if the source had it
     /// there, it fits and holds no comment; otherwise one item per line.
-    fn block(&mut self, items: Vec<(usize, String, Option<Nested>)>, span: Span) {
+    fn block(&mut self, items: Vec<Line>, span: Span) {
         if items.is_empty() && !self.has_comment(span) {
             self.push(" { }");
             self.end(span);
             return;
         }
-        let flat: Vec<String> = items
-            .iter()
-            .map(|(_, text, nested)| nested.as_ref().map_or(text.clone(), |n| n.inline(text)))
-            .collect();
+        let flat = inline_lines(&items);
         let inline = format!(" {{ {} }}", flat.join("  "));
         if self.one_line(span) && !self.has_comment(span) && self.column() + inline.len() <= WIDTH {
             self.push(&inline);
@@ -375,15 +372,9 @@ impl Printer<'_> {
         self.last_end = span.end as usize;
     }
 
-    /// A `pool`/`eject`/subset block inside a block.
+    /// A `pool`/`eject`/subset/`extra` block inside a block.
     fn nested(&mut self, nested: Nested) {
-        let items = nested
-            .starts
-            .into_iter()
-            .zip(nested.settings)
-            .map(|(start, text)| (start, text, None))
-            .collect();
-        self.block(items, nested.span);
+        self.block(nested.lines, nested.span);
     }
 
     /// Where the `{` of a block that ends at `span.end` is: the first `{` of the span.
@@ -584,10 +575,13 @@ enum Decl<'a> {
     Item(&'a ast::Item),
 }
 
-/// A block inside a block item (`pool { ... }`, a subset's policy): its settings as text.
+/// A line of a block: where it starts in the source, its text, and the block it opens.
+type Line = (usize, String, Option<Nested>);
+
+/// A block inside a block item (`pool { ... }`, a subset's policy, an `extra` block and its
+/// groups): its lines.
 struct Nested {
-    starts: Vec<usize>,
-    settings: Vec<String>,
+    lines: Vec<Line>,
     span: Span,
 }
 
@@ -595,16 +589,38 @@ impl Nested {
     /// A `pool` or `eject` block, each setting written by `setting`.
     fn of<K>(block: &ast::Block<K>, setting: fn(&ast::Setting<K>) -> String) -> Nested {
         Nested {
-            starts: block.settings.iter().map(|s| start(s.span)).collect(),
-            settings: block.settings.iter().map(setting).collect(),
+            lines: block
+                .settings
+                .iter()
+                .map(|s| (start(s.span), setting(s), None))
+                .collect(),
             span: block.span,
+        }
+    }
+
+    /// Lines that open no block.
+    fn flat(lines: impl IntoIterator<Item = (usize, String)>, span: Span) -> Nested {
+        Nested {
+            lines: lines
+                .into_iter()
+                .map(|(at, text)| (at, text, None))
+                .collect(),
+            span,
         }
     }
 
     /// `HEAD { a  b }`: the block on one line.
     fn inline(&self, head: &str) -> String {
-        format!("{head} {{ {} }}", self.settings.join("  "))
+        format!("{head} {{ {} }}", inline_lines(&self.lines).join("  "))
     }
+}
+
+/// Each line with the block it opens on the same line.
+fn inline_lines(lines: &[Line]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|(_, text, nested)| nested.as_ref().map_or(text.clone(), |n| n.inline(text)))
+        .collect()
 }
 
 fn start(span: Span) -> usize {
@@ -844,7 +860,7 @@ fn balance(balance: &ast::Balance) -> String {
 }
 
 /// A `pool`, `eject` or `balance` as a block item.
-fn policy_item(item: &ast::PolicyItem) -> (usize, String, Option<Nested>) {
+fn policy_item(item: &ast::PolicyItem) -> Line {
     match item {
         ast::PolicyItem::Pool(block) => (
             start(block.span),
@@ -860,7 +876,7 @@ fn policy_item(item: &ast::PolicyItem) -> (usize, String, Option<Nested>) {
     }
 }
 
-fn service_item(item: &ast::ServiceItem) -> (usize, String, Option<Nested>) {
+fn service_item(item: &ast::ServiceItem) -> Line {
     use ast::ServiceItem::*;
     match item {
         Host(h) => (start(h.span), format!("host {}", host(&h.node)), None),
@@ -877,43 +893,86 @@ fn service_item(item: &ast::ServiceItem) -> (usize, String, Option<Nested>) {
                 return (start(subset.span), head, None);
             }
             // The subset's policy items, each a line of its own (nested blocks inline).
-            let (starts, settings) = subset
-                .policy
-                .iter()
-                .map(|item| {
-                    let (start, text, nested) = policy_item(item);
-                    (start, nested.map_or(text.clone(), |n| n.inline(&text)))
-                })
-                .unzip();
+            let lines = subset.policy.iter().map(|item| {
+                let (start, text, nested) = policy_item(item);
+                (start, nested.map_or(text.clone(), |n| n.inline(&text)))
+            });
             (
                 start(subset.span),
                 head,
-                Some(Nested {
-                    starts,
-                    settings,
-                    span: subset.span,
-                }),
+                Some(Nested::flat(lines, subset.span)),
             )
         }
         Deploy(deploy) => {
-            let settings: Vec<String> = deploy
+            let lines = deploy
                 .settings
                 .iter()
-                .map(|s| deploy_setting(&s.node))
-                .collect();
+                .map(|s| (start(s.span), deploy_setting(&s.node)));
             (
                 start(deploy.span),
                 format!("deploy {}", deploy.version.node),
-                Some(Nested {
-                    starts: deploy.settings.iter().map(|s| start(s.span)).collect(),
-                    settings,
-                    span: deploy.span,
-                }),
+                Some(Nested::flat(lines, deploy.span)),
             )
         }
         Policy(item) => policy_item(item),
         Use(u) => (start(u.span), use_clause(u), None),
+        Extra(extra) => {
+            let lines = extra.entries.iter().map(extra_entry).collect();
+            (
+                start(extra.span),
+                format!("extra {}", extra.kind.node),
+                Some(Nested {
+                    lines,
+                    span: extra.span,
+                }),
+            )
+        }
     }
+}
+
+/// A line of an `extra` block: a setting, or a group with its settings.
+fn extra_entry(entry: &ast::ExtraEntry) -> Line {
+    match entry {
+        ast::ExtraEntry::Set(set) => (start(set.span), extra_set(set), None),
+        ast::ExtraEntry::Group { path, sets, span } => {
+            let lines = sets.iter().map(|set| (start(set.span), extra_set(set)));
+            (
+                start(*span),
+                extra_path(path),
+                Some(Nested::flat(lines, *span)),
+            )
+        }
+    }
+}
+
+fn extra_set(set: &ast::ExtraSet) -> String {
+    let value = match &set.value {
+        ast::ExtraValue::Literal(l) => literal(l),
+        ast::ExtraValue::List(items, _) => {
+            let items: Vec<String> = items.iter().map(literal).collect();
+            format!("[{}]", items.join(", "))
+        }
+        ast::ExtraValue::EmptyObject(_) => "{}".to_string(),
+    };
+    format!("{} = {value}", extra_path(&set.path))
+}
+
+/// `spec.http[0].corsPolicy`, `metadata.annotations["example.com/owner"]`.
+pub(crate) fn extra_path(path: &ast::ExtraPath) -> String {
+    let mut out = String::new();
+    for segment in &path.segments {
+        match &segment.node {
+            ast::PathSegment::Key(key) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            ast::PathSegment::Quoted(key) => out.push_str(&format!("[{}]", quoted(key))),
+            ast::PathSegment::Index(index) => out.push_str(&format!("[{index}]")),
+        }
+    }
+    out
 }
 
 fn label_value(value: &str) -> String {
@@ -932,7 +991,7 @@ fn named(what: ast::NamedWhat, name: &str) -> String {
     format!("{what} named {}", name_or_string(name))
 }
 
-fn ingress_item(item: &ast::IngressItem) -> (usize, String, Option<Nested>) {
+fn ingress_item(item: &ast::IngressItem) -> Line {
     match item {
         ast::IngressItem::Gateway {
             name,
