@@ -20,7 +20,7 @@
 //! `multiple_errors.mesh`: otherwise every snapshot would repeat them.
 //!
 //! The codes of `meshc validate` and `meshc import` (which read Kubernetes YAML, not programs)
-//! have YAML fixtures, `CODE_what.yaml`: checking (for E0503 and N0004, importing) the file must report
+//! have YAML fixtures, `CODE_what.yaml`: checking (for E0503, N0004 and W0005, importing) the file must report
 //! `CODE`, and nothing else of another code.
 //!
 //! To accept changed snapshots, read every `tests/snapshots/*.snap.new`, then run
@@ -237,8 +237,10 @@ fn manifest_fixtures() {
         let (name, text) = read_fixture(path);
         let mut sources = SourceMap::new();
         let id = sources.add(&name, &text);
-        // E0503's fixtures are read by `meshc import`, the others by `meshc validate`.
-        let diagnostics = if name.starts_with("E0503") || name.starts_with("N0004") {
+        // The fixtures of import's codes are read by `meshc import`, the others by `meshc
+        // validate`.
+        let import = ["E0503", "N0004", "W0005"];
+        let diagnostics = if import.iter().any(|code| name.starts_with(code)) {
             meshc::import::import_stream(id, &text).1
         } else {
             let channel = meshc::validate::Channel::Standard;

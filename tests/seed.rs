@@ -405,5 +405,5 @@ fn importing_the_corpus_gives_it_back() {
         }
         assert!(emitted.is_empty(), "{path}: more was built: {emitted:?}");
     }
-    assert_eq!(objects, 8, "the objects of the corpus");
+    assert_eq!(objects, 10, "the objects of the corpus");
 }

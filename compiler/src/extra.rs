@@ -261,25 +261,42 @@ fn is_word(key: &str) -> bool {
 /// name it, and the construct that sets it.
 pub fn modelled(kind: Kind, path: &[Step]) -> Option<(usize, &'static str)> {
     kind.modelled().iter().find_map(|&(pattern, construct)| {
-        let mut depth = 0;
-        for part in pattern.split('.') {
-            let (key, indexed) = match part.strip_suffix("[]") {
-                Some(key) => (key, true),
-                None => (part, false),
-            };
-            match path.get(depth) {
-                Some(Step::Key(k)) if k == key => depth += 1,
-                _ => return None,
-            }
-            if indexed {
-                match path.get(depth) {
-                    Some(Step::Index(_)) => depth += 1,
-                    _ => return None,
-                }
-            }
-        }
-        Some((depth, construct))
+        let steps = pattern_steps(pattern);
+        let under = path.len() >= steps.len() && follows(&path[..steps.len()], &steps);
+        under.then_some((steps.len(), construct))
     })
+}
+
+/// Whether `path` leads to a field of `kind` that meshc models without reaching it: `spec`,
+/// `spec.http[0]`.
+pub fn leads_to_modelled(kind: Kind, path: &[Step]) -> bool {
+    kind.modelled().iter().any(|&(pattern, _)| {
+        let steps = pattern_steps(pattern);
+        path.len() < steps.len() && follows(path, &steps[..path.len()])
+    })
+}
+
+/// A pattern's steps: a key, or (`None`) any list index.
+fn pattern_steps(pattern: &str) -> Vec<Option<&str>> {
+    let mut steps = Vec::new();
+    for part in pattern.split('.') {
+        match part.strip_suffix("[]") {
+            Some(key) => steps.extend([Some(key), None]),
+            None => steps.push(Some(part)),
+        }
+    }
+    steps
+}
+
+/// Whether `path` is the steps of `pattern` (of the same length).
+fn follows(path: &[Step], pattern: &[Option<&str>]) -> bool {
+    path.iter()
+        .zip(pattern)
+        .all(|(step, want)| match (step, want) {
+            (Step::Key(key), Some(want)) => key == want,
+            (Step::Index(_), None) => true,
+            _ => false,
+        })
 }
 
 /// Why a setting of an `extra` block could not be applied to an emitted object.
@@ -577,6 +594,11 @@ mod tests {
             modelled(Kind::DestinationRule, &pool),
             Some((3, "`pool { ... }`"))
         );
+        assert!(leads_to_modelled(Kind::DestinationRule, &pool[..2]));
+        assert!(!leads_to_modelled(Kind::DestinationRule, &pool));
+        assert!(!leads_to_modelled(Kind::DestinationRule, &tls));
+        assert!(leads_to_modelled(Kind::VirtualService, &cors[..3]));
+        assert!(!leads_to_modelled(Kind::VirtualService, &cors));
     }
 
     #[test]

@@ -19,6 +19,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use crate::diagnostics::{Code, Diagnostic};
+use crate::extra::{self, Kind, Step};
 use crate::source::{FileId, Span};
 use crate::syntax::print::quoted as quote;
 use crate::validate::Channel;
@@ -105,9 +106,22 @@ pub fn import_streams(streams: &[(FileId, &str)]) -> (Vec<Imported>, Vec<Diagnos
             continue;
         }
         let mut notes = Vec::new();
-        let result = metadata(&document["metadata"]).and_then(|()| match kind {
-            "DestinationRule" => destination_rule(document, &namespace, &mut notes),
-            _ => virtual_service(document, &namespace),
+        let extra_kind = match kind {
+            "DestinationRule" => Kind::DestinationRule,
+            _ => Kind::VirtualService,
+        };
+        // What meshc does not model goes to an `extra` block; the rest is imported.
+        let mut document = document.clone();
+        let peeled = peel(extra_kind, &mut document);
+        let document = &document;
+        let result = peeled.and_then(|peeled| {
+            let block = extra_block(extra_kind, &peeled)?;
+            metadata(&document["metadata"])?;
+            let (host, apply) = match kind {
+                "DestinationRule" => destination_rule(document, &namespace, &mut notes)?,
+                _ => virtual_service(document, &namespace)?,
+            };
+            Ok((host, apply, peeled, block))
         });
         for note in notes {
             diagnostics.push(Diagnostic::new(
@@ -119,14 +133,20 @@ pub fn import_streams(streams: &[(FileId, &str)]) -> (Vec<Imported>, Vec<Diagnos
             ));
         }
         match result {
-            Ok((host, apply)) => {
+            Ok((host, apply, peeled, block)) => {
                 let services = namespaces.entry(namespace.clone()).or_default();
                 let service = services.entry(host.clone()).or_default();
                 service.host = host;
                 if let Err(why) = apply(service, name) {
                     diagnostics.push(cannot(kind, name, &why, here));
-                } else if kind == "VirtualService" {
+                    continue;
+                }
+                if kind == "VirtualService" {
                     service.routes_at = Some(here);
+                }
+                if let Some(block) = block {
+                    service.items.push(block);
+                    diagnostics.push(extra_warning(kind, name, &peeled, here));
                 }
             }
             Err(why) => diagnostics.push(cannot(kind, name, &why, here)),
@@ -251,6 +271,177 @@ fn metadata(metadata: &Value) -> Result<(), String> {
         &metadata["labels"],
         "metadata.labels",
         &[crate::emit::MANAGED_BY.0],
+    )
+}
+
+/// The fields of `document` that meshc does not model for `kind`, taken out of it with their
+/// paths, in document order: what import writes in an `extra` block. A field meshc models is
+/// left for the importer, which writes it in its typed form or fails; so is meshc's own label.
+fn peel(kind: Kind, document: &mut Value) -> Result<Vec<(Vec<Step>, Value)>, String> {
+    let mut peeled = Vec::new();
+    let mut path = Vec::new();
+    peel_under(kind, document, &mut path, &mut peeled);
+    match peeled.iter().find(
+        |(path, _)| !matches!(path.first(), Some(Step::Key(k)) if k == "metadata" || k == "spec"),
+    ) {
+        Some((path, _)) => Err(format!(
+            "`{}` is not part of a manifest meshc writes",
+            extra::display(path)
+        )),
+        None => Ok(peeled),
+    }
+}
+
+fn peel_under(
+    kind: Kind,
+    value: &mut Value,
+    path: &mut Vec<Step>,
+    peeled: &mut Vec<(Vec<Step>, Value)>,
+) {
+    match value {
+        Value::Object(map) => {
+            let keys: Vec<String> = map.keys().cloned().collect();
+            for key in keys {
+                path.push(Step::Key(key.clone()));
+                let own_label = path.len() == 3
+                    && path[..2] == [Step::Key("metadata".into()), Step::Key("labels".into())]
+                    && key == crate::emit::MANAGED_BY.0;
+                let labels = path[..] == [Step::Key("metadata".into()), Step::Key("labels".into())];
+                if own_label || extra::modelled(kind, path).is_some() {
+                    // Imported in its typed form (or refused by the importer).
+                } else if labels || extra::leads_to_modelled(kind, path) {
+                    if let Some(inner) = map.get_mut(&key) {
+                        peel_under(kind, inner, path, peeled);
+                    }
+                } else if let Some(inner) = map.shift_remove(&key) {
+                    peeled.push((path.clone(), inner));
+                }
+                path.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter_mut().enumerate() {
+                path.push(Step::Index(index));
+                peel_under(kind, item, path, peeled);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The `extra KIND { ... }` block of the `peeled` fields (none if there are none): a field
+/// whose value is an object of several settings as a group, the others one setting a line.
+fn extra_block(kind: Kind, peeled: &[(Vec<Step>, Value)]) -> Result<Option<String>, String> {
+    if peeled.is_empty() {
+        return Ok(None);
+    }
+    let mut block = format!("extra {} {{\n", kind.name());
+    for (path, value) in peeled {
+        let mut settings = Vec::new();
+        extra_settings(&mut Vec::new(), value, &mut settings)
+            .map_err(|why| format!("`{}`{why}", extra::display(path)))?;
+        let grouped = value.is_object() && settings.len() > 1;
+        if grouped {
+            block.push_str(&format!("    {} {{\n", extra::display(path)));
+            for (relative, literal) in settings {
+                block.push_str(&format!(
+                    "      {} = {literal}\n",
+                    extra::display(&relative)
+                ));
+            }
+            block.push_str("    }\n");
+        } else {
+            for (relative, literal) in settings {
+                let mut full = path.clone();
+                full.extend(relative);
+                block.push_str(&format!("    {} = {literal}\n", extra::display(&full)));
+            }
+        }
+    }
+    block.push_str("  }");
+    Ok(Some(block))
+}
+
+/// The settings that give `value` at `path` (relative), as (path, `.mesh` value): objects key
+/// by key, lists of scalars whole, other lists item by item. Errs with why a value has no
+/// `.mesh` form (after the field's path).
+fn extra_settings(
+    path: &mut Vec<Step>,
+    value: &Value,
+    out: &mut Vec<(Vec<Step>, String)>,
+) -> Result<(), String> {
+    match value {
+        Value::Object(map) if map.is_empty() => out.push((path.clone(), "{}".to_string())),
+        Value::Object(map) => {
+            for (key, inner) in map {
+                path.push(Step::Key(key.clone()));
+                extra_settings(path, inner, out)?;
+                path.pop();
+            }
+        }
+        Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
+            let literals: Result<Vec<String>, String> = items.iter().map(extra_literal).collect();
+            out.push((path.clone(), format!("[{}]", literals?.join(", "))));
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                path.push(Step::Index(index));
+                extra_settings(path, item, out)?;
+                path.pop();
+            }
+        }
+        scalar => out.push((path.clone(), extra_literal(scalar)?)),
+    }
+    Ok(())
+}
+
+/// A scalar as a `.mesh` literal that gives it back: strings quoted (a duration stays a
+/// string), numbers as written, `true`/`false`.
+fn extra_literal(value: &Value) -> Result<String, String> {
+    match value {
+        Value::String(s) => Ok(quote(s)),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Number(n) if n.is_u64() => Ok(n.to_string()),
+        Value::Number(n) => match n.as_f64() {
+            // `.mesh` numbers are written `1.5`: no sign, no exponent (which `Display` never
+            // writes); a whole one keeps `.0`, so that it reads back as a float.
+            Some(f) if f >= 0.0 && f.is_finite() => {
+                let text = f.to_string();
+                Ok(if text.contains('.') {
+                    text
+                } else {
+                    format!("{text}.0")
+                })
+            }
+            _ => Err(format!(" holds {n}: `.mesh` has no negative numbers")),
+        },
+        Value::Null => Err(" holds null, which an `extra` block cannot set".to_string()),
+        Value::Array(_) | Value::Object(_) => {
+            Err(" holds a list inside a list, which an `extra` block cannot write".to_string())
+        }
+    }
+}
+
+/// W0005 for the fields of an object imported into an `extra` block.
+fn extra_warning(kind: &str, name: &str, peeled: &[(Vec<Step>, Value)], span: Span) -> Diagnostic {
+    let fields: Vec<String> = peeled
+        .iter()
+        .map(|(path, _)| format!("`{}`", extra::display(path)))
+        .collect();
+    Diagnostic::new(
+        Code::W0005,
+        format!(
+            "{kind} `{name}`: {} imported into an `extra` block",
+            if fields.len() == 1 {
+                format!("{} is", fields[0])
+            } else {
+                format!("{} are", fields.join(", "))
+            }
+        ),
+        span,
+        "not modelled by meshc",
+        "nothing to do: meshc checks these fields against the CRD at every build; move each to its typed form when `.mesh` gets one (E0504 says when)",
     )
 }
 
@@ -1187,12 +1378,62 @@ mod tests {
         );
     }
 
+    /// Fields meshc does not model go to an `extra` block, with W0005; the book's W0005 page
+    /// shows what import writes.
+    #[test]
+    fn unmodelled_fields_are_imported_into_extra_blocks() {
+        let annotated = "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\n  namespace: team1\n  annotations: {a: b}\nspec:\n  hosts: [reviews]\n  http:\n  - name: main\n    route:\n    - destination: {host: reviews}\n    corsPolicy: {allowOrigins: [{exact: \"https://a\"}, {prefix: \"https://b\"}], maxAge: 1h, allowCredentials: false}\n";
+        let (programs, diagnostics) = import(annotated);
+        let messages: Vec<String> = diagnostics
+            .iter()
+            .map(|d| format!("{} {}", d.code.as_str(), d.message))
+            .collect();
+        assert_eq!(
+            messages,
+            ["W0005 VirtualService `reviews`: `metadata.annotations`, `spec.http[0].name`, `spec.http[0].corsPolicy` are imported into an `extra` block"]
+        );
+        assert_eq!(
+            programs[0].text,
+            "namespace team1\n\nservice reviews {\n  extra VirtualService {\n    metadata.annotations.a = \"b\"\n    spec.http[0].name = \"main\"\n    spec.http[0].corsPolicy {\n      allowOrigins[0].exact = \"https://a\"\n      allowOrigins[1].prefix = \"https://b\"\n      maxAge = \"1h\"\n      allowCredentials = false\n    }\n  }\n}\nroute reviews\n"
+        );
+        let page = include_str!("../../book/src/errors/W0005.md");
+        let yaml = page
+            .split("```yaml,import,warning=W0005\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("the page's manifest");
+        let program = page
+            .split("```mesh\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("the page's program");
+        let (programs, _) = import(yaml);
+        assert_eq!(programs[0].text, program);
+    }
+
     #[test]
     fn what_cannot_be_written_is_an_error() {
-        let annotated = "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\n  namespace: team1\n  annotations: {a: b}\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews}\n";
+        // Values an `extra` block cannot spell (no field of the embedded CRDs that meshc does
+        // not model takes them, so they are checked here).
+        let literal = |yaml: &str| extra_literal(&serde_json::from_str(yaml).expect("JSON"));
         assert_eq!(
-            errors(annotated),
-            ["E0503 VirtualService `reviews` cannot be imported: `metadata.annotations` has no `.mesh` form yet"]
+            literal("-1"),
+            Err(" holds -1: `.mesh` has no negative numbers".into())
+        );
+        assert_eq!(literal("1e-7"), Ok("0.0000001".into()));
+        assert_eq!(
+            literal("null"),
+            Err(" holds null, which an `extra` block cannot set".into())
+        );
+        assert_eq!(literal("0.25"), Ok("0.25".into()));
+        assert_eq!(literal("2.0"), Ok("2.0".into()));
+        assert_eq!(literal("\"24h\""), Ok("\"24h\"".into()));
+        let bound = format!(
+            "{HEAD}spec:\n  hosts: [reviews]\n  gateways: [public]\n  http:\n  - route:\n    - destination: {{host: reviews}}\n"
+        );
+        assert_eq!(
+            errors(&bound),
+            ["E0503 VirtualService `reviews` cannot be imported: `spec.gateways` has no `.mesh` form yet"]
         );
         let no_route = format!("{HEAD}spec:\n  hosts: [reviews]\n  http:\n  - timeout: 5s\n");
         assert!(errors(&no_route)[0].contains("a rule without `route`"));

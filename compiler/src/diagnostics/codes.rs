@@ -94,6 +94,7 @@ codes! {
     W0002 => "unreachable route",
     W0003 => "a name for a resource that is not emitted",
     W0004 => "template syntax sent literally",
+    W0005 => "field imported into an `extra` block",
     W0101 => "route without a timeout",
     W0102 => "service without circuit breaking",
     W0103 => "retries that can repeat non-idempotent requests",

@@ -12,6 +12,7 @@ pub const LINTS: &[(Code, &str)] = &[
     (Code::W0002, "unreachable-route"),
     (Code::W0003, "unused-name"),
     (Code::W0004, "literal-template"),
+    (Code::W0005, "imported-extra"),
     (Code::W0101, "missing-timeout"),
     (Code::W0102, "missing-circuit-breaker"),
     (Code::W0103, "retry-non-idempotent"),
