@@ -51,6 +51,8 @@ struct Service {
     routes_at: Option<Span>,
     /// Its port, which the HTTPRoutes that send to it name.
     port: Option<u64>,
+    /// Whether its routes are a GAMMA HTTPRoute (built with `--target gateway-api`).
+    gamma: bool,
 }
 
 /// Imports every `DestinationRule` and `VirtualService` of a YAML stream (`file`, holding
@@ -94,6 +96,14 @@ pub fn import_streams(streams: &[(FileId, &str)]) -> (Vec<Imported>, Vec<Diagnos
             .to_string();
         if kind == "HTTPRoute" && document["apiVersion"] == "gateway.networking.k8s.io/v1" {
             let services = namespaces.entry(namespace.clone()).or_default();
+            if is_gamma(document) {
+                let imported = metadata(&document["metadata"])
+                    .and_then(|()| gamma(document, name, &namespace, services));
+                if let Err(why) = imported {
+                    diagnostics.push(cannot(kind, name, &why, here));
+                }
+                continue;
+            }
             match metadata(&document["metadata"])
                 .and_then(|()| ingress(document, name, &namespace, services))
             {
@@ -176,7 +186,29 @@ pub fn import_streams(streams: &[(FileId, &str)]) -> (Vec<Imported>, Vec<Diagnos
     }
     let mut out = Vec::new();
     for (namespace, services) in namespaces {
-        let mut text = format!("namespace {namespace}\n");
+        // GAMMA routes are built with `--target gateway-api`, which has no Istio objects.
+        let gamma = services.values().find(|s| s.gamma);
+        let istio = services
+            .values()
+            .find(|s| s.policy_name.is_some() || (s.routes_name.is_some() && !s.gamma));
+        if let (Some(gamma), Some(istio)) = (gamma, istio) {
+            let name = istio.policy_name.as_ref().or(istio.routes_name.as_ref());
+            diagnostics.push(cannot(
+                "HTTPRoute",
+                gamma.routes_name.as_deref().unwrap_or_default(),
+                &format!(
+                    "namespace `{namespace}` has Istio objects (`{}`) too, and one program compiles for one target: import the HTTPRoutes attached to Services (`--target gateway-api`) and the Istio objects separately",
+                    name.map_or("", String::as_str)
+                ),
+                here,
+            ));
+            continue;
+        }
+        let mut text = String::new();
+        if gamma.is_some() {
+            text.push_str("// Build with `meshc build --target gateway-api`: the routes are HTTPRoutes attached to the Services (GAMMA).\n");
+        }
+        text.push_str(&format!("namespace {namespace}\n"));
         // Services that routes name without declaring them.
         let mut declared: Vec<String> = services.keys().cloned().collect();
         let mut extra = Vec::new();
@@ -1083,7 +1115,8 @@ fn ingress(
             && parent["kind"].as_str().is_none_or(|k| k == "Gateway");
         if !gateway {
             return Err(
-                "an HTTPRoute attached to a Service (GAMMA) is not imported yet".to_string(),
+                "an HTTPRoute attached to both Gateways and Services has no `.mesh` form"
+                    .to_string(),
             );
         }
         let mut line = format!("  gateway {}", self::text(&parent["name"])?);
@@ -1100,6 +1133,63 @@ fn ingress(
         text.push_str(&format!("  hostname {}\n", quote(self::text(hostname)?)));
     }
     text.push_str("}\n");
+    for rule in route_rules(spec, namespace, services)? {
+        text.push_str(&format!("route {name} {rule}\n"));
+    }
+    Ok(text)
+}
+
+/// An HTTPRoute attached to a Service (GAMMA): the service's routes, for `--target
+/// gateway-api`.
+fn gamma(
+    document: &Value,
+    name: &str,
+    namespace: &str,
+    services: &mut IndexMap<String, Service>,
+) -> Result<(), String> {
+    let spec = &document["spec"];
+    only(spec, "spec", &["parentRefs", "rules"])?;
+    let parents = spec["parentRefs"].as_array().cloned().unwrap_or_default();
+    let [parent] = parents.as_slice() else {
+        return Err("an HTTPRoute attached to several Services has no `.mesh` form: meshc writes one HTTPRoute per service".to_string());
+    };
+    only(parent, "spec.parentRefs[]", &["group", "kind", "name"])?;
+    let service_name = text(&parent["name"])?.to_string();
+    let host = crate::ir::cluster_host(&service_name, namespace);
+    // Declared before the services its routes send to.
+    services.entry(host.clone()).or_default().host = host.clone();
+    let rules = route_rules(spec, namespace, services)?;
+    let service = services.entry(host).or_default();
+    if service.routes_name.is_some() {
+        return Err(format!(
+            "a second set of routes for service `{service_name}`"
+        ));
+    }
+    service.routes_name = Some(name.to_string());
+    service.routes = rules;
+    service.gamma = true;
+    Ok(())
+}
+
+/// Whether an HTTPRoute is attached to a Service (GAMMA) rather than to Gateways.
+fn is_gamma(document: &Value) -> bool {
+    document["spec"]["parentRefs"]
+        .as_array()
+        .is_some_and(|parents| {
+            parents
+                .iter()
+                .any(|p| p["group"].as_str() == Some("") && p["kind"].as_str() == Some("Service"))
+        })
+}
+
+/// The rules of an HTTPRoute, each as the part of a `route` declaration after its name; the
+/// Services its backends name are declared in `services` with their port.
+fn route_rules(
+    spec: &Value,
+    namespace: &str,
+    services: &mut IndexMap<String, Service>,
+) -> Result<Vec<String>, String> {
+    let mut rules = Vec::new();
     for rule in spec["rules"].as_array().into_iter().flatten() {
         only(
             rule,
@@ -1167,21 +1257,7 @@ fn ingress(
             if !service_kind {
                 return Err("a backend that is not a Service has no `.mesh` form".to_string());
             }
-            let backend_name = self::text(&backend["name"])?;
-            let port = backend["port"]
-                .as_u64()
-                .ok_or_else(|| format!("backend `{backend_name}` has no port"))?;
-            let host = crate::ir::cluster_host(backend_name, namespace);
-            let service = services.entry(host.clone()).or_default();
-            service.host = host;
-            match service.port {
-                Some(other) if other != port => {
-                    return Err(format!(
-                        "service `{backend_name}` is named with ports {other} and {port}"
-                    ))
-                }
-                _ => service.port = Some(port),
-            }
+            let backend_name = declare_backend(backend, namespace, services)?;
             let mut text = backend_name.to_string();
             if !backend["weight"].is_null() {
                 text.push_str(&format!(" {}%", number(&backend["weight"])?));
@@ -1192,7 +1268,7 @@ fn ingress(
             parts.push(format!("-> {}", backends.join(", ")));
         }
         for filter in rule["filters"].as_array().into_iter().flatten() {
-            parts.extend(route_filter(filter)?);
+            parts.extend(route_filter(filter, namespace, services)?);
         }
         let timeouts = &rule["timeouts"];
         if !timeouts.is_null() {
@@ -1208,9 +1284,9 @@ fn ingress(
                 parts.push(format!("backend timeout {backend}"));
             }
         }
-        text.push_str(&format!("route {name} {}\n", parts.join(" ")));
+        rules.push(parts.join(" "));
     }
-    Ok(text)
+    Ok(rules)
 }
 
 /// `request|response set|add NAME = "VALUE"` for each change, then `... remove A, B` for the
@@ -1247,7 +1323,36 @@ fn path_modifier(path: &Value, at: &str, prefix: &str, full: &str) -> Result<Str
 }
 
 /// The clauses of an HTTPRoute filter.
-fn route_filter(filter: &Value) -> Result<Vec<String>, String> {
+/// The Service a backend reference names, declared in `services` with its port (which every
+/// reference to it must agree on).
+fn declare_backend<'v>(
+    backend: &'v Value,
+    namespace: &str,
+    services: &mut IndexMap<String, Service>,
+) -> Result<&'v str, String> {
+    let name = text(&backend["name"])?;
+    let port = backend["port"]
+        .as_u64()
+        .ok_or_else(|| format!("backend `{name}` has no port"))?;
+    let host = crate::ir::cluster_host(name, namespace);
+    let service = services.entry(host.clone()).or_default();
+    service.host = host;
+    match service.port {
+        Some(other) if other != port => Err(format!(
+            "service `{name}` is named with ports {other} and {port}"
+        )),
+        _ => {
+            service.port = Some(port);
+            Ok(name)
+        }
+    }
+}
+
+fn route_filter(
+    filter: &Value,
+    namespace: &str,
+    services: &mut IndexMap<String, Service>,
+) -> Result<Vec<String>, String> {
     let kind = text(&filter["type"])?;
     let mut out = Vec::new();
     match kind {
@@ -1317,6 +1422,20 @@ fn route_filter(filter: &Value) -> Result<Vec<String>, String> {
                 parts.push(format!("status {}", number(&redirect["statusCode"])?));
             }
             out.push(parts.join(" "));
+        }
+        "RequestMirror" => {
+            only(filter, "filters[]", &["type", "requestMirror"])?;
+            let mirror = &filter["requestMirror"];
+            // Without a share, everything is mirrored: written as 100%.
+            only(mirror, "requestMirror", &["backendRef", "percent"])?;
+            let backend = &mirror["backendRef"];
+            only(backend, "requestMirror.backendRef", &["name", "port"])?;
+            let name = declare_backend(backend, namespace, services)?;
+            let percent = match &mirror["percent"] {
+                Value::Null => "100".to_string(),
+                percent => number(percent)?,
+            };
+            out.push(format!("mirror {name} {percent}%"));
         }
         other => return Err(format!("the `{other}` filter has no `.mesh` form yet")),
     }
@@ -1409,6 +1528,30 @@ mod tests {
             .expect("the page's program");
         let (programs, _) = import(yaml);
         assert_eq!(programs[0].text, program);
+    }
+
+    /// HTTPRoutes attached to a Service are its routes, for `--target gateway-api`; a namespace
+    /// cannot mix them with Istio objects, which that target does not emit.
+    #[test]
+    fn gamma_routes_are_the_services_routes() {
+        let gamma = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: reviews\n  namespace: team1\nspec:\n  parentRefs: [{group: \"\", kind: Service, name: reviews}]\n  rules:\n  - backendRefs: [{name: reviews-v2, port: 9080}]\n    timeouts: {request: 5s}\n";
+        let (programs, diagnostics) = import(gamma);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(
+            programs[0].text,
+            "// Build with `meshc build --target gateway-api`: the routes are HTTPRoutes attached to the Services (GAMMA).\nnamespace team1\n\nservice reviews { }\nroute reviews -> reviews-v2 timeout 5s\n\nservice reviews-v2 { port 9080 }\n"
+        );
+        let with_port = gamma.replace("name: reviews}", "name: reviews, port: 9080}");
+        assert_eq!(
+            errors(&with_port),
+            ["E0503 HTTPRoute `reviews` cannot be imported: `spec.parentRefs[].port` has no `.mesh` form yet"]
+        );
+        let mixed = format!("{gamma}---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: ratings\n  namespace: team1\nspec:\n  host: ratings\n  trafficPolicy: {{loadBalancer: {{simple: RANDOM}}}}\n");
+        assert!(
+            errors(&mixed)[0].contains("has Istio objects (`ratings`) too"),
+            "{:?}",
+            errors(&mixed)
+        );
     }
 
     #[test]
