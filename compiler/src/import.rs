@@ -1,11 +1,14 @@
-//! `meshc import`: Istio `VirtualService`s and `DestinationRule`s → `.mesh` (one text per
+//! `meshc import`: Istio `VirtualService`s and `DestinationRule`s, Gateway API `HTTPRoute`s
+//! (attached to Gateways: `ingress`; to a Service: its routes, for `--target gateway-api`),
+//! apps/v1 `Deployment`s and v1 `Service`s (`deploy`, `port`) → `.mesh` (one text per
 //! namespace), in the canonical layout of `meshc fmt`.
 //!
 //! The contract is the round trip: `meshc build` of the imported text gives the input back as
 //! data (the comparison rules of the guide's reference manifests). So the importer is strict:
-//! every field it reads has a `.mesh` form; any other field, and any value that form cannot
-//! hold, is an error (E0503) naming the field, and that object is not imported. Nothing is
-//! dropped silently. Each object is first checked against its schema (`meshc validate`): an
+//! every field it reads has a `.mesh` form; a field meshc does not model at all goes to an
+//! `extra` block of the service (W0005, `peel`); any other field, and any value that form
+//! cannot hold, is an error (E0503) naming the field, and that object is not imported. Nothing
+//! is dropped silently. Each object is first checked against its schema (`meshc validate`): an
 //! invalid manifest is reported as such (E0501, E0502), not imported.
 //!
 //! Grouping: a `DestinationRule` and a `VirtualService` with the same host are one `service`;
@@ -33,6 +36,9 @@ pub struct Imported {
     pub text: String,
 }
 
+/// Fields that meshc does not model, with their paths: the settings of an `extra` block.
+type Peeled = Vec<(Vec<Step>, Value)>;
+
 /// One service being assembled.
 #[derive(Default)]
 struct Service {
@@ -53,6 +59,13 @@ struct Service {
     port: Option<u64>,
     /// Whether its routes are a GAMMA HTTPRoute (built with `--target gateway-api`).
     gamma: bool,
+    /// Its Deployments: each version's container port, and where the Deployment is.
+    deploys: Vec<(Option<u64>, Span)>,
+    /// The fields of its Deployments in their `extra Deployment` block, which applies to every
+    /// version (so all must have the same), with the name of the first Deployment.
+    deploy_extras: Option<(Peeled, String)>,
+    /// Its Kubernetes Service: the `targetPort` it gives, and where it is.
+    kube_service: Option<(Value, Span)>,
 }
 
 /// Imports every `DestinationRule` and `VirtualService` of a YAML stream (`file`, holding
@@ -112,6 +125,25 @@ pub fn import_streams(streams: &[(FileId, &str)]) -> (Vec<Imported>, Vec<Diagnos
             }
             continue;
         }
+        let api_version = document["apiVersion"].as_str().unwrap_or_default();
+        if (kind, api_version) == ("Deployment", "apps/v1")
+            || (kind, api_version) == ("Service", "v1")
+        {
+            let services = namespaces.entry(namespace.clone()).or_default();
+            let imported = if kind == "Deployment" {
+                import_deployment(document, &namespace, here, services)
+            } else {
+                import_kube_service(document, &namespace, here, services)
+            };
+            match imported {
+                Ok(peeled) if !peeled.is_empty() => {
+                    diagnostics.push(extra_warning(kind, name, &peeled, here));
+                }
+                Ok(_) => {}
+                Err(why) => diagnostics.push(cannot(kind, name, &why, here)),
+            }
+            continue;
+        }
         if kind != "DestinationRule" && kind != "VirtualService" {
             continue;
         }
@@ -121,12 +153,9 @@ pub fn import_streams(streams: &[(FileId, &str)]) -> (Vec<Imported>, Vec<Diagnos
             _ => Kind::VirtualService,
         };
         // What meshc does not model goes to an `extra` block; the rest is imported.
-        let mut document = document.clone();
-        let peeled = peel(extra_kind, &mut document);
-        let document = &document;
-        let result = peeled.and_then(|peeled| {
+        let result = split_unmodelled(document, extra_kind).and_then(|(document, peeled)| {
+            let document = &document;
             let block = extra_block(extra_kind, &peeled)?;
-            metadata(&document["metadata"])?;
             let (host, apply) = match kind {
                 "DestinationRule" => destination_rule(document, &namespace, &mut notes)?,
                 _ => virtual_service(document, &namespace)?,
@@ -178,6 +207,19 @@ pub fn import_streams(streams: &[(FileId, &str)]) -> (Vec<Imported>, Vec<Diagnos
                         service.routes_at.unwrap_or(here),
                     ));
                 }
+            }
+        }
+    }
+    for (namespace, services) in &mut namespaces {
+        for service in services.values_mut() {
+            if let Err((why, at)) = finish_workloads(service) {
+                let name = service_name(&service.host);
+                diagnostics.push(cannot(
+                    "the workloads of service",
+                    &name,
+                    &format!("{why} (namespace `{namespace}`)"),
+                    at,
+                ));
             }
         }
     }
@@ -306,10 +348,251 @@ fn metadata(metadata: &Value) -> Result<(), String> {
     )
 }
 
+/// `document` without the fields that meshc does not model for `kind` (returned beside it),
+/// its metadata checked.
+fn split_unmodelled(document: &Value, kind: Kind) -> Result<(Value, Peeled), String> {
+    let mut document = document.clone();
+    let peeled = peel(kind, &mut document)?;
+    metadata(&document["metadata"])?;
+    Ok((document, peeled))
+}
+
+/// A Deployment that meshc writes for `deploy VERSION` in service APP: named `APP-VERSION`,
+/// selecting and labelling its pods by `app` and `version` only, with one container. Adds the
+/// `deploy` block to the service; returns the fields that go to its `extra Deployment` block.
+fn import_deployment(
+    document: &Value,
+    namespace: &str,
+    here: Span,
+    services: &mut IndexMap<String, Service>,
+) -> Result<Peeled, String> {
+    let (document, peeled) = split_unmodelled(document, Kind::Deployment)?;
+    let name = text(&document["metadata"]["name"])?;
+    let spec = &document["spec"];
+    only(spec, "spec", &["replicas", "selector", "template"])?;
+    only(&spec["selector"], "spec.selector", &["matchLabels"])?;
+    let labels = &spec["selector"]["matchLabels"];
+    let (Some(app), Some(version), Some(2)) = (
+        labels["app"].as_str(),
+        labels["version"].as_str(),
+        labels.as_object().map(serde_json::Map::len),
+    ) else {
+        return Err(
+            "meshc selects a version's pods by the labels `app` and `version`, and no others"
+                .to_string(),
+        );
+    };
+    if name != format!("{app}-{version}") {
+        return Err(format!(
+            "meshc names the Deployment of version `{version}` of `{app}` `{app}-{version}`"
+        ));
+    }
+    let template = &spec["template"];
+    only(template, "spec.template", &["metadata", "spec"])?;
+    only(&template["metadata"], "spec.template.metadata", &["labels"])?;
+    if template["metadata"]["labels"] != *labels {
+        return Err("the pods' labels are not the selector's `app` and `version`".to_string());
+    }
+    only(&template["spec"], "spec.template.spec", &["containers"])?;
+    let containers = template["spec"]["containers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let [container] = containers.as_slice() else {
+        return Err("a `deploy` block runs one container per pod".to_string());
+    };
+    only(
+        container,
+        "spec.template.spec.containers[]",
+        &[
+            "name",
+            "image",
+            "ports",
+            "env",
+            "readinessProbe",
+            "resources",
+        ],
+    )?;
+    let mut lines = vec![format!("image {}", quote(text(&container["image"])?))];
+    if !spec["replicas"].is_null() {
+        lines.push(format!("replicas {}", number(&spec["replicas"])?));
+    }
+    let container_name = text(&container["name"])?;
+    if container_name != app {
+        lines.push(format!("container {container_name}"));
+    }
+    let ports = container["ports"].as_array().cloned().unwrap_or_default();
+    let port = match ports.as_slice() {
+        [] => None,
+        [port] => {
+            only(port, "containers[].ports[]", &["name", "containerPort"])?;
+            if port["name"].as_str() != Some("http") {
+                return Err("meshc names the container's port `http`".to_string());
+            }
+            let number = port["containerPort"].as_u64().ok_or("a port is a number")?;
+            lines.push(format!("port {number}"));
+            Some(number)
+        }
+        _ => return Err("a `deploy` block gives the container one port".to_string()),
+    };
+    let probe = &container["readinessProbe"];
+    if !probe.is_null() {
+        only(
+            probe,
+            "containers[].readinessProbe",
+            &["httpGet", "initialDelaySeconds", "periodSeconds"],
+        )?;
+        only(
+            &probe["httpGet"],
+            "readinessProbe.httpGet",
+            &["path", "port"],
+        )?;
+        let path = text(&probe["httpGet"]["path"])?;
+        let probe_port = probe["httpGet"]["port"]
+            .as_u64()
+            .ok_or("a readiness probe's port is a number in `.mesh`")?;
+        let mut line = format!("ready http {} port {probe_port}", quote(path));
+        for (field, word) in [("initialDelaySeconds", "after"), ("periodSeconds", "every")] {
+            if !probe[field].is_null() {
+                line.push_str(&format!(" {word} {}s", number(&probe[field])?));
+            }
+        }
+        lines.push(line);
+    }
+    let resources = &container["resources"];
+    only(resources, "containers[].resources", &["requests", "limits"])?;
+    for field in ["requests", "limits"] {
+        let amounts = &resources[field];
+        if amounts.is_null() {
+            continue;
+        }
+        only(amounts, &format!("resources.{field}"), &["cpu", "memory"])?;
+        let mut line = field.to_string();
+        for kind in ["cpu", "memory"] {
+            if !amounts[kind].is_null() {
+                let amount = amounts[kind].as_str().ok_or_else(|| {
+                    format!("`{field}.{kind}` is a number: meshc writes quantities as strings")
+                })?;
+                line.push_str(&format!(" {kind} {}", quote(amount)));
+            }
+        }
+        lines.push(line);
+    }
+    for variable in container["env"].as_array().into_iter().flatten() {
+        only(variable, "containers[].env[]", &["name", "value"])?;
+        lines.push(format!(
+            "env {} = {}",
+            quote(text(&variable["name"])?),
+            quote(text(&variable["value"])?)
+        ));
+    }
+    let host = crate::ir::cluster_host(app, namespace);
+    let service = services.entry(host.clone()).or_default();
+    service.host = host;
+    match &service.deploy_extras {
+        Some((first, first_name)) if *first != peeled => {
+            return Err(format!(
+                "its fields that `.mesh` does not model differ from Deployment `{first_name}`'s, and a service's `extra Deployment` block applies to all its versions"
+            ));
+        }
+        Some(_) => {}
+        None => {
+            if let Some(block) = extra_block(Kind::Deployment, &peeled)? {
+                service.items.push(block);
+            }
+            service.deploy_extras = Some((peeled.clone(), name.to_string()));
+        }
+    }
+    let body: Vec<String> = lines.iter().map(|l| format!("    {l}\n")).collect();
+    service
+        .items
+        .push(format!("deploy {version} {{\n{}  }}", body.concat()));
+    service.deploys.push((port, here));
+    Ok(peeled)
+}
+
+/// The Kubernetes Service meshc writes for a service with a `port` and `deploy` blocks: named
+/// after it, selecting its pods by `app`, with one port named `http`.
+fn import_kube_service(
+    document: &Value,
+    namespace: &str,
+    here: Span,
+    services: &mut IndexMap<String, Service>,
+) -> Result<Peeled, String> {
+    let (document, peeled) = split_unmodelled(document, Kind::Service)?;
+    let name = text(&document["metadata"]["name"])?;
+    let spec = &document["spec"];
+    only(spec, "spec", &["selector", "ports"])?;
+    if spec["selector"] != serde_json::json!({ "app": name }) {
+        return Err(format!(
+            "meshc's Service selects the pods labelled `app: {name}`, and no others"
+        ));
+    }
+    let ports = spec["ports"].as_array().cloned().unwrap_or_default();
+    let [port] = ports.as_slice() else {
+        return Err("meshc's Service has one port".to_string());
+    };
+    only(port, "spec.ports[]", &["name", "port", "targetPort"])?;
+    if port["name"].as_str() != Some("http") {
+        return Err("meshc names the Service's port `http`".to_string());
+    }
+    let number = port["port"].as_u64().ok_or("a port is a number")?;
+    let host = crate::ir::cluster_host(name, namespace);
+    let service = services.entry(host.clone()).or_default();
+    service.host = host;
+    match service.port {
+        Some(other) if other != number => {
+            return Err(format!(
+                "service `{name}` is named with ports {other} and {number}"
+            ));
+        }
+        _ => service.port = Some(number),
+    }
+    if let Some(block) = extra_block(Kind::Service, &peeled)? {
+        service.items.push(block);
+    }
+    service.kube_service = Some((port["targetPort"].clone(), here));
+    Ok(peeled)
+}
+
+/// Checks that a service's workloads build back: a Kubernetes Service comes with the
+/// Deployments of the service, whose ports give its `targetPort` as meshc derives it, and a
+/// service with Deployments and a port has its Service in the input.
+fn finish_workloads(service: &Service) -> Result<(), (String, Span)> {
+    match (&service.kube_service, service.deploys.first()) {
+        (Some((_, at)), None) => Err((
+            "meshc writes a Kubernetes Service together with the Deployments of its versions: import them with it".to_string(),
+            *at,
+        )),
+        (None, Some((_, at))) if service.port.is_some() => Err((
+            "its port is known (from the HTTPRoutes that send to it), so meshc would write its Kubernetes Service too: import the Service with its Deployments".to_string(),
+            *at,
+        )),
+        (Some((target, at)), Some(_)) => {
+            // As `emit::workloads::service` derives it.
+            let ports: Vec<Option<u64>> = service.deploys.iter().map(|(p, _)| *p).collect();
+            let derived = match ports[0] {
+                Some(first) if ports.iter().all(|p| *p == Some(first)) => Value::from(first),
+                Some(_) if ports.iter().all(Option::is_some) => Value::from("http"),
+                _ => Value::from(service.port.unwrap_or_default()),
+            };
+            if *target == derived {
+                Ok(())
+            } else {
+                Err((
+                    format!("its `targetPort` is {target}, where meshc derives {derived} from the ports of the Deployments"),
+                    *at,
+                ))
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The fields of `document` that meshc does not model for `kind`, taken out of it with their
 /// paths, in document order: what import writes in an `extra` block. A field meshc models is
 /// left for the importer, which writes it in its typed form or fails; so is meshc's own label.
-fn peel(kind: Kind, document: &mut Value) -> Result<Vec<(Vec<Step>, Value)>, String> {
+fn peel(kind: Kind, document: &mut Value) -> Result<Peeled, String> {
     let mut peeled = Vec::new();
     let mut path = Vec::new();
     peel_under(kind, document, &mut path, &mut peeled);
@@ -324,12 +607,7 @@ fn peel(kind: Kind, document: &mut Value) -> Result<Vec<(Vec<Step>, Value)>, Str
     }
 }
 
-fn peel_under(
-    kind: Kind,
-    value: &mut Value,
-    path: &mut Vec<Step>,
-    peeled: &mut Vec<(Vec<Step>, Value)>,
-) {
+fn peel_under(kind: Kind, value: &mut Value, path: &mut Vec<Step>, peeled: &mut Peeled) {
     match value {
         Value::Object(map) => {
             let keys: Vec<String> = map.keys().cloned().collect();
@@ -1551,6 +1829,48 @@ mod tests {
             errors(&mixed)[0].contains("has Istio objects (`ratings`) too"),
             "{:?}",
             errors(&mixed)
+        );
+    }
+
+    /// Deployments and Services are imported as `deploy` blocks and the service's `port` when
+    /// they are what meshc writes; otherwise the import says why.
+    #[test]
+    fn workloads_are_imported_when_meshc_writes_them_back() {
+        let deployment = |name: &str, version: &str, extra: &str| {
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: team1\nspec:\n  selector:\n    matchLabels: {{app: reviews, version: {version}}}\n  template:\n    metadata:\n      labels: {{app: reviews, version: {version}}}\n    spec:\n{extra}      containers:\n      - name: reviews\n        image: r/reviews:{version}\n        ports: [{{name: http, containerPort: 9080}}]\n---\n")
+        };
+        let service = |target: &str| {
+            format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: reviews\n  namespace: team1\nspec:\n  selector: {{app: reviews}}\n  ports: [{{name: http, port: 80, targetPort: {target}}}]\n")
+        };
+        let both = format!("{}{}", deployment("reviews-v1", "v1", ""), service("9080"));
+        let (programs, diagnostics) = import(&both);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(
+            programs[0].text,
+            "namespace team1\n\nservice reviews {\n  port 80\n  deploy v1 {\n    image \"r/reviews:v1\"\n    port 9080\n  }\n}\n"
+        );
+        let wrong_target = format!("{}{}", deployment("reviews-v1", "v1", ""), service("http"));
+        assert_eq!(
+            errors(&wrong_target),
+            ["E0503 the workloads of service `reviews` cannot be imported: its `targetPort` is \"http\", where meshc derives 9080 from the ports of the Deployments (namespace `team1`)"]
+        );
+        assert_eq!(
+            errors(&service("9080")),
+            ["E0503 the workloads of service `reviews` cannot be imported: meshc writes a Kubernetes Service together with the Deployments of its versions: import them with it (namespace `team1`)"]
+        );
+        let renamed = deployment("reviews-canary", "v2", "");
+        assert_eq!(
+            errors(&renamed),
+            ["E0503 Deployment `reviews-canary` cannot be imported: meshc names the Deployment of version `v2` of `reviews` `reviews-v2`"]
+        );
+        let differing = format!(
+            "{}{}",
+            deployment("reviews-v1", "v1", "      serviceAccountName: a\n"),
+            deployment("reviews-v2", "v2", "      serviceAccountName: b\n")
+        );
+        assert_eq!(
+            errors(differing.trim_end_matches("---\n")),
+            ["E0503 Deployment `reviews-v2` cannot be imported: its fields that `.mesh` does not model differ from Deployment `reviews-v1`'s, and a service's `extra Deployment` block applies to all its versions"]
         );
     }
 
