@@ -301,6 +301,7 @@ const EDGE_CASES: &[(Expect, &str)] = &[
     // `extra`: a group and a setting start alike (a path); values are flat.
     (B, "service a { extra VirtualService { spec.http[0].corsPolicy { maxAge = 24h allowMethods = [\"GET\", POST,] } spec.x = [] spec.y = {} metadata.annotations[\"a.b/c\"] = \"d\" spec.z-1_q[12][3] = 1.5 } extra X { } }"),
     (B, "service a { extra K { a.b { } a = true } }"),
+    (B, "ingress i { gateway g extra HTTPRoute { spec.rules[0].name = \"r\" } hostname h }"),
     (N, "service a { extra K { a .b = 1 } }"),
     (N, "service a { extra K { a. b = 1 } }"),
     (N, "service a { extra K { a [0] = 1 } }"),

@@ -412,5 +412,5 @@ fn importing_the_corpus_gives_it_back() {
         }
         assert!(emitted.is_empty(), "{path}: more was built: {emitted:?}");
     }
-    assert_eq!(objects, 16, "the objects of the corpus");
+    assert_eq!(objects, 17, "the objects of the corpus");
 }

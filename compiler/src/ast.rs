@@ -225,6 +225,8 @@ pub enum IngressItem {
         what: Spanned<NamedWhat>,
         name: Text,
     },
+    /// `extra HTTPRoute { ... }`: the escape hatch.
+    Extra(Extra),
 }
 
 /// One declaration inside a service block.

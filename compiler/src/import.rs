@@ -109,18 +109,22 @@ pub fn import_streams(streams: &[(FileId, &str)]) -> (Vec<Imported>, Vec<Diagnos
             .to_string();
         if kind == "HTTPRoute" && document["apiVersion"] == "gateway.networking.k8s.io/v1" {
             let services = namespaces.entry(namespace.clone()).or_default();
-            if is_gamma(document) {
-                let imported = metadata(&document["metadata"])
-                    .and_then(|()| gamma(document, name, &namespace, services));
-                if let Err(why) = imported {
-                    diagnostics.push(cannot(kind, name, &why, here));
+            let imported =
+                split_unmodelled(document, Kind::HttpRoute).and_then(|(route, peeled)| {
+                    let block = extra_block(Kind::HttpRoute, &peeled)?;
+                    if is_gamma(&route) {
+                        gamma(&route, name, &namespace, services, block)?;
+                    } else {
+                        let text = ingress(&route, name, &namespace, services, block)?;
+                        ingresses.entry(namespace.clone()).or_default().push(text);
+                    }
+                    Ok(peeled)
+                });
+            match imported {
+                Ok(peeled) if !peeled.is_empty() => {
+                    diagnostics.push(extra_warning(kind, name, &peeled, here));
                 }
-                continue;
-            }
-            match metadata(&document["metadata"])
-                .and_then(|()| ingress(document, name, &namespace, services))
-            {
-                Ok(text) => ingresses.entry(namespace.clone()).or_default().push(text),
+                Ok(_) => {}
                 Err(why) => diagnostics.push(cannot(kind, name, &why, here)),
             }
             continue;
@@ -1372,11 +1376,14 @@ fn http_route(
 
 /// A Gateway API `HTTPRoute` attached to Gateways: an `ingress` and its routes. The Services
 /// it sends to are declared with their ports in `services`.
+/// An HTTPRoute attached to Gateways: an `ingress` (with `extra`, its `extra` block) and its
+/// routes.
 fn ingress(
     document: &Value,
     name: &str,
     namespace: &str,
     services: &mut IndexMap<String, Service>,
+    extra: Option<String>,
 ) -> Result<String, String> {
     let spec = &document["spec"];
     only(spec, "spec", &["parentRefs", "hostnames", "rules"])?;
@@ -1410,6 +1417,9 @@ fn ingress(
     for hostname in spec["hostnames"].as_array().into_iter().flatten() {
         text.push_str(&format!("  hostname {}\n", quote(self::text(hostname)?)));
     }
+    if let Some(extra) = extra {
+        text.push_str(&format!("  {extra}\n"));
+    }
     text.push_str("}\n");
     for rule in route_rules(spec, namespace, services)? {
         text.push_str(&format!("route {name} {rule}\n"));
@@ -1424,6 +1434,7 @@ fn gamma(
     name: &str,
     namespace: &str,
     services: &mut IndexMap<String, Service>,
+    extra: Option<String>,
 ) -> Result<(), String> {
     let spec = &document["spec"];
     only(spec, "spec", &["parentRefs", "rules"])?;
@@ -1446,6 +1457,7 @@ fn gamma(
     service.routes_name = Some(name.to_string());
     service.routes = rules;
     service.gamma = true;
+    service.items.extend(extra);
     Ok(())
 }
 

@@ -32,6 +32,8 @@ pub struct Ingress {
     pub hostnames: Vec<String>,
     /// Route rules in source order.
     pub routes: Vec<RouteRule>,
+    /// `extra HTTPRoute` blocks, in source order.
+    pub extras: Vec<Extra>,
     /// Where the ingress was declared.
     pub span: Span,
 }

@@ -19,12 +19,31 @@ impl Checker<'_> {
     /// The `extra` blocks of a service: kinds known, paths clear of what meshc models, values
     /// converted.
     pub(super) fn extras(&mut self, blocks: &[&ast::Extra]) -> Vec<ir::Extra> {
+        self.checked_extras(blocks, &Kind::ALL)
+    }
+
+    /// The `extra` blocks of an ingress, which emits one HTTPRoute.
+    pub(super) fn ingress_extras(&mut self, blocks: &[&ast::Extra]) -> Vec<ir::Extra> {
+        self.checked_extras(blocks, &[Kind::HttpRoute])
+    }
+
+    fn checked_extras(&mut self, blocks: &[&ast::Extra], kinds: &[Kind]) -> Vec<ir::Extra> {
         let mut out = Vec::new();
         for block in blocks {
             let Some(kind) = Kind::parse(&block.kind.node) else {
                 self.unknown_kind(&block.kind);
                 continue;
             };
+            if !kinds.contains(&kind) {
+                self.sink.push(Diagnostic::new(
+                    Code::E0505,
+                    format!("`extra` in an ingress cannot extend `{}`", kind.name()),
+                    block.kind.span,
+                    "an ingress emits one HTTPRoute",
+                    "write `extra HTTPRoute` here, or move the block to the service whose object it extends",
+                ));
+                continue;
+            }
             let mut sets = Vec::new();
             for entry in &block.entries {
                 match entry {
@@ -224,36 +243,78 @@ pub(super) fn check_extras(program: &ir::Program, options: Options, sink: &mut S
         ] {
             emit::emit_typed(program, options, part, &mut objects);
         }
-        let mut found = Vec::new();
-        for block in &service.extras {
-            if !objects.iter().any(|o| block.kind.matches(o)) {
-                sink.push(extends_nothing(service, block, options));
-            }
+        check_owner(
+            &service.name,
+            &service.extras,
+            &objects,
+            None,
+            options,
+            sink,
+        );
+    }
+    for (index, ingress) in program.ingresses.iter().enumerate() {
+        if ingress.extras.is_empty() {
+            continue;
         }
-        for object in &objects {
-            let sets: Vec<&ir::ExtraSet> = extra::sets_for(object, &service.extras).collect();
-            if sets.is_empty() {
-                continue;
-            }
-            let block = service.extras.iter().find(|e| e.kind.matches(object));
-            let Some(block) = block else { continue };
-            found.extend(check_object(object, block, &sets, options));
+        let mut objects = Vec::new();
+        emit::emit_typed(program, options, Part::Ingress(index), &mut objects);
+        let help = "meshc emits an ingress's HTTPRoute when the ingress has a `route`: add one, or remove the block";
+        check_owner(
+            &ingress.name,
+            &ingress.extras,
+            &objects,
+            Some(help),
+            options,
+            sink,
+        );
+    }
+}
+
+/// The diagnostics of the `extras` of a service or ingress `owner`, whose objects are
+/// `objects`; `help` for a block that extends nothing, if not a service's.
+fn check_owner(
+    owner: &str,
+    extras: &[ir::Extra],
+    objects: &[Manifest],
+    help: Option<&str>,
+    options: Options,
+    sink: &mut Sink,
+) {
+    let mut found = Vec::new();
+    for block in extras {
+        if !objects.iter().any(|o| block.kind.matches(o)) {
+            sink.push(extends_nothing(owner, block, help, options));
         }
-        // One report for what several objects of a kind (a service's Deployments) share.
-        let mut seen = Vec::new();
-        for diagnostic in found {
-            if !seen.contains(&diagnostic) {
-                seen.push(diagnostic.clone());
-                sink.push(diagnostic);
-            }
+    }
+    for object in objects {
+        let sets: Vec<&ir::ExtraSet> = extra::sets_for(object, extras).collect();
+        let Some(block) = extras.iter().find(|e| e.kind.matches(object)) else {
+            continue;
+        };
+        found.extend(check_object(object, block, &sets, options));
+    }
+    // One report for what several objects of a kind (a service's Deployments) share.
+    let mut seen = Vec::new();
+    for diagnostic in found {
+        if !seen.contains(&diagnostic) {
+            seen.push(diagnostic.clone());
+            sink.push(diagnostic);
         }
     }
 }
 
-/// W0113 for a block whose kind the service gets no object of.
-fn extends_nothing(service: &ir::Service, block: &ir::Extra, options: Options) -> Diagnostic {
+/// W0113 for a block whose kind its service or ingress `owner` gets no object of; `help` says
+/// what makes an ingress's object emitted.
+fn extends_nothing(
+    owner: &str,
+    block: &ir::Extra,
+    help: Option<&str>,
+    options: Options,
+) -> Diagnostic {
     let kind = block.kind.name();
-    let help = if block.kind.emitted_by(options) {
+    let help = if let Some(help) = help {
+        help.to_string()
+    } else if block.kind.emitted_by(options) {
         let what = match block.kind {
             Kind::VirtualService | Kind::HttpRoute => "has a `route`",
             Kind::DestinationRule => "has subsets or policy (`pool`, `eject`, `balance`)",
@@ -269,8 +330,7 @@ fn extends_nothing(service: &ir::Service, block: &ir::Extra, options: Options) -
         format!("`extra {kind}` extends nothing"),
         block.span,
         format!(
-            "`{}` gets no {kind} with `--target {}`",
-            service.name,
+            "`{owner}` gets no {kind} with `--target {}`",
             options.target.name()
         ),
         help,

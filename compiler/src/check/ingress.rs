@@ -29,9 +29,11 @@ impl Checker<'_> {
             gateways: Vec::new(),
             hostnames: Vec::new(),
             routes: Vec::new(),
+            extras: Vec::new(),
             span: name.span,
         };
         let mut seen = Seen::default();
+        let mut extras = Vec::new();
         for item in &ingress.items {
             match item {
                 ast::IngressItem::Gateway {
@@ -145,8 +147,10 @@ impl Checker<'_> {
                             .insert((index, what.node), what.span.to(name.span));
                     }
                 }
+                ast::IngressItem::Extra(extra) => extras.push(extra),
             }
         }
+        out.extras = self.ingress_extras(&extras);
         if out.gateways.is_empty() {
             self.sink.push(Diagnostic::new(
                 Code::E0406,

@@ -326,12 +326,16 @@ pub fn parts(program: &ir::Program) -> Vec<Part> {
 pub fn emit_part(program: &ir::Program, options: Options, part: Part, out: &mut Vec<Manifest>) {
     let start = out.len();
     emit_typed(program, options, part, out);
-    if let Part::Workloads(index) | Part::Policy(index) | Part::Routes(index) = part {
-        let extras = &program.services[index].extras;
-        if !extras.is_empty() {
-            for manifest in &mut out[start..] {
-                crate::extra::extend(manifest, extras);
-            }
+    let extras = match part {
+        Part::Workloads(index) | Part::Policy(index) | Part::Routes(index) => {
+            program.services[index].extras.as_slice()
+        }
+        Part::Ingress(index) => program.ingresses[index].extras.as_slice(),
+        Part::ReferenceGrants | Part::Analysis(_) | Part::Alerts(_) | Part::Application => &[],
+    };
+    if !extras.is_empty() {
+        for manifest in &mut out[start..] {
+            crate::extra::extend(manifest, extras);
         }
     }
 }

@@ -1003,6 +1003,7 @@ impl Cursor<'_> {
                     c.kw("hostname")?;
                     ast::IngressItem::Hostname(c.string_or_hostname()?)
                 }
+                "extra" => ast::IngressItem::Extra(c.extra_decl()?),
                 _ => {
                     let (what, name) = c.named_decl()?;
                     ast::IngressItem::Named { what, name }

@@ -238,6 +238,7 @@ impl Lowerer<'_> {
                 Rule::hostname_decl => {
                     ast::IngressItem::Hostname(self.name_or_string(Self::first(item)))
                 }
+                Rule::extra_decl => ast::IngressItem::Extra(self.extra(item)),
                 _ => {
                     let (what, name) = self.named(item);
                     ast::IngressItem::Named { what, name }

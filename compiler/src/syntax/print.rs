@@ -916,18 +916,21 @@ fn service_item(item: &ast::ServiceItem) -> Line {
         }
         Policy(item) => policy_item(item),
         Use(u) => (start(u.span), use_clause(u), None),
-        Extra(extra) => {
-            let lines = extra.entries.iter().map(extra_entry).collect();
-            (
-                start(extra.span),
-                format!("extra {}", extra.kind.node),
-                Some(Nested {
-                    lines,
-                    span: extra.span,
-                }),
-            )
-        }
+        Extra(extra) => extra_block(extra),
     }
+}
+
+/// An `extra` block of a service or an ingress.
+fn extra_block(extra: &ast::Extra) -> Line {
+    let lines = extra.entries.iter().map(extra_entry).collect();
+    (
+        start(extra.span),
+        format!("extra {}", extra.kind.node),
+        Some(Nested {
+            lines,
+            span: extra.span,
+        }),
+    )
 }
 
 /// A line of an `extra` block: a setting, or a group with its settings.
@@ -1014,6 +1017,7 @@ fn ingress_item(item: &ast::IngressItem) -> Line {
         ast::IngressItem::Named { what, name } => {
             (start(what.span), named(what.node, &name.node), None)
         }
+        ast::IngressItem::Extra(extra) => extra_block(extra),
     }
 }
 
