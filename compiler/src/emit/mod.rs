@@ -235,9 +235,11 @@ pub fn write_yaml_batched<E>(
         }
         write(text)
     };
-    let piece = |parts: &[Part]| {
+    // A piece's text, given room for `room` bytes: batches are of similar sizes, so the size of
+    // the previous one saves growing the text by copying it again and again.
+    let piece = |parts: &[Part], room: usize| {
         let mut manifests = Vec::new();
-        let mut text = String::new();
+        let mut text = String::with_capacity(room);
         for &part in parts {
             manifests.clear();
             emit_part(program, options, part, &mut manifests);
@@ -249,7 +251,12 @@ pub fn write_yaml_batched<E>(
         text
     };
     if threads < 2 || batches.len() < 2 {
-        return batches.iter().try_for_each(|parts| put(piece(parts)));
+        let mut room = 0;
+        return batches.iter().try_for_each(|parts| {
+            let text = piece(parts, room);
+            room = text.len() + text.len() / 8;
+            put(text)
+        });
     }
     let threads = threads.min(batches.len());
     std::thread::scope(|scope| {
@@ -259,9 +266,12 @@ pub fn write_yaml_batched<E>(
                 let (sender, receiver) = std::sync::mpsc::sync_channel(2);
                 let (batches, piece) = (&batches, &piece);
                 scope.spawn(move || {
+                    let mut room = 0;
                     for parts in batches.iter().skip(thread).step_by(threads) {
+                        let text = piece(parts, room);
+                        room = text.len() + text.len() / 8;
                         // The receiver is gone when `write` failed: stop.
-                        if sender.send(piece(parts)).is_err() {
+                        if sender.send(text).is_err() {
                             return;
                         }
                     }

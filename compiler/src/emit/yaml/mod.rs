@@ -45,6 +45,30 @@ pub fn write_document(out: &mut String, manifest: &Manifest) {
     Writer::new(out).manifest(manifest);
 }
 
+/// Whether a struct field's name may be written as a plain key: [`scalar::is_plain_key`],
+/// remembered per name. Field names are the few dozen `&'static str`s of the models, written
+/// for every object: deciding each once per thread saves about a tenth of the writer's work.
+fn plain_field_name(name: &'static str) -> bool {
+    use std::cell::Cell;
+    /// Direct-mapped on the name's address: (address, length × 2 + plain). Address 0 is no
+    /// name's, so an empty slot never matches.
+    const SLOTS: usize = 128;
+    thread_local! {
+        static SEEN: [Cell<(usize, usize)>; SLOTS] = const { [const { Cell::new((0, 0)) }; SLOTS] };
+    }
+    let address = name.as_ptr() as usize;
+    let slot = (address >> 2) % SLOTS;
+    SEEN.with(|seen| {
+        let (at, entry) = seen[slot].get();
+        if at == address && entry >> 1 == name.len() {
+            return entry & 1 == 1;
+        }
+        let plain = name.len() <= SIMPLE_KEY_MAX_LEN && scalar::is_plain_key(name);
+        seen[slot].set((address, name.len() << 1 | usize::from(plain)));
+        plain
+    })
+}
+
 /// What comes between two documents of a stream.
 pub const SEPARATOR: &str = "---\n";
 
@@ -315,7 +339,7 @@ impl<'a, 'o> Compound<'a, 'o> {
 
     /// Writes a struct field's name and its `:`.
     fn field_name(&mut self, name: &'static str) {
-        if name.len() <= SIMPLE_KEY_MAX_LEN && scalar::is_plain_key(name) {
+        if plain_field_name(name) {
             self.plain_key(name);
         } else {
             self.quoted_or_long_key(name);
