@@ -338,23 +338,29 @@ pub fn apply<'s>(
     object: &mut Value,
     sets: impl IntoIterator<Item = &'s ir::ExtraSet>,
 ) -> Vec<(usize, Refusal)> {
+    use rustc_hash::{FxHashMap, FxHashSet};
     let mut refused = Vec::new();
-    // The paths the sets wrote, with the set that wrote each, and the lists and objects they
-    // created on the way.
-    let mut written: Vec<(&[Step], usize)> = Vec::new();
-    let mut created: Vec<&[Step]> = Vec::new();
+    // The paths the sets wrote, with the set that wrote each; every shorter part of them; and
+    // the lists and objects they created on the way. Looked up by path, so that many settings
+    // cost linear time.
+    let mut written: FxHashMap<&[Step], usize> = FxHashMap::default();
+    let mut under: FxHashMap<&[Step], usize> = FxHashMap::default();
+    let mut created: FxHashSet<&[Step]> = FxHashSet::default();
     for (index, set) in sets.into_iter().enumerate() {
         let path = set.path.as_slice();
-        let earlier = written
-            .iter()
-            .find(|(w, _)| path.starts_with(w) || w.starts_with(path));
-        if let Some(&(_, earlier)) = earlier {
+        let earlier = (1..=path.len())
+            .find_map(|depth| written.get(&path[..depth]))
+            .or_else(|| under.get(path));
+        if let Some(&earlier) = earlier {
             refused.push((index, Refusal::Conflict(earlier)));
             continue;
         }
         match set_at(object, path, &set.value, &created) {
             Ok(made) => {
-                written.push((path, index));
+                written.insert(path, index);
+                for depth in 1..path.len() {
+                    under.entry(&path[..depth]).or_insert(index);
+                }
                 created.extend(made.into_iter().map(|depth| &path[..depth]));
             }
             Err(refusal) => refused.push((index, refusal)),
@@ -369,7 +375,7 @@ fn set_at(
     object: &mut Value,
     path: &[Step],
     value: &Value,
-    created: &[&[Step]],
+    created: &rustc_hash::FxHashSet<&[Step]>,
 ) -> Result<Vec<usize>, Refusal> {
     let Some((last, parents)) = path.split_last() else {
         return Err(Refusal::Written);
@@ -381,7 +387,7 @@ fn set_at(
         at = match (current, step) {
             (Value::Object(map), Step::Key(key)) => map.get(key),
             (Value::Array(items), Step::Index(i)) if *i < items.len() => items.get(*i),
-            (Value::Array(items), Step::Index(i)) if created.contains(&&path[..depth]) => {
+            (Value::Array(items), Step::Index(i)) if created.contains(&path[..depth]) => {
                 if *i > items.len() {
                     return Err(Refusal::Gap {
                         depth: depth + 1,

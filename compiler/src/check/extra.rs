@@ -15,6 +15,10 @@ use crate::ir;
 use crate::source::Span;
 use crate::target::{self, Options};
 
+/// The most steps a path may have: far deeper than any field of the objects meshc emits, and a
+/// bound on the work each setting costs.
+const MAX_STEPS: usize = 64;
+
 impl Checker<'_> {
     /// The `extra` blocks of a service: kinds known, paths clear of what meshc models, values
     /// converted.
@@ -120,6 +124,16 @@ impl Checker<'_> {
             };
             path.push(step);
             path_spans.push(segment.span);
+        }
+        if path.len() > MAX_STEPS {
+            self.sink.push(Diagnostic::new(
+                Code::E0505,
+                format!("a path of {} steps", path.len()),
+                set.path.span,
+                format!("more than {MAX_STEPS} steps"),
+                "no field of a Kubernetes object is this deep: check the path",
+            ));
+            return None;
         }
         if let Some((depth, construct)) = extra::modelled(kind, &path) {
             self.sink.push(Diagnostic::new(
@@ -294,10 +308,15 @@ fn check_owner(
         found.extend(check_object(object, block, &sets, options));
     }
     // One report for what several objects of a kind (a service's Deployments) share.
-    let mut seen = Vec::new();
+    let mut seen = rustc_hash::FxHashSet::default();
     for diagnostic in found {
-        if !seen.contains(&diagnostic) {
-            seen.push(diagnostic.clone());
+        let key = (
+            diagnostic.code,
+            diagnostic.primary.span,
+            diagnostic.message.clone(),
+            diagnostic.primary.message.clone(),
+        );
+        if seen.insert(key) {
             sink.push(diagnostic);
         }
     }
