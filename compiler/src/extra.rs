@@ -250,8 +250,9 @@ pub fn display(path: &[Step]) -> String {
     out
 }
 
-/// Whether `key` can be written as a path's `.key` (`extra_key` in the grammar).
-fn is_word(key: &str) -> bool {
+/// Whether `key` can be written as a path's `.key` (`extra_key` in the grammar): the first
+/// step of a path must be one.
+pub fn is_word(key: &str) -> bool {
     let mut chars = key.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -383,7 +384,19 @@ fn set_at(
     // Check first, so that a refused set changes nothing.
     let mut at: Option<&Value> = Some(object);
     for (depth, step) in path.iter().enumerate() {
-        let Some(current) = at else { break };
+        let Some(current) = at else {
+            // From here on the setting makes every container: a list it makes starts at [0].
+            let gap = path[depth..]
+                .iter()
+                .position(|step| matches!(step, Step::Index(i) if *i > 0));
+            if let Some(offset) = gap {
+                return Err(Refusal::Gap {
+                    depth: depth + offset + 1,
+                    len: 0,
+                });
+            }
+            break;
+        };
         at = match (current, step) {
             (Value::Object(map), Step::Key(key)) => map.get(key),
             (Value::Array(items), Step::Index(i)) if *i < items.len() => items.get(*i),
@@ -550,6 +563,21 @@ mod tests {
             ),
             set(vec![key("spec"), key("hosts"), key("x")], 1.into()),
             set(vec![key("spec"), key("exportTo")], 1.into()),
+            // A list that a setting makes starts at [0], however deep.
+            set(
+                vec![key("spec"), key("foo"), Step::Index(2), key("bar")],
+                1.into(),
+            ),
+            set(
+                vec![
+                    key("spec"),
+                    key("tcp"),
+                    Step::Index(0),
+                    key("route"),
+                    Step::Index(1),
+                ],
+                1.into(),
+            ),
         ];
         let refused = apply(&mut object, &sets);
         assert_eq!(
@@ -566,6 +594,8 @@ mod tests {
                     }
                 ),
                 (7, Refusal::Conflict(3)),
+                (8, Refusal::Gap { depth: 3, len: 0 }),
+                (9, Refusal::Gap { depth: 5, len: 0 }),
             ]
         );
         assert_eq!(

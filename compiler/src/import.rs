@@ -352,6 +352,11 @@ fn metadata(metadata: &Value) -> Result<(), String> {
     )
 }
 
+/// Whether two objects' unmodelled fields are the same, in any order.
+fn same_fields(a: &Peeled, b: &Peeled) -> bool {
+    a.len() == b.len() && a.iter().all(|field| b.contains(field))
+}
+
 /// `document` without the fields that meshc does not model for `kind` (returned beside it),
 /// its metadata checked.
 fn split_unmodelled(document: &Value, kind: Kind) -> Result<(Value, Peeled), String> {
@@ -494,7 +499,7 @@ fn import_deployment(
     let service = services.entry(host.clone()).or_default();
     service.host = host;
     match &service.deploy_extras {
-        Some((first, first_name)) if *first != peeled => {
+        Some((first, first_name)) if !same_fields(first, &peeled) => {
             return Err(format!(
                 "its fields that `.mesh` does not model differ from Deployment `{first_name}`'s, and a service's `extra Deployment` block applies to all its versions"
             ));
@@ -541,17 +546,7 @@ fn import_kube_service(
         return Err("meshc names the Service's port `http`".to_string());
     }
     let number = port["port"].as_u64().ok_or("a port is a number")?;
-    let host = crate::ir::cluster_host(name, namespace);
-    let service = services.entry(host.clone()).or_default();
-    service.host = host;
-    match service.port {
-        Some(other) if other != number => {
-            return Err(format!(
-                "service `{name}` is named with ports {other} and {number}"
-            ));
-        }
-        _ => service.port = Some(number),
-    }
+    let service = with_port(services, name, namespace, number)?;
     if let Some(block) = extra_block(Kind::Service, &peeled)? {
         service.items.push(block);
     }
@@ -573,12 +568,13 @@ fn finish_workloads(service: &Service) -> Result<(), (String, Span)> {
             *at,
         )),
         (Some((target, at)), Some(_)) => {
-            // As `emit::workloads::service` derives it.
-            let ports: Vec<Option<u64>> = service.deploys.iter().map(|(p, _)| *p).collect();
-            let derived = match ports[0] {
-                Some(first) if ports.iter().all(|p| *p == Some(first)) => Value::from(first),
-                Some(_) if ports.iter().all(Option::is_some) => Value::from("http"),
-                _ => Value::from(service.port.unwrap_or_default()),
+            // Ports were validated: 1 to 65535.
+            let port16 = |port: u64| u16::try_from(port).unwrap_or_default();
+            let ports: Vec<Option<u16>> = service.deploys.iter().map(|(p, _)| p.map(port16)).collect();
+            let derived = crate::emit::workloads::target_port(&ports, port16(service.port.unwrap_or_default()));
+            let derived = match derived {
+                crate::emit::k8s::IntOrName::Int(port) => Value::from(port),
+                crate::emit::k8s::IntOrName::Name(name) => Value::from(name),
             };
             if *target == derived {
                 Ok(())
@@ -655,7 +651,12 @@ fn extra_block(kind: Kind, peeled: &[(Vec<Step>, Value)]) -> Result<Option<Strin
         let mut settings = Vec::new();
         extra_settings(&mut Vec::new(), value, &mut settings)
             .map_err(|why| format!("`{}`{why}", extra::display(path)))?;
-        let grouped = value.is_object() && settings.len() > 1;
+        // A group's paths start with a key written as a word (`["a.b/c"]` cannot start one).
+        let grouped = value.is_object()
+            && settings.len() > 1
+            && settings.iter().all(
+                |(relative, _)| matches!(relative.first(), Some(Step::Key(k)) if extra::is_word(k)),
+            );
         if grouped {
             block.push_str(&format!("    {} {{\n", extra::display(path)));
             for (relative, literal) in settings {
@@ -1624,6 +1625,17 @@ fn declare_backend<'v>(
     let port = backend["port"]
         .as_u64()
         .ok_or_else(|| format!("backend `{name}` has no port"))?;
+    with_port(services, name, namespace, port)?;
+    Ok(name)
+}
+
+/// Service `name` of `namespace`, declared with `port` (which every mention must agree on).
+fn with_port<'s>(
+    services: &'s mut IndexMap<String, Service>,
+    name: &str,
+    namespace: &str,
+    port: u64,
+) -> Result<&'s mut Service, String> {
     let host = crate::ir::cluster_host(name, namespace);
     let service = services.entry(host.clone()).or_default();
     service.host = host;
@@ -1633,7 +1645,7 @@ fn declare_backend<'v>(
         )),
         _ => {
             service.port = Some(port);
-            Ok(name)
+            Ok(service)
         }
     }
 }
@@ -1716,13 +1728,17 @@ fn route_filter(
         "RequestMirror" => {
             only(filter, "filters[]", &["type", "requestMirror"])?;
             let mirror = &filter["requestMirror"];
-            // Without a share, everything is mirrored: written as 100%.
             only(mirror, "requestMirror", &["backendRef", "percent"])?;
             let backend = &mirror["backendRef"];
             only(backend, "requestMirror.backendRef", &["name", "port"])?;
             let name = declare_backend(backend, namespace, services)?;
+            // meshc writes the share it mirrors: without one (everything), the round trip
+            // would add `percent: 100`.
             let percent = match &mirror["percent"] {
-                Value::Null => "100".to_string(),
+                Value::Null => return Err(
+                    "a `RequestMirror` without `percent` has no `.mesh` form: add `percent: 100`"
+                        .to_string(),
+                ),
                 percent => number(percent)?,
             };
             out.push(format!("mirror {name} {percent}%"));

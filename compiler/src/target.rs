@@ -77,6 +77,17 @@ pub trait Named: Copy + 'static {
             .map(|(_, v)| *v)
     }
 
+    /// The name of `self` (every value has one: `NAMES` lists them all).
+    fn name(self) -> &'static str
+    where
+        Self: PartialEq,
+    {
+        Self::NAMES
+            .iter()
+            .find(|(_, v)| *v == self)
+            .map_or("", |(n, _)| n)
+    }
+
     /// Every name, quoted and joined: `"a", "b"`.
     fn names() -> String {
         let quoted: Vec<String> = Self::NAMES.iter().map(|(n, _)| format!("{n:?}")).collect();
@@ -94,16 +105,6 @@ impl Named for Target {
         ("consul", Target::Consul),
         ("resilience4j", Target::Resilience4j),
     ];
-}
-
-impl Target {
-    /// The target as `--target` names it.
-    pub fn name(self) -> &'static str {
-        Self::NAMES
-            .iter()
-            .find(|(_, t)| *t == self)
-            .map_or("istio", |(name, _)| name)
-    }
 }
 
 impl Named for Channel {
@@ -761,6 +762,15 @@ pub fn matrix_markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_named_value_has_its_name() {
+        for &(name, target) in Target::NAMES {
+            assert_eq!(target.name(), name);
+            assert_eq!(Target::named(name), Some(target));
+        }
+        assert_eq!(Channel::Experimental.name(), "experimental");
+    }
 
     #[test]
     fn options_are_read_from_flags() {

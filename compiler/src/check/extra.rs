@@ -13,7 +13,7 @@ use crate::emit::{self, Manifest, Part};
 use crate::extra::{self, Kind, Refusal, Step};
 use crate::ir;
 use crate::source::Span;
-use crate::target::{self, Options};
+use crate::target::{self, Named, Options};
 
 /// The most steps a path may have: far deeper than any field of the objects meshc emits, and a
 /// bound on the work each setting costs.
@@ -207,11 +207,20 @@ impl Checker<'_> {
                 }
             },
             LiteralKind::Float => {
-                let number = text
-                    .parse::<f64>()
-                    .ok()
-                    .and_then(serde_json::Number::from_f64);
-                Some(number.map_or_else(|| Value::String(text.clone()), Value::Number))
+                let number = text.parse::<f64>().ok().filter(|f| f.is_finite());
+                match number.and_then(serde_json::Number::from_f64) {
+                    Some(number) => Some(Value::Number(number)),
+                    None => {
+                        self.sink.push(Diagnostic::new(
+                            Code::E0202,
+                            format!("`{text}` is too large"),
+                            literal.span,
+                            "beyond a 64-bit floating-point number",
+                            "a Kubernetes field holds at most a 64-bit number",
+                        ));
+                        None
+                    }
+                }
             }
             LiteralKind::Duration | LiteralKind::String => Some(Value::String(text.clone())),
             LiteralKind::Word => match text.as_str() {
@@ -257,11 +266,16 @@ pub(super) fn check_extras(program: &ir::Program, options: Options, sink: &mut S
         ] {
             emit::emit_typed(program, options, part, &mut objects);
         }
+        // Flagger writes the routes, policy and Services of a service it rolls out.
+        let rolled_out = options.target == target::Target::Flagger && service.canary.is_some();
+        let help = rolled_out.then_some(
+            "Flagger writes the VirtualService, DestinationRule and Services of a service with a `canary`: remove the block, or allow the lint (`@allow(unused-extra)`) to keep it for another target",
+        );
         check_owner(
             &service.name,
             &service.extras,
             &objects,
-            None,
+            help,
             options,
             sink,
         );
@@ -337,7 +351,8 @@ fn extends_nothing(
         let what = match block.kind {
             Kind::VirtualService | Kind::HttpRoute => "has a `route`",
             Kind::DestinationRule => "has subsets or policy (`pool`, `eject`, `balance`)",
-            Kind::Deployment | Kind::Service => "has a `deploy` block",
+            Kind::Deployment => "has a `deploy` block",
+            Kind::Service => "has a `port` and a `deploy` block",
         };
         format!("meshc emits a {kind} when the service {what}: add that, or remove the block")
     } else {
@@ -485,9 +500,16 @@ fn places(sets: &[&ir::ExtraSet]) -> HashMap<Vec<Step>, (Span, Span)> {
             } else {
                 span
             };
-            places
-                .entry(set.path[..=depth].to_vec())
-                .or_insert((span, value));
+            let prefix = set.path[..=depth].to_vec();
+            // `validate` writes a map key of digits as `[8080]`, which reads as an index.
+            if let Some(Step::Key(key)) = prefix.last() {
+                if let Ok(index) = key.parse::<usize>() {
+                    let mut as_index = prefix.clone();
+                    as_index[depth] = Step::Index(index);
+                    places.entry(as_index).or_insert((span, value));
+                }
+            }
+            places.entry(prefix).or_insert((span, value));
         }
         for (index, &span) in set.item_spans.iter().enumerate() {
             let mut path = set.path.clone();

@@ -70,6 +70,17 @@ pub fn deployments(service: &ir::Service) -> Vec<k8s::Object<k8s::DeploymentSpec
         .collect()
 }
 
+/// The `targetPort` of a service's Kubernetes Service, from its Deployments' container ports
+/// (`ports`, at least one) and its own `port`: the Deployments' port when they all give the
+/// same one, the name `http` when they all give one but not the same, else the Service's port.
+pub fn target_port(ports: &[Option<u16>], port: u16) -> k8s::IntOrName {
+    match ports.first().copied().flatten() {
+        Some(first) if ports.iter().all(|p| *p == Some(first)) => k8s::IntOrName::Int(first),
+        Some(_) if ports.iter().all(Option::is_some) => k8s::IntOrName::Name("http"),
+        _ => k8s::IntOrName::Int(port),
+    }
+}
+
 /// For the tools that roll a canary out (Flagger, Argo Rollouts): one Deployment named after
 /// the service, running the canary's new version. It selects its pods by `app` only, so that
 /// the tool's stable pods (from the previous template, labelled with the old `version`) and
@@ -100,15 +111,9 @@ pub fn rolled_out(service: &ir::Service) -> Option<k8s::Object<k8s::DeploymentSp
 /// they declare different ones, and the service's own port when none declares one.
 pub fn service(service: &ir::Service) -> Option<k8s::Object<k8s::ServiceSpec>> {
     let port = service.port?;
-    let first = service.deployments.first()?;
-    let all_declare = service.deployments.iter().all(|d| d.port.is_some());
-    let target_port = match first.port {
-        Some(target) if service.deployments.iter().all(|d| d.port == Some(target)) => {
-            k8s::IntOrName::Int(target)
-        }
-        Some(_) if all_declare => k8s::IntOrName::Name("http"),
-        _ => k8s::IntOrName::Int(port),
-    };
+    service.deployments.first()?;
+    let ports: Vec<Option<u16>> = service.deployments.iter().map(|d| d.port).collect();
+    let target_port = target_port(&ports, port);
     Some(k8s::Object {
         api_version: "v1",
         kind: "Service",
