@@ -152,7 +152,7 @@ fn unknown_field_is_rejected() {
     set(&mut manifest, "/spec/http/0/retries/attemps", json!(3));
     assert_eq!(
         errors(&manifest),
-        ["spec.http[0].retries.attemps: unknown field"]
+        ["spec.http[0].retries.attemps: unknown field (did you mean `attempts`?)"]
     );
 }
 
@@ -166,7 +166,7 @@ fn unknown_field_in_a_map_value_is_rejected() {
     );
     assert_eq!(
         errors(&manifest),
-        ["spec.http[0].match[0].headers[x-user-type].exakt: unknown field"]
+        ["spec.http[0].match[0].headers[x-user-type].exakt: unknown field (did you mean `exact`?)"]
     );
 }
 
@@ -1253,7 +1253,7 @@ fn canary_mistakes_are_rejected() {
     );
     assert_eq!(
         errors(&canary),
-        ["spec.analysis.metrics[0].thresholdrange: unknown field"]
+        ["spec.analysis.metrics[0].thresholdrange: unknown field (did you mean `thresholdRange`?)"]
     );
 
     // Wrong type: the port is a number.
@@ -1400,7 +1400,7 @@ fn rollout_mistakes_are_rejected() {
     );
     assert_eq!(
         errors(&rollout),
-        ["spec.strategy.canary.steps[0].setWeigth: unknown field"]
+        ["spec.strategy.canary.steps[0].setWeigth: unknown field (did you mean `setWeight`?)"]
     );
 
     // Wrong types: setWeight is an integer, a pause duration an integer or a string.
@@ -1470,7 +1470,7 @@ fn rollout_pod_template_is_checked_against_the_crd() {
     );
     assert_eq!(
         errors(&rollout),
-        ["spec.template.spec.containers[0].resources.request: unknown field"]
+        ["spec.template.spec.containers[0].resources.request: unknown field (did you mean `requests`?)"]
     );
 
     // Only the CRD's schema applies, not the native rules of a Deployment's pod template.
@@ -1509,7 +1509,7 @@ fn analysis_template_mistakes_are_rejected() {
     );
     assert_eq!(
         errors(&template),
-        ["spec.metrics[0].provider.prometheus.adress: unknown field"]
+        ["spec.metrics[0].provider.prometheus.adress: unknown field (did you mean `address`?)"]
     );
 
     // Wrong types: failureLimit is an integer or a string, the Prometheus timeout an integer (seconds).
@@ -1897,7 +1897,7 @@ fn unknown_field_in_a_container_is_rejected() {
     );
     assert_eq!(
         errors(&manifest),
-        ["spec.template.spec.containers[0].imagePulPolicy: unknown field"]
+        ["spec.template.spec.containers[0].imagePulPolicy: unknown field (did you mean `imagePullPolicy`?)"]
     );
     let mut manifest = service();
     set(&mut manifest, "/spec/ports/0/containerPort", json!(8000));
@@ -1906,7 +1906,7 @@ fn unknown_field_in_a_container_is_rejected() {
         errors(&manifest),
         [
             "spec.ports[0].containerPort: unknown field",
-            "spec.selectors: unknown field"
+            "spec.selectors: unknown field (did you mean `selector`?)"
         ]
     );
 }

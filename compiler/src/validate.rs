@@ -12,7 +12,8 @@
 //! ignores these formats, but the Go and protobuf fields behind them cannot hold such a number).
 //!
 //! Each error is one string, `<JSON path>: <what is wrong>`, e.g. `spec.http[0].retries.attemps: unknown
-//! field`; map entries are written `headers[x-user-type]`. All errors are reported, sorted.
+//! field (did you mean `attempts`?)` (an unknown field names the closest declared one, when one is close);
+//! map entries are written `headers[x-user-type]`. All errors are reported, sorted.
 //!
 //! Kinds: Istio `VirtualService` and `DestinationRule`; Gateway API `HTTPRoute` (standard or experimental
 //! channel, see [`Channel`]) and `ReferenceGrant`; Flagger `Canary`, `MetricTemplate` and `AlertProvider`
@@ -921,6 +922,18 @@ fn check_array(
     }
 }
 
+/// `<path>: unknown field`, with the closest field the schema declares, if one is close:
+/// `spec.http[0].retries.attemps: unknown field (did you mean `attempts`?)`.
+fn unknown_field(field_path: &str, name: &str, properties: Option<&Map<String, Value>>) -> String {
+    let names = properties
+        .into_iter()
+        .flat_map(|p| p.keys().map(String::as_str));
+    match crate::diagnostics::did_you_mean(name, names) {
+        Some(close) => format!("{field_path}: unknown field (did you mean `{close}`?)"),
+        None => format!("{field_path}: unknown field"),
+    }
+}
+
 /// `minProperties`, `maxProperties`, `required`, `properties`, `additionalProperties` and, when `strict`,
 /// unknown fields.
 fn check_object(
@@ -956,8 +969,8 @@ fn check_object(
                 );
             }
             Some(Value::Bool(true)) => {}
-            Some(Value::Bool(false)) => errors.push(format!("{field_path}: unknown field")),
-            _ if strict => errors.push(format!("{field_path}: unknown field")),
+            Some(Value::Bool(false)) => errors.push(unknown_field(&field_path, name, properties)),
+            _ if strict => errors.push(unknown_field(&field_path, name, properties)),
             _ => {}
         }
     }

@@ -471,7 +471,11 @@ fn check_object(
         let span = loop {
             if let Some(&(key, value)) = places.get(&steps) {
                 // An unknown field is its name's mistake; anything else its value's.
-                break if why == "unknown field" { key } else { value };
+                break if why.starts_with("unknown field") {
+                    key
+                } else {
+                    value
+                };
             }
             if steps.pop().is_none() {
                 break block.span;
