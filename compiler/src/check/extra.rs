@@ -364,7 +364,12 @@ fn extends_nothing(
         format!("`extra {kind}` extends nothing"),
         block.span,
         format!(
-            "`{owner}` gets no {kind} with `--target {}`",
+            "`{owner}` gets no {} with `--target {}`",
+            // Linkerd's HTTPRoutes are not Gateway API's.
+            match block.kind {
+                Kind::HttpRoute => "Gateway API HTTPRoute",
+                _ => kind,
+            },
             options.target.name()
         ),
         help,
