@@ -1009,30 +1009,38 @@ fn a_huge_name_gets_a_short_headline() {
     assert_eq!(diagnostic.primary.span.range().len(), 100_000);
 }
 
+/// One option set per target that emits Kubernetes objects (the Gateway API's experimental
+/// channel, which has more fields).
+const EVERY_KUBERNETES_TARGET: [Options; 7] = [
+    Options {
+        target: Target::Istio,
+        channel: Channel::Standard,
+        linkerd: LinkerdFlavour::HttpRoute,
+        step: None,
+    },
+    GATEWAY_API[1].0,
+    LINKERD,
+    LINKERD_PROFILE,
+    CONSUL,
+    Options {
+        target: Target::Flagger,
+        ..LINKERD
+    },
+    Options {
+        target: Target::ArgoRollouts,
+        ..LINKERD
+    },
+];
+
 /// An object extended by `extra` blocks is written from its value; with nothing added, that
 /// value writes the same YAML as the typed object, byte for byte, for every object of every
 /// example and target (so `extra` changes nothing but the fields it adds).
 #[test]
 fn objects_as_values_write_the_same_yaml() {
     use meshc::emit::{yaml, Extended, Manifest};
-    let targets = [
-        Options::default(),
-        GATEWAY_API[1].0,
-        LINKERD,
-        LINKERD_PROFILE,
-        CONSUL,
-        Options {
-            target: Target::Flagger,
-            ..Options::default()
-        },
-        Options {
-            target: Target::ArgoRollouts,
-            ..Options::default()
-        },
-    ];
     let mut objects = 0;
     for path in mesh::mesh_files("examples") {
-        for options in targets {
+        for options in EVERY_KUBERNETES_TARGET {
             let (_, compilation) = compile(&path, options);
             for manifest in compilation.manifests() {
                 let (Some(api_version), Some(metadata)) =
@@ -1058,4 +1066,78 @@ fn objects_as_values_write_the_same_yaml() {
         }
     }
     assert!(objects > 300, "only {objects} objects compared");
+}
+
+/// Every field meshc writes in an object that `extra` blocks extend is in the table of modelled
+/// fields, so that no `extra` block can set it (E0504) on any service, whether or not that
+/// service's object has it; only entries of label and annotation maps, and the name of the rule
+/// Argo Rollouts moves, are left to `extra` blocks (which may add them, never change meshc's). Checked on every example, for every
+/// target.
+#[test]
+fn every_field_meshc_writes_is_modelled_for_extra_blocks() {
+    use meshc::extra::{self, Kind, Step};
+    fn leaves(value: &serde_json::Value, path: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+        match value {
+            serde_json::Value::Object(map) if !map.is_empty() => {
+                for (key, inner) in map {
+                    path.push(Step::Key(key.clone()));
+                    leaves(inner, path, out);
+                    path.pop();
+                }
+            }
+            serde_json::Value::Array(items) if !items.is_empty() => {
+                for (index, item) in items.iter().enumerate() {
+                    path.push(Step::Index(index));
+                    leaves(item, path, out);
+                    path.pop();
+                }
+            }
+            _ => out.push(path.clone()),
+        }
+    }
+    let map_entry = |path: &[Step]| {
+        path.windows(3).any(|w| {
+            matches!(w, [Step::Key(m), Step::Key(map), Step::Key(_)]
+                if m == "metadata" && (map == "labels" || map == "annotations"))
+        })
+    };
+    let mut fields = 0;
+    let mut unmodelled = std::collections::BTreeSet::new();
+    for path in mesh::mesh_files("examples") {
+        for options in EVERY_KUBERNETES_TARGET {
+            let (_, compilation) = compile(&path, options);
+            for manifest in compilation.manifests() {
+                // What `extra` blocks added is the program's, not meshc's.
+                if matches!(manifest, meshc::emit::Manifest::Extended(_)) {
+                    continue;
+                }
+                let Some(kind) = Kind::ALL.into_iter().find(|k| k.matches(&manifest)) else {
+                    continue;
+                };
+                let mut found = Vec::new();
+                leaves(&extra::to_value(&manifest), &mut Vec::new(), &mut found);
+                for field in found {
+                    fields += 1;
+                    // The one field meshc writes for a tool, not for the program: the name of
+                    // the rule Argo Rollouts moves (`extra` may name the other rules; E0504
+                    // refuses renaming that one, which the object already has).
+                    let argo_route_name = options.target == Target::ArgoRollouts
+                        && kind == Kind::VirtualService
+                        && matches!(field.as_slice(), [Step::Key(s), Step::Key(h), Step::Index(_), Step::Key(n)]
+                            if s == "spec" && h == "http" && n == "name");
+                    if extra::modelled(kind, &field).is_none()
+                        && !map_entry(&field)
+                        && !argo_route_name
+                    {
+                        unmodelled.insert(format!("{} {}", kind.name(), extra::display(&field)));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        unmodelled.is_empty(),
+        "written by meshc, settable by `extra`: {unmodelled:#?}"
+    );
+    assert!(fields > 3_000, "only {fields} fields looked at");
 }
