@@ -1111,7 +1111,7 @@ fn every_field_meshc_writes_is_modelled_for_extra_blocks() {
                 if matches!(manifest, meshc::emit::Manifest::Extended(_)) {
                     continue;
                 }
-                let Some(kind) = Kind::ALL.into_iter().find(|k| k.matches(&manifest)) else {
+                let Some(kind) = extra::kind_of(&manifest) else {
                     continue;
                 };
                 let mut found = Vec::new();

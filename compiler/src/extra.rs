@@ -471,13 +471,17 @@ fn describe(value: &Value) -> &'static str {
     }
 }
 
-/// The settings of the blocks of `extras` that apply to `manifest`, in source order.
-pub fn sets_for<'e>(
-    manifest: &Manifest,
-    extras: &'e [ir::Extra],
-) -> impl Iterator<Item = &'e ir::ExtraSet> + use<'e> {
-    let matching: Vec<&'e ir::Extra> = extras.iter().filter(|e| e.kind.matches(manifest)).collect();
-    matching.into_iter().flat_map(|e| &e.sets)
+/// The kind of `manifest`, if `extra` blocks can extend it.
+pub fn kind_of(manifest: &Manifest) -> Option<Kind> {
+    Kind::ALL.into_iter().find(|kind| kind.matches(manifest))
+}
+
+/// The settings of the blocks of `extras` that extend `kind`, in source order.
+pub fn sets_of(extras: &[ir::Extra], kind: Kind) -> impl Iterator<Item = &ir::ExtraSet> {
+    extras
+        .iter()
+        .filter(move |e| e.kind == kind)
+        .flat_map(|e| &e.sets)
 }
 
 /// The object `manifest` is, as a value with its fields in order.
@@ -488,11 +492,11 @@ pub fn to_value(manifest: &Manifest) -> Value {
 /// `manifest` with the `extra` blocks of `extras` that name its kind applied (emission: the
 /// checker has applied them already and refused what does not apply).
 pub fn extend(manifest: &mut Manifest, extras: &[ir::Extra]) {
-    if sets_for(manifest, extras).next().is_none() {
+    let Some(kind) = kind_of(manifest).filter(|&k| extras.iter().any(|e| e.kind == k)) else {
         return;
-    }
+    };
     let mut value = to_value(manifest);
-    let refused = apply(&mut value, sets_for(manifest, extras));
+    let refused = apply(&mut value, sets_of(extras, kind));
     debug_assert!(refused.is_empty(), "checked: {refused:?}");
     let (Some(api_version), Some(metadata)) = (manifest.api_version(), manifest.metadata()) else {
         return;

@@ -613,10 +613,16 @@ fn peel_under(kind: Kind, value: &mut Value, path: &mut Vec<Step>, peeled: &mut 
             let keys: Vec<String> = map.keys().cloned().collect();
             for key in keys {
                 path.push(Step::Key(key.clone()));
-                let own_label = path.len() == 3
-                    && path[..2] == [Step::Key("metadata".into()), Step::Key("labels".into())]
-                    && key == crate::emit::MANAGED_BY.0;
-                let labels = path[..] == [Step::Key("metadata".into()), Step::Key("labels".into())];
+                // The object's labels are looked into, for meshc's own one.
+                let (labels, own_label) = match path.as_slice() {
+                    [Step::Key(m), Step::Key(l), rest @ ..] if m == "metadata" && l == "labels" => {
+                        (
+                            rest.is_empty(),
+                            rest == [Step::Key(crate::emit::MANAGED_BY.0.into())],
+                        )
+                    }
+                    _ => (false, false),
+                };
                 if own_label || extra::modelled(kind, path).is_some() {
                     // Imported in its typed form (or refused by the importer).
                 } else if labels || extra::leads_to_modelled(kind, path) {
@@ -1244,16 +1250,7 @@ fn http_route(
                 "redirectCode",
             ],
         )?;
-        let mut parts = vec!["redirect".to_string()];
-        if let Some(scheme) = redirect["scheme"].as_str() {
-            parts.push(format!("scheme {scheme}"));
-        }
-        if let Some(host) = redirect["authority"].as_str() {
-            parts.push(format!("host {}", quote(host)));
-        }
-        if !redirect["port"].is_null() {
-            parts.push(format!("port {}", number(&redirect["port"])?));
-        }
+        let mut parts = redirect_head(redirect, "authority")?;
         if let Some(uri) = redirect["uri"].as_str() {
             parts.push(format!("path {}", quote(uri)));
         }
@@ -1614,6 +1611,22 @@ fn path_modifier(path: &Value, at: &str, prefix: &str, full: &str) -> Result<Str
 }
 
 /// The clauses of an HTTPRoute filter.
+/// `redirect [scheme S] [host "H"] [port N]`: how a redirect clause starts, for a
+/// VirtualService's redirect (host field `authority`) and an HTTPRoute's (`hostname`).
+fn redirect_head(redirect: &Value, host_field: &str) -> Result<Vec<String>, String> {
+    let mut parts = vec!["redirect".to_string()];
+    if let Some(scheme) = redirect["scheme"].as_str() {
+        parts.push(format!("scheme {scheme}"));
+    }
+    if let Some(host) = redirect[host_field].as_str() {
+        parts.push(format!("host {}", quote(host)));
+    }
+    if !redirect["port"].is_null() {
+        parts.push(format!("port {}", number(&redirect["port"])?));
+    }
+    Ok(parts)
+}
+
 /// The Service a backend reference names, declared in `services` with its port (which every
 /// reference to it must agree on).
 fn declare_backend<'v>(
@@ -1701,16 +1714,7 @@ fn route_filter(
                 "requestRedirect",
                 &["scheme", "hostname", "port", "path", "statusCode"],
             )?;
-            let mut parts = vec!["redirect".to_string()];
-            if let Some(scheme) = redirect["scheme"].as_str() {
-                parts.push(format!("scheme {scheme}"));
-            }
-            if let Some(host) = redirect["hostname"].as_str() {
-                parts.push(format!("host {}", quote(host)));
-            }
-            if !redirect["port"].is_null() {
-                parts.push(format!("port {}", number(&redirect["port"])?));
-            }
+            let mut parts = redirect_head(redirect, "hostname")?;
             let path = &redirect["path"];
             if !path.is_null() {
                 parts.push(path_modifier(

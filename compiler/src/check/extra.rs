@@ -315,10 +315,14 @@ fn check_owner(
         }
     }
     for object in objects {
-        let sets: Vec<&ir::ExtraSet> = extra::sets_for(object, extras).collect();
-        let Some(block) = extras.iter().find(|e| e.kind.matches(object)) else {
+        let Some(kind) = extra::kind_of(object) else {
             continue;
         };
+        // The first block of the kind, where errors that no setting explains are reported.
+        let Some(block) = extras.iter().find(|e| e.kind == kind) else {
+            continue;
+        };
+        let sets: Vec<&ir::ExtraSet> = extra::sets_of(extras, kind).collect();
         found.extend(check_object(object, block, &sets, options));
     }
     // One report for what several objects of a kind (a service's Deployments) share.
