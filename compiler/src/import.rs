@@ -1762,6 +1762,14 @@ mod tests {
         import_stream(0, text)
     }
 
+    /// The one program `text` imports as, with no diagnostic.
+    fn clean(text: &str) -> String {
+        let (mut programs, diagnostics) = import(text);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(programs.len(), 1, "one namespace");
+        programs.remove(0).text
+    }
+
     fn errors(text: &str) -> Vec<String> {
         let (programs, diagnostics) = import(text);
         assert!(programs.is_empty() || diagnostics.iter().all(|d| !d.is_error()));
@@ -1777,10 +1785,8 @@ mod tests {
         let text = format!(
             "{HEAD}spec:\n  hosts: [reviews.team1.svc.cluster.local]\n  http:\n  - match:\n    - headers:\n        end-user: {{exact: \"⟨jason⟩ and ⟨\"}}\n    route:\n    - destination: {{host: reviews.team1.svc.cluster.local}}\n"
         );
-        let (programs, diagnostics) = import(&text);
-        assert!(diagnostics.is_empty(), "{diagnostics:?}");
         assert_eq!(
-            programs[0].text,
+            clean(&text),
             "namespace team1\n\nservice reviews { }\nroute reviews when header end-user = \"⟨jason⟩ and ⟨\"\n"
         );
     }
@@ -1791,10 +1797,8 @@ mod tests {
         let route = format!(
             "{HEAD}spec:\n  hosts: [reviews.team1.svc.cluster.local]\n  http:\n  - route:\n    - destination: {{host: reviews.team1.svc.cluster.local}}\n    timeout: 10s\n"
         );
-        let (programs, diagnostics) = import(&route);
-        assert!(diagnostics.is_empty(), "{diagnostics:?}");
         assert_eq!(
-            programs[0].text,
+            clean(&route),
             "namespace team1\n\nservice reviews { }\nroute reviews timeout 10s\n"
         );
         let least_conn = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: reviews\n  namespace: team1\nspec:\n  host: reviews.team1.svc.cluster.local\n  trafficPolicy:\n    loadBalancer:\n      simple: LEAST_CONN\n";
@@ -1845,10 +1849,8 @@ mod tests {
     #[test]
     fn gamma_routes_are_the_services_routes() {
         let gamma = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: reviews\n  namespace: team1\nspec:\n  parentRefs: [{group: \"\", kind: Service, name: reviews}]\n  rules:\n  - backendRefs: [{name: reviews-v2, port: 9080}]\n    timeouts: {request: 5s}\n";
-        let (programs, diagnostics) = import(gamma);
-        assert!(diagnostics.is_empty(), "{diagnostics:?}");
         assert_eq!(
-            programs[0].text,
+            clean(gamma),
             "// Build with `meshc build --target gateway-api`: the routes are HTTPRoutes attached to the Services (GAMMA).\nnamespace team1\n\nservice reviews { }\nroute reviews -> reviews-v2 timeout 5s\n\nservice reviews-v2 { port 9080 }\n"
         );
         let with_port = gamma.replace("name: reviews}", "name: reviews, port: 9080}");
@@ -1875,10 +1877,8 @@ mod tests {
             format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: reviews\n  namespace: team1\nspec:\n  selector: {{app: reviews}}\n  ports: [{{name: http, port: 80, targetPort: {target}}}]\n")
         };
         let both = format!("{}{}", deployment("reviews-v1", "v1", ""), service("9080"));
-        let (programs, diagnostics) = import(&both);
-        assert!(diagnostics.is_empty(), "{diagnostics:?}");
         assert_eq!(
-            programs[0].text,
+            clean(&both),
             "namespace team1\n\nservice reviews {\n  port 80\n  deploy v1 {\n    image \"r/reviews:v1\"\n    port 9080\n  }\n}\n"
         );
         let wrong_target = format!("{}{}", deployment("reviews-v1", "v1", ""), service("http"));

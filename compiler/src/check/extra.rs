@@ -23,22 +23,22 @@ impl Checker<'_> {
     /// The `extra` blocks of a service: kinds known, paths clear of what meshc models, values
     /// converted.
     pub(super) fn extras(&mut self, blocks: &[&ast::Extra]) -> Vec<ir::Extra> {
-        self.checked_extras(blocks, &Kind::ALL)
+        self.checked_extras(blocks, false)
     }
 
     /// The `extra` blocks of an ingress, which emits one HTTPRoute.
     pub(super) fn ingress_extras(&mut self, blocks: &[&ast::Extra]) -> Vec<ir::Extra> {
-        self.checked_extras(blocks, &[Kind::HttpRoute])
+        self.checked_extras(blocks, true)
     }
 
-    fn checked_extras(&mut self, blocks: &[&ast::Extra], kinds: &[Kind]) -> Vec<ir::Extra> {
+    fn checked_extras(&mut self, blocks: &[&ast::Extra], in_ingress: bool) -> Vec<ir::Extra> {
         let mut out = Vec::new();
         for block in blocks {
             let Some(kind) = Kind::parse(&block.kind.node) else {
                 self.unknown_kind(&block.kind);
                 continue;
             };
-            if !kinds.contains(&kind) {
+            if in_ingress && kind != Kind::HttpRoute {
                 self.sink.push(Diagnostic::new(
                     Code::E0505,
                     format!("`extra` in an ingress cannot extend `{}`", kind.name()),
