@@ -281,6 +281,8 @@ pub struct Subset {
     pub labels: IndexMap<String, String>,
     /// Subset-level policy.
     pub policy: TrafficPolicy,
+    /// Where its name was declared.
+    pub span: Span,
 }
 
 /// Connection pool, outlier detection and load balancing; every part optional.

@@ -32,10 +32,7 @@ impl Checker<'_> {
                 ));
             }
             for subset in &service.subsets {
-                let Some(&span) = self.subset_spans.get(&(index, subset.name.clone())) else {
-                    continue;
-                };
-                found.extend(subset_problem(subset, span));
+                found.extend(subset_problem(subset, subset.span));
             }
             let first = service.routes.iter().find(split_rule);
             for rule in &service.routes {

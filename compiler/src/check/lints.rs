@@ -360,7 +360,7 @@ impl Checker<'_> {
             let mut missing = Vec::new();
             // A block written with mistakes was reported already: it is not missing. Blocks in
             // every subset count as well as one for the whole service.
-            let written = |concept| self.policy_written.contains(&(index, concept));
+            let written = |concept| self.policy_written[index] & super::concept_bit(concept) != 0;
             let subsets = &service.subsets;
             let in_every_subset = |has: fn(&ir::TrafficPolicy) -> bool| {
                 !subsets.is_empty() && subsets.iter().all(|s| has(&s.policy))

@@ -21,6 +21,8 @@ mod route;
 mod values;
 mod workloads;
 
+use std::borrow::Cow;
+
 use crate::hash::HashMap;
 
 use crate::ast;
@@ -181,6 +183,12 @@ pub(crate) fn push_compact<T>(items: &mut Vec<T>, item: T) {
     items.push(item);
 }
 
+/// A concept's bit in a set of concepts held in a `u64`.
+pub(crate) fn concept_bit(concept: Concept) -> u64 {
+    const _: () = assert!(Concept::ALL.len() <= 64, "a concept per bit of a u64");
+    1 << concept as u32
+}
+
 /// Whether `name` can be a namespace: `Err` says why not.
 pub(crate) fn valid_namespace(name: &str) -> Result<(), String> {
     names::dns_label(name)
@@ -211,12 +219,11 @@ pub(crate) struct Checker<'a> {
     incomplete: bool,
     /// Where each service's (by index) canary was declared.
     pub(crate) canary_spans: HashMap<usize, Span>,
-    /// Which traffic-policy blocks each service (by index) wrote, valid or not.
-    pub(crate) policy_written: crate::hash::HashSet<(usize, Concept)>,
+    /// Which traffic-policy blocks each service (by index) wrote, valid or not: a bit per
+    /// concept (`concept_bit`).
+    pub(crate) policy_written: Vec<u64>,
     /// Where `routes named` / `policy named` was written, per service index.
     named_spans: HashMap<(usize, ast::NamedWhat), Span>,
-    /// Span of each declared subset: (service index, subset name) → span.
-    pub(crate) subset_spans: HashMap<(usize, String), Span>,
     /// Where each concept was reported as not expressible (E0401): a policy applied with `use`
     /// puts all its settings at the `use`, where one report per concept is enough.
     unsupported: crate::hash::HashSet<(Concept, Span)>,
@@ -267,8 +274,10 @@ impl Checker<'_> {
     /// VirtualServices and DestinationRules for one host, and Istio ignores all but one (IST0109).
     fn resource_names(&mut self) {
         // (namespace, kind, name) → (owner's name, owner's span) of the first object.
-        let mut seen: HashMap<(String, &str, String), (String, Span)> = HashMap::default();
+        let mut seen: HashMap<(&str, &str, &str), (Cow<str>, Span)> = HashMap::default();
         let mut hosts: HashMap<&str, usize> = HashMap::default();
+        seen.reserve(2 * self.services.len() + self.ingresses.len());
+        hosts.reserve(self.services.len());
         // With Linkerd, a service's routes are an HTTPRoute per retry policy (`routes_name`,
         // then `routes_name-2`, ...).
         let linkerd_names: Vec<Vec<String>> = match self.service_output() {
@@ -284,7 +293,8 @@ impl Checker<'_> {
                 .collect(),
             _ => Vec::new(),
         };
-        let mut objects: Vec<(&str, &str, &str, &str, Span, String)> = Vec::new();
+        let mut objects: Vec<(&str, &str, &str, &str, Span, Cow<str>)> =
+            Vec::with_capacity(2 * self.services.len() + self.ingresses.len());
         for ingress in &self.ingresses {
             if !ingress.routes.is_empty() {
                 objects.push((
@@ -293,7 +303,7 @@ impl Checker<'_> {
                     &ingress.routes_name,
                     &ingress.namespace,
                     ingress.span,
-                    ingress.name.clone(),
+                    Cow::Borrowed(&ingress.name),
                 ));
             }
         }
@@ -344,9 +354,9 @@ impl Checker<'_> {
             let policy = !service.policy.is_empty()
                 || (output == Output::Istio && !service.subsets.is_empty());
             // Across namespaces, an owner is named with its namespace.
-            let owner = match namespace {
-                "" => format!("{}/{}", service.namespace, service.name),
-                _ => service.name.clone(),
+            let owner: Cow<str> = match namespace {
+                "" => format!("{}/{}", service.namespace, service.name).into(),
+                _ => Cow::Borrowed(&service.name),
             };
             if let (Some(kind), true) = (policy_kind, policy) {
                 objects.push((
@@ -376,7 +386,7 @@ impl Checker<'_> {
                         name,
                         &service.namespace,
                         service.span,
-                        service.name.clone(),
+                        Cow::Borrowed(&service.name),
                     ));
                 }
             }
@@ -384,9 +394,9 @@ impl Checker<'_> {
         // Ingresses were listed first; report clashes in source order of the second owner.
         objects.sort_by_key(|object| object.4);
         for (kind, what, name, namespace, span, owner) in objects {
-            let key = (namespace.to_string(), kind, name.to_string());
+            let key = (namespace, kind, name);
             let Some((first_owner, first_span)) = seen.get(&key) else {
-                seen.insert(key, (owner.to_string(), span));
+                seen.insert(key, (owner, span));
                 continue;
             };
             let place = match namespace {
@@ -686,6 +696,7 @@ impl Checker<'_> {
         let mut seen = Seen::default();
         let mut deploys = Vec::new();
         let mut policy_items = Vec::new();
+        let mut written = 0;
         let mut extras = Vec::new();
         for item in &service.items {
             match item {
@@ -725,7 +736,7 @@ impl Checker<'_> {
                 ast::ServiceItem::Subset(subset) => {
                     let output = self.service_output();
                     self.supported(Concept::Subsets, output, subset.name.span);
-                    if let Some(ir_subset) = self.subset(subset, index, &ir_service.subsets) {
+                    if let Some(ir_subset) = self.subset(subset, &ir_service.subsets) {
                         push_compact(&mut ir_service.subsets, ir_subset);
                     }
                 }
@@ -741,7 +752,7 @@ impl Checker<'_> {
                     };
                     let output = self.service_output();
                     self.supported(concept, output, span);
-                    self.policy_written.insert((index, concept));
+                    written |= concept_bit(concept);
                     policy_items.push(policy);
                 }
             }
@@ -749,30 +760,24 @@ impl Checker<'_> {
         ir_service.policy = self.policy(policy_items);
         ir_service.deployments = self.deployments(&ir_service, &deploys);
         ir_service.extras = self.extras(&extras);
+        self.policy_written.push(written);
         self.by_name
             .insert(&ir_service.namespace, &ir_service.name, index);
         self.services.push(ir_service);
     }
 
-    fn subset(
-        &mut self,
-        subset: &ast::Subset,
-        service: usize,
-        earlier: &[ir::Subset],
-    ) -> Option<ir::Subset> {
+    fn subset(&mut self, subset: &ast::Subset, earlier: &[ir::Subset]) -> Option<ir::Subset> {
         let name = &subset.name;
         self.name_rule(&name.node, name.span, "subset name", names::subset_name);
-        let key = (service, name.node.clone());
-        if let Some(&first) = self.subset_spans.get(&key) {
+        if let Some(first) = earlier.iter().find(|s| s.name == name.node) {
             self.defined_twice(
                 format!("subset `{}` is defined twice", name.node),
                 name.span,
-                first,
+                first.span,
                 "give each subset a distinct name",
             );
             return None;
         }
-        self.subset_spans.insert(key, name.span);
         let mut labels = indexmap::IndexMap::with_capacity(subset.labels.len());
         let mut label_spans: HashMap<&str, Span> = HashMap::default();
         for label in &subset.labels {
@@ -800,11 +805,7 @@ impl Checker<'_> {
             labels.insert(label.key.node.clone(), label.value.node.clone());
         }
         if let Some(same) = earlier.iter().find(|s| s.labels == labels) {
-            let first = self
-                .subset_spans
-                .get(&(service, same.name.clone()))
-                .copied();
-            let mut diagnostic = Diagnostic::new(
+            let diagnostic = Diagnostic::new(
                 Code::E0103,
                 format!(
                     "subsets `{}` and `{}` select the same pods",
@@ -813,10 +814,8 @@ impl Checker<'_> {
                 subset.span,
                 "same labels as an earlier subset",
                 "give each subset the labels of a different version",
-            );
-            if let Some(first) = first {
-                diagnostic = diagnostic.with_secondary(first, "the earlier subset");
-            }
+            )
+            .with_secondary(same.span, "the earlier subset");
             self.sink.push(diagnostic);
         }
         // Where subsets exist but cannot have a policy of their own (Consul), each policy
@@ -845,6 +844,7 @@ impl Checker<'_> {
             name: name.node.clone(),
             labels,
             policy,
+            span: name.span,
         })
     }
 

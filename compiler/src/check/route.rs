@@ -641,7 +641,6 @@ impl Checker<'_> {
                     .subsets
                     .iter()
                     .any(|s| &s.name == name)
-                    || self.subset_spans.contains_key(&(service, name.clone()))
             });
             let other = self.service_index(&namespace, name);
             match (own_subset, other) {
@@ -746,8 +745,9 @@ impl Checker<'_> {
             format!("write `{service_name}.{name}` for the subset, or rename one of them"),
         )
         .with_secondary(self.services[other].span, "the service");
-        if let Some(subset) = self.subset_spans.get(&(service, name.clone())) {
-            diagnostic = diagnostic.with_secondary(*subset, "the subset");
+        let subsets = &self.services[service].subsets;
+        if let Some(subset) = subsets.iter().find(|s| &s.name == name) {
+            diagnostic = diagnostic.with_secondary(subset.span, "the subset");
         }
         self.sink.push(diagnostic);
     }

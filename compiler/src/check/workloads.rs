@@ -370,7 +370,7 @@ impl Checker<'_> {
     /// only for services that declare Deployments (otherwise the workloads live elsewhere).
     pub(crate) fn subsets_select_deployments(&mut self) {
         let mut found = Vec::new();
-        for (index, service) in self.services.iter().enumerate() {
+        for service in &self.services {
             if service.deployments.is_empty() {
                 continue;
             }
@@ -389,11 +389,7 @@ impl Checker<'_> {
             };
             for subset in &service.subsets {
                 if !tool_keeps(subset) && !service.deployments.iter().any(|d| selects(subset, d)) {
-                    let span = self
-                        .subset_spans
-                        .get(&(index, subset.name.clone()))
-                        .copied()
-                        .unwrap_or(service.span);
+                    let span = subset.span;
                     let versions: Vec<String> = service
                         .deployments
                         .iter()
