@@ -1032,6 +1032,27 @@ const EVERY_KUBERNETES_TARGET: [Options; 7] = [
     },
 ];
 
+/// Checking on several threads finds what checking on one finds: every example, for every
+/// Kubernetes target, checked on one thread and on three (each taking a third of the
+/// declarations and of the routes), has the same diagnostics and the same YAML.
+#[test]
+fn examples_checked_on_threads_as_on_one() {
+    use meshc::diagnostics::render;
+    let mut compared = 0;
+    for path in mesh::mesh_files("examples") {
+        for options in EVERY_KUBERNETES_TARGET {
+            let (sources, one) = mesh::compile_file_on(&path, Some(options), 1);
+            let (_, three) = mesh::compile_file_on(&path, Some(options), 3);
+            let rendered = |c: &meshc::Compilation| render::human_string(&sources, &c.diagnostics);
+            assert_eq!(rendered(&one), rendered(&three), "{path} ({options:?})");
+            let yaml = |c: &meshc::Compilation| meshc::emit::yaml::stream(&c.manifests());
+            assert_eq!(yaml(&one), yaml(&three), "{path} ({options:?})");
+            compared += 1;
+        }
+    }
+    assert!(compared > 250, "only {compared} compilations compared");
+}
+
 /// An object extended by `extra` blocks is written from its value; with nothing added, that
 /// value writes the same YAML as the typed object, byte for byte, for every object of every
 /// example and target (so `extra` changes nothing but the fields it adds).

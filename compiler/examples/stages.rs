@@ -143,11 +143,11 @@ fn main() {
         "check (parsed)",
         measure_with(
             || files.clone(),
-            |files| meshc::check::check(files, false, options, None, &silenced),
+            |files| meshc::check::check(files, false, options, None, &silenced, 1),
         ),
         megabytes,
     );
-    let (program, _) = meshc::check::check(files, false, options, None, &silenced);
+    let (program, _) = meshc::check::check(files, false, options, None, &silenced, 1);
     report(
         "emit (checked)",
         measure(|| meshc::emit::emit(&program, options)),

@@ -106,6 +106,9 @@ pub struct Settings {
     /// The namespace of files that declare none (`mesh.toml`'s `namespace`); without one, such
     /// a file is an error (E0105) unless it only declares policies.
     pub namespace: Option<String>,
+    /// How many threads check the program: 0 (the default) for as many as there are cores
+    /// when the program is large enough to be worth it. The result is the same for any number.
+    pub threads: usize,
 }
 
 impl Settings {
@@ -160,8 +163,14 @@ pub fn compile_configured(
     let files = modules::expand(files, &links, sources, namespace, &mut diagnostics);
     let (silenced, lint_problems) = diagnostics::lints::Silenced::new(&files, levels);
     // The syntax trees go to the checker, which frees each as it is done with it.
-    let (program, check_diagnostics) =
-        check::check(files, incomplete, options, namespace, &silenced);
+    let (program, check_diagnostics) = check::check(
+        files,
+        incomplete,
+        options,
+        namespace,
+        &silenced,
+        settings.threads,
+    );
     diagnostics.extend(check_diagnostics);
     silenced.apply(&mut diagnostics);
     diagnostics.extend(lint_problems);

@@ -38,10 +38,20 @@ pub fn compile_file_with(
     relative: &str,
     options: Option<meshc::target::Options>,
 ) -> (SourceMap, Compilation) {
+    compile_file_on(relative, options, 0)
+}
+
+/// Like [`compile_file_with`], checked on `threads` threads (0: meshc's choice).
+pub fn compile_file_on(
+    relative: &str,
+    options: Option<meshc::target::Options>,
+    threads: usize,
+) -> (SourceMap, Compilation) {
     let mut settings = meshc::Settings::from_config(&project_config(relative));
     if let Some(options) = options {
         settings.options = options;
     }
+    settings.threads = threads;
     let mut sources = SourceMap::new();
     sources.add(relative, read(relative));
     let compilation = meshc::compile_configured(&mut sources, &settings, &mut RepoFiles);

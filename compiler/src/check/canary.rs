@@ -1,16 +1,21 @@
 //! Canaries: `canary SERVICE { from v1 to v2 steps 10%, 50%, 100% ... }`, checked, and turned
 //! into the service's routes for the step being compiled (`--step`).
 
-use super::{names, Checker, Seen};
+use std::ops::Deref;
+
+use super::{names, Checker, Declared, Seen};
 use crate::ast::{self, CanarySetting};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
 use crate::source::Span;
 use crate::target::{Concept, Target};
 
-impl Checker<'_> {
+impl<D: Deref<Target = Declared>> Checker<'_, D> {
     /// Checks a canary declaration and attaches it to its service.
-    pub(crate) fn canary(&mut self, canary: &ast::Canary, namespace: Option<&str>) {
+    pub(crate) fn canary(&mut self, canary: &ast::Canary, namespace: Option<&str>)
+    where
+        D: std::ops::DerefMut,
+    {
         let Some(namespace) = namespace else { return };
         let Some(service) = self.resolve_service(&canary.service, namespace) else {
             return;
@@ -137,7 +142,7 @@ impl Checker<'_> {
                 }
             }
         }
-        let missing = |checker: &mut Checker, what: &str, example: &str| {
+        let missing = |checker: &mut Checker<'_, D>, what: &str, example: &str| {
             checker.sink.push(Diagnostic::new(
                 Code::E0308,
                 format!("the canary of `{}` has no `{what}`", canary.service.node),
@@ -194,7 +199,7 @@ impl Checker<'_> {
         }
         out.from = from;
         out.to = to;
-        self.services[service].canary = Some(Box::new(out));
+        self.decl.services[service].canary = Some(Box::new(out));
     }
 
     /// E0401 for the parts of a canary that a rollout tool does not run: a beta-tester route
@@ -237,7 +242,7 @@ impl Checker<'_> {
                 "failed checks before a rollback (`analysis.threshold`)",
             ),
             (
-                self.services[service].port.is_none(),
+                self.decl.services[service].port.is_none(),
                 "port",
                 "`port 8080` to the service",
                 "the service's port (`service.port`)",
@@ -279,7 +284,7 @@ impl Checker<'_> {
             ));
         }
         let deployed = to.is_some_and(|to| {
-            self.services[service]
+            self.decl.services[service]
                 .deployments
                 .iter()
                 .any(|d| d.version == to)
@@ -303,7 +308,7 @@ impl Checker<'_> {
             return;
         }
         let mut found = Vec::new();
-        for service in &self.services {
+        for service in &self.decl.services {
             let Some(canary) = &service.canary else {
                 continue;
             };
@@ -339,6 +344,7 @@ impl Checker<'_> {
         }
         // Flagger's `service.trafficPolicy` has no TCP connection pool.
         let tcp: Vec<(Span, String)> = self
+            .decl
             .services
             .iter()
             .filter(|s| s.canary.is_some())
@@ -424,13 +430,16 @@ impl Checker<'_> {
     /// the first by default; a canary with fewer steps stays at its last). The step's weights
     /// replace the destinations of the service's catch-all route (its timeouts and retries
     /// stay), or become a route of their own; a beta-tester route goes before it.
-    pub(crate) fn canary_routes(&mut self) {
+    pub(crate) fn canary_routes(&mut self)
+    where
+        D: std::ops::DerefMut,
+    {
         // With Flagger, Flagger moves the weights.
         if self.options.target == Target::Flagger {
             return;
         }
         let step = self.options.step.unwrap_or(1).max(1);
-        for (service_index, service) in self.services.iter_mut().enumerate() {
+        for (service_index, service) in self.decl.services.iter_mut().enumerate() {
             let Some(canary) = &service.canary else {
                 continue;
             };

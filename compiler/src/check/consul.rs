@@ -3,13 +3,15 @@
 //! Consul knows services by name (E0407 for a `host`), and subsets by service metadata, read
 //! by a filter expression (E0205 for a subset name or label key it cannot take).
 
-use super::{destinations, not_a_service, same_destinations, Checker};
+use std::ops::Deref;
+
+use super::{destinations, not_a_service, same_destinations, Checker, Declared};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
 use crate::source::Span;
 use crate::target::Output;
 
-impl Checker<'_> {
+impl<D: Deref<Target = Declared>> Checker<'_, D> {
     /// E0407, E0205 and E0410 (see the module).
     pub(crate) fn consul_splits(&mut self) {
         if self.service_output() != Output::Consul {
@@ -19,10 +21,10 @@ impl Checker<'_> {
         // A service is split when a rule has several destinations, or when a canary moves its
         // traffic (at some step, whichever `--step` is compiled).
         let split_rule = |rule: &&ir::RouteRule| rule.splits();
-        let split: Vec<bool> = (self.services.iter())
+        let split: Vec<bool> = (self.decl.services.iter())
             .map(|s| s.canary.is_some() || s.routes.iter().any(|r| split_rule(&r)))
             .collect();
-        for (index, service) in self.services.iter().enumerate() {
+        for (index, service) in self.decl.services.iter().enumerate() {
             if !service.is_cluster_service() {
                 found.push(not_a_service(
                     &service.name,
@@ -66,7 +68,7 @@ impl Checker<'_> {
                         target.service.name
                     )
                 };
-                let split_service = &self.services[split_one];
+                let split_service = &self.decl.services[split_one];
                 let why = match split_service.routes.iter().find(split_rule) {
                     Some(first) => {
                         let shares = destinations(&first.destinations);

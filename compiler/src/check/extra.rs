@@ -6,7 +6,9 @@ use rustc_hash::FxHashMap as HashMap;
 use serde_json::Value;
 
 use super::values::Sink;
-use super::Checker;
+use std::ops::Deref;
+
+use super::{Checker, Declared};
 use crate::ast::{self, LiteralKind};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::emit::{self, Manifest, Part};
@@ -19,7 +21,7 @@ use crate::target::{self, Named, Options};
 /// bound on the work each setting costs.
 const MAX_STEPS: usize = 64;
 
-impl Checker<'_> {
+impl<D: Deref<Target = Declared>> Checker<'_, D> {
     /// The `extra` blocks of a service: kinds known, paths clear of what meshc models, values
     /// converted.
     pub(super) fn extras(&mut self, blocks: &[&ast::Extra]) -> Vec<ir::Extra> {

@@ -1,6 +1,8 @@
 //! Ingresses: the Gateways they attach to, their host names and their name.
 
-use super::{names, Checker, Seen};
+use std::ops::Deref;
+
+use super::{names, Checker, Declared, Seen};
 use crate::ast;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
@@ -10,9 +12,12 @@ use crate::target::Concept;
 const MAX_HOSTNAMES: usize = 16;
 const MAX_GATEWAYS: usize = 32;
 
-impl Checker<'_> {
+impl<D: Deref<Target = Declared>> Checker<'_, D> {
     /// Declares an ingress.
-    pub(crate) fn declare_ingress(&mut self, ingress: &ast::Ingress, namespace: Option<&str>) {
+    pub(crate) fn declare_ingress(&mut self, ingress: &ast::Ingress, namespace: Option<&str>)
+    where
+        D: std::ops::DerefMut,
+    {
         let name = &ingress.name;
         self.name_rule(&name.node, name.span, "ingress name", names::dns_subdomain);
         let output = self.service_output();
@@ -21,7 +26,7 @@ impl Checker<'_> {
         if self.name_taken(&namespace, name) {
             return;
         }
-        let index = self.ingresses.len();
+        let index = self.decl.ingresses.len();
         let mut out = ir::Ingress {
             namespace,
             name: name.node.clone(),
@@ -143,7 +148,8 @@ impl Checker<'_> {
                         if what.node == ast::NamedWhat::Routes {
                             out.routes_name = name.node.clone();
                         }
-                        self.ingress_named_spans
+                        self.decl
+                            .ingress_named_spans
                             .insert((index, what.node), what.span.to(name.span));
                     }
                 }
@@ -160,9 +166,10 @@ impl Checker<'_> {
                 "add the Gateway its traffic enters through, e.g. `gateway kagenti-gateway in istio-system`",
             ));
         }
-        self.ingress_by_name
+        self.decl
+            .ingress_by_name
             .insert(&out.namespace, &out.name, index);
-        self.ingresses.push(out);
+        self.decl.ingresses.push(out);
     }
 
     /// E0402: a Gateway API list limit is exceeded.

@@ -3,13 +3,15 @@
 //! not by the order the rules were written (E0408). With `--linkerd-flavour service-profile`
 //! they are one ServiceProfile, whose traffic split is the whole service's (E0409).
 
-use super::{destinations, names, not_a_service, same_destinations, Checker};
+use std::ops::Deref;
+
+use super::{destinations, names, not_a_service, same_destinations, Checker, Declared};
 use crate::ast;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
 use crate::target::Output;
 
-impl Checker<'_> {
+impl<D: Deref<Target = Declared>> Checker<'_, D> {
     /// E0408: two rules of a service in different HTTPRoutes that are equally specific and
     /// could match the same request.
     pub(crate) fn linkerd_route_order(&mut self) {
@@ -18,13 +20,13 @@ impl Checker<'_> {
         }
         let mut found = Vec::new();
         let mut long_names = Vec::new();
-        for (index, service) in self.services.iter().enumerate() {
+        for (index, service) in self.decl.services.iter().enumerate() {
             let groups = ir::retry_groups(&service.routes);
             // `routes named` is a valid name; the numbered ones must be too.
             if groups.len() > 1 {
                 let last = ir::numbered_name(&service.routes_name, groups.len() - 1);
                 if let Err(reason) = names::dns_subdomain(&last) {
-                    let named = self.named_spans.get(&(index, ast::NamedWhat::Routes));
+                    let named = self.decl.named_spans.get(&(index, ast::NamedWhat::Routes));
                     long_names.push((named.copied().unwrap_or(service.span), last, reason));
                 }
             }
@@ -76,7 +78,7 @@ impl Checker<'_> {
 /// Why a ServiceProfile needs Services of the cluster (E0407's help).
 const PROFILE_HOST: &str = "a ServiceProfile is named after a Service's cluster host (and splits traffic between such hosts): remove `host`, or compile for Istio";
 
-impl Checker<'_> {
+impl<D: Deref<Target = Declared>> Checker<'_, D> {
     /// E0409: a ServiceProfile splits traffic for the whole service (`dstOverrides`), so
     /// every route of a service must send its traffic to the same destinations; and E0405
     /// when those name a service without a port (an override's authority is `host:port`).
@@ -85,7 +87,7 @@ impl Checker<'_> {
             return;
         }
         let mut found: Vec<Diagnostic> = Vec::new();
-        for service in &self.services {
+        for service in &self.decl.services {
             // A rule whose destinations were errors (reported) is left out.
             let mut rules = service.routes.iter().filter(|r| !r.destinations.is_empty());
             let Some(first) = rules.next() else {

@@ -2,7 +2,9 @@
 //! `diagnostics::lints`), and the semantics Istio's YAML hides, computed and explained.
 
 use super::route::ClauseSpans;
-use super::Checker;
+use std::ops::Deref;
+
+use super::{Checker, Declared};
 use crate::ast;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
@@ -114,7 +116,7 @@ pub(crate) fn split_by_idempotence(rule: ir::RouteRule) -> Vec<ir::RouteRule> {
     out
 }
 
-impl Checker<'_> {
+impl<D: Deref<Target = Declared>> Checker<'_, D> {
     /// Lints of one route: no timeout (W0101), retries that can repeat non-idempotent requests
     /// (W0103), retries that cannot fit in the timeout (W0104), fault injection that turns
     /// retries and timeouts off (W0105), mirroring to one of the route's own destinations
@@ -306,7 +308,7 @@ impl Checker<'_> {
             let index = self.service_index(&d.service.namespace, &d.service.name);
             index.is_some_and(|i| {
                 matches!(
-                    self.services[i].policy.balance.as_deref(),
+                    self.decl.services[i].policy.balance.as_deref(),
                     Some(
                         ir::Balance::HashHeader(_)
                             | ir::Balance::HashCookie { .. }
@@ -338,12 +340,13 @@ impl Checker<'_> {
         {
             return;
         }
-        let mut receives = vec![false; self.services.len()];
+        let mut receives = vec![false; self.decl.services.len()];
         let routes = self
+            .decl
             .services
             .iter()
             .flat_map(|s| &s.routes)
-            .chain(self.ingresses.iter().flat_map(|i| &i.routes));
+            .chain(self.decl.ingresses.iter().flat_map(|i| &i.routes));
         for rule in routes {
             let targets = rule.destinations.iter().map(|d| &d.service);
             for service in targets.chain(rule.mirror.as_ref().map(|m| &m.service)) {
@@ -353,14 +356,15 @@ impl Checker<'_> {
             }
         }
         let mut missing_list = Vec::new();
-        for (index, service) in self.services.iter().enumerate() {
+        for (index, service) in self.decl.services.iter().enumerate() {
             if !receives[index] {
                 continue;
             }
             let mut missing = Vec::new();
             // A block written with mistakes was reported already: it is not missing. Blocks in
             // every subset count as well as one for the whole service.
-            let written = |concept| self.policy_written[index] & super::concept_bit(concept) != 0;
+            let written =
+                |concept| self.decl.policy_written[index] & super::concept_bit(concept) != 0;
             let subsets = &service.subsets;
             let in_every_subset = |has: fn(&ir::TrafficPolicy) -> bool| {
                 !subsets.is_empty() && subsets.iter().all(|s| has(&s.policy))
@@ -402,7 +406,7 @@ impl Checker<'_> {
             return;
         }
         let mut found = Vec::new();
-        for service in &self.services {
+        for service in &self.decl.services {
             for (later_index, later) in service.routes.iter().enumerate() {
                 for earlier in &service.routes[..later_index] {
                     let shadowed = later

@@ -18,10 +18,12 @@ mod names;
 mod policy;
 mod resilience4j;
 mod route;
+mod shards;
 mod values;
 mod workloads;
 
 use std::borrow::Cow;
+use std::ops::Deref;
 
 use crate::hash::HashMap;
 
@@ -47,50 +49,45 @@ pub(crate) use values::{kind_name, Sink};
 ///
 /// A lint that `silenced` silences is dropped as it is found: the other diagnostics still need
 /// [`Silenced::apply`](crate::diagnostics::lints::Silenced::apply).
+///
+/// `threads` is how many threads declare services and check routes, each taking a run of
+/// them; 0 for as many as there are cores when the program is large enough to be worth it.
+/// The result is the same for any number (see [`shards`]).
 pub fn check(
     files: Vec<ast::File>,
     incomplete: bool,
     options: Options,
     default_namespace: Option<&str>,
     silenced: &Silenced,
+    threads: usize,
 ) -> (ir::Program, Vec<Diagnostic>) {
-    let count = |kind: fn(&ast::Item) -> bool| {
-        let items = files.iter().flat_map(|file| &file.items);
-        items.filter(|item| kind(item)).count()
-    };
-    let mut checker = Checker {
-        incomplete,
-        options,
-        sink: Sink::new(silenced),
-        // Sized once: a doubling vector of large items is briefly held twice as it grows.
-        services: Vec::with_capacity(count(|item| matches!(item, ast::Item::Service(_)))),
-        ingresses: Vec::with_capacity(count(|item| matches!(item, ast::Item::Ingress(_)))),
-        ..Checker::default()
-    };
+    let sink = Sink::new(silenced);
+    let mut checker = Checker::new(Box::default(), sink, options, incomplete);
     let namespaces: Vec<Option<String>> = files
         .iter()
         .map(|f| checker.namespace(f, default_namespace))
         .collect();
-    // Each declaration's syntax tree is freed once it is checked, so that its memory is
-    // reused for the IR: a large program is never held twice.
-    let mut later = Vec::new();
+    let mut declarations = Vec::new();
+    let mut routes = Vec::new();
+    let mut canaries = Vec::new();
     for (file, namespace) in files.into_iter().zip(&namespaces) {
+        let namespace = namespace.as_deref();
         for item in file.items {
             match item {
-                ast::Item::Service(service) => checker.declare(&service, namespace.as_deref()),
-                ast::Item::Ingress(ingress) => {
-                    checker.declare_ingress(&ingress, namespace.as_deref())
+                ast::Item::Service(_) | ast::Item::Ingress(_) => {
+                    declarations.push((item, namespace))
                 }
-                ast::Item::Route(_) | ast::Item::Canary(_) => later.push((item, namespace)),
+                ast::Item::Route(route) => routes.push((route, namespace)),
+                ast::Item::Canary(canary) => canaries.push((canary, namespace)),
             }
         }
     }
-    for (item, namespace) in later {
-        match item {
-            ast::Item::Route(route) => checker.route(&route, namespace.as_deref()),
-            ast::Item::Canary(canary) => checker.canary(&canary, namespace.as_deref()),
-            ast::Item::Service(_) | ast::Item::Ingress(_) => {}
-        }
+    // Each syntax tree is freed once it is checked, so that its memory is reused for the IR:
+    // a large program is never held twice.
+    shards::declare(&mut checker, declarations, threads);
+    shards::route(&mut checker, routes, threads);
+    for (canary, namespace) in canaries {
+        checker.canary(&canary, namespace);
     }
     checker.flagger_owned_routes();
     checker.canary_routes();
@@ -106,8 +103,8 @@ pub fn check(
     checker.subsets_select_deployments();
     checker.shadowed_matches();
     let program = ir::Program {
-        services: checker.services,
-        ingresses: checker.ingresses,
+        services: checker.decl.services,
+        ingresses: checker.decl.ingresses,
     };
     // What `extra` blocks do to the emitted objects, once these are right.
     if !incomplete && !checker.sink.diagnostics.iter().any(Diagnostic::is_error) {
@@ -194,14 +191,13 @@ pub(crate) fn valid_namespace(name: &str) -> Result<(), String> {
     names::dns_label(name)
 }
 
-/// What the checker knows while it walks the program.
+/// An object a service or ingress emits, for `resource_names`: kind, what names it
+/// (`routes`/`policy`), name, namespace, owner's span, owner.
+type Object<'s> = (&'s str, &'s str, &'s str, &'s str, Span, Cow<'s, str>);
+
+/// What declaring services and ingresses finds: every later check reads it.
 #[derive(Default)]
-pub(crate) struct Checker<'a> {
-    pub(crate) sink: Sink<'a>,
-    /// The target and channel.
-    pub(crate) options: Options,
-    /// The route being checked belongs to an ingress (for E0401's advice).
-    pub(crate) checking_ingress_route: bool,
+pub(crate) struct Declared {
     /// Services in declaration order.
     pub(crate) services: Vec<ir::Service>,
     /// (namespace, name) → index into `services`.
@@ -212,24 +208,62 @@ pub(crate) struct Checker<'a> {
     pub(crate) ingress_by_name: ByName,
     /// Where `routes named` / `policy named` was written in an ingress, per ingress index.
     pub(crate) ingress_named_spans: HashMap<(usize, ast::NamedWhat), Span>,
-    /// (route namespace, backend namespace, service) of HTTPRoute backends in another
-    /// namespace that were already noted (N0001).
-    pub(crate) granted: crate::hash::HashSet<(String, String, String)>,
-    /// Some file failed to parse, so unknown services are not reported.
-    incomplete: bool,
-    /// Where each service's (by index) canary was declared.
-    pub(crate) canary_spans: HashMap<usize, Span>,
     /// Which traffic-policy blocks each service (by index) wrote, valid or not: a bit per
     /// concept (`concept_bit`).
     pub(crate) policy_written: Vec<u64>,
     /// Where `routes named` / `policy named` was written, per service index.
     named_spans: HashMap<(usize, ast::NamedWhat), Span>,
-    /// Where each concept was reported as not expressible (E0401): a policy applied with `use`
-    /// puts all its settings at the `use`, where one report per concept is enough.
-    unsupported: crate::hash::HashSet<(Concept, Span)>,
 }
 
-impl Checker<'_> {
+/// What the checker knows while it walks the program.
+///
+/// `D` holds the declarations: owned (`Box<Declared>`) while services and ingresses are
+/// declared and once routes are checked, shared (`&Declared`) by the threads that check the
+/// routes. Methods that only read the declarations are written for any `D`; the compiler
+/// keeps the others off the threads.
+pub(crate) struct Checker<'a, D = Box<Declared>> {
+    pub(crate) sink: Sink<'a>,
+    /// The target and channel.
+    pub(crate) options: Options,
+    /// The route being checked belongs to an ingress (for E0401's advice).
+    pub(crate) checking_ingress_route: bool,
+    /// Services, ingresses and what was found declaring them.
+    pub(crate) decl: D,
+    /// (route namespace, backend namespace, service) of HTTPRoute backends in another
+    /// namespace that were already noted (N0001), with the index of the note in `sink`
+    /// (`None` when the note is silenced).
+    pub(crate) granted: HashMap<(String, String, String), Option<usize>>,
+    /// Some file failed to parse, so unknown services are not reported.
+    incomplete: bool,
+    /// Where each service's (by index) canary was declared.
+    pub(crate) canary_spans: HashMap<usize, Span>,
+    /// Where each concept was reported as not expressible (E0401): a policy applied with `use`
+    /// puts all its settings at the `use`, where one report per concept is enough. With the
+    /// index of the report in `sink` (`None` when silenced), as for `granted`.
+    unsupported: HashMap<(Concept, Span), Option<usize>>,
+    /// How many E0401 reports were not made again at a place that has one: an error found
+    /// all the same.
+    repeated_reports: usize,
+}
+
+impl<'a, D: Deref<Target = Declared>> Checker<'a, D> {
+    /// A checker that reports to `sink`, with the declarations `decl`.
+    pub(crate) fn new(decl: D, sink: Sink<'a>, options: Options, incomplete: bool) -> Self {
+        Checker {
+            sink,
+            options,
+            checking_ingress_route: false,
+            decl,
+            granted: HashMap::default(),
+            incomplete,
+            canary_spans: HashMap::default(),
+            unsupported: HashMap::default(),
+            repeated_reports: 0,
+        }
+    }
+}
+
+impl<D: Deref<Target = Declared>> Checker<'_, D> {
     /// The file's one namespace; reports E0105 when there is none or more than one.
     /// A file that only imports and declares policies (a module) needs none.
     fn namespace(&mut self, file: &ast::File, default: Option<&str>) -> Option<String> {
@@ -276,12 +310,13 @@ impl Checker<'_> {
         // (namespace, kind, name) → (owner's name, owner's span) of the first object.
         let mut seen: HashMap<(&str, &str, &str), (Cow<str>, Span)> = HashMap::default();
         let mut hosts: HashMap<&str, usize> = HashMap::default();
-        seen.reserve(2 * self.services.len() + self.ingresses.len());
-        hosts.reserve(self.services.len());
+        seen.reserve(2 * self.decl.services.len() + self.decl.ingresses.len());
+        hosts.reserve(self.decl.services.len());
         // With Linkerd, a service's routes are an HTTPRoute per retry policy (`routes_name`,
         // then `routes_name-2`, ...).
         let linkerd_names: Vec<Vec<String>> = match self.service_output() {
             Output::LinkerdHttpRoute => self
+                .decl
                 .services
                 .iter()
                 .map(|service| {
@@ -293,9 +328,9 @@ impl Checker<'_> {
                 .collect(),
             _ => Vec::new(),
         };
-        let mut objects: Vec<(&str, &str, &str, &str, Span, Cow<str>)> =
-            Vec::with_capacity(2 * self.services.len() + self.ingresses.len());
-        for ingress in &self.ingresses {
+        let mut objects: Vec<Object> =
+            Vec::with_capacity(2 * self.decl.services.len() + self.decl.ingresses.len());
+        for ingress in &self.decl.ingresses {
             if !ingress.routes.is_empty() {
                 objects.push((
                     "HTTPRoute",
@@ -307,9 +342,9 @@ impl Checker<'_> {
                 ));
             }
         }
-        for (index, service) in self.services.iter().enumerate() {
+        for (index, service) in self.decl.services.iter().enumerate() {
             if let Some(&first) = hosts.get(service.host.as_str()) {
-                let other = &self.services[first];
+                let other = &self.decl.services[first];
                 self.sink.push(
                     Diagnostic::new(
                         Code::E0103,
@@ -436,7 +471,8 @@ impl Checker<'_> {
         let Err(alternative) = output.supports(concept) else {
             return true;
         };
-        if !self.unsupported.insert((concept, span)) {
+        if self.unsupported.contains_key(&(concept, span)) {
+            self.repeated_reports += 1;
             return false;
         }
         // `--target` does not change what an ingress route compiles to: suggest what works
@@ -449,7 +485,7 @@ impl Checker<'_> {
         } else {
             (alternative, output.service_route_note())
         };
-        self.sink.push(
+        let report = self.sink.push_kept(
             Diagnostic::new(
                 Code::E0401,
                 format!(
@@ -463,6 +499,7 @@ impl Checker<'_> {
             )
             .with_note(note),
         );
+        self.unsupported.insert((concept, span), report);
         false
     }
 
@@ -474,11 +511,12 @@ impl Checker<'_> {
             "merge routes that go to the same place into one, with `or` between their conditions";
         let gateway_api = Output::HttpRouteStandard.limits_name();
         let mut routes: Vec<(Vec<&ir::RouteRule>, &str, &str)> = self
+            .decl
             .ingresses
             .iter()
             .map(|i| (i.routes.iter().collect(), split_ingress, gateway_api))
             .collect();
-        for service in &self.services {
+        for service in &self.decl.services {
             match self.options.target {
                 Target::GatewayApi => {
                     routes.push((service.routes.iter().collect(), merge, gateway_api))
@@ -534,7 +572,7 @@ impl Checker<'_> {
         if !self.service_output().first_match_wins() {
             return;
         }
-        for service in &self.services {
+        for service in &self.decl.services {
             let Some(catch_all) = service.routes.iter().position(|r| r.matches.is_empty()) else {
                 continue;
             };
@@ -562,9 +600,9 @@ impl Checker<'_> {
     /// W0003 for `routes named` / `policy named` on a service that emits no such object.
     fn unused_names(&mut self) {
         let mut unused: Vec<(Span, &str, &str, &str)> = Vec::new();
-        for (&(index, what), &span) in &self.ingress_named_spans {
+        for (&(index, what), &span) in &self.decl.ingress_named_spans {
             match what {
-                ast::NamedWhat::Routes if self.ingresses[index].routes.is_empty() => {
+                ast::NamedWhat::Routes if self.decl.ingresses[index].routes.is_empty() => {
                     unused.push((span, "routes", "the ingress has no `route`", ""));
                 }
                 ast::NamedWhat::Policy => {
@@ -588,8 +626,8 @@ impl Checker<'_> {
             _ => None,
         };
         let consul = self.service_output() == Output::Consul;
-        for (&(index, what), &span) in &self.named_spans {
-            let service = &self.services[index];
+        for (&(index, what), &span) in &self.decl.named_spans {
+            let service = &self.decl.services[index];
             match what {
                 ast::NamedWhat::Routes if service.routes.is_empty() => {
                     unused.push((span, "routes", "it has no `route`", ""));
@@ -670,7 +708,10 @@ impl Checker<'_> {
     }
 
     /// Declares a service: its host, port, names, subsets and policy.
-    fn declare(&mut self, service: &ast::Service, namespace: Option<&str>) {
+    fn declare(&mut self, service: &ast::Service, namespace: Option<&str>)
+    where
+        D: std::ops::DerefMut,
+    {
         let name = &service.name;
         self.name_rule(&name.node, name.span, "service name", names::dns_label);
         let namespace = namespace.unwrap_or("default").to_string();
@@ -692,7 +733,7 @@ impl Checker<'_> {
             extras: Vec::new(),
             span: name.span,
         };
-        let index = self.services.len();
+        let index = self.decl.services.len();
         let mut seen = Seen::default();
         let mut deploys = Vec::new();
         let mut policy_items = Vec::new();
@@ -729,7 +770,8 @@ impl Checker<'_> {
                         )
                     {
                         *slot = name.node.clone();
-                        self.named_spans
+                        self.decl
+                            .named_spans
                             .insert((index, what.node), what.span.to(name.span));
                     }
                 }
@@ -760,10 +802,11 @@ impl Checker<'_> {
         ir_service.policy = self.policy(policy_items);
         ir_service.deployments = self.deployments(&ir_service, &deploys);
         ir_service.extras = self.extras(&extras);
-        self.policy_written.push(written);
-        self.by_name
+        self.decl.policy_written.push(written);
+        self.decl
+            .by_name
             .insert(&ir_service.namespace, &ir_service.name, index);
-        self.services.push(ir_service);
+        self.decl.services.push(ir_service);
     }
 
     fn subset(&mut self, subset: &ast::Subset, earlier: &[ir::Subset]) -> Option<ir::Subset> {
@@ -860,13 +903,15 @@ impl Checker<'_> {
     /// E0103 when a service or ingress of `namespace` already has this name.
     pub(crate) fn name_taken(&mut self, namespace: &str, name: &ast::Text) -> bool {
         let earlier = self
+            .decl
             .by_name
             .get(namespace, &name.node)
-            .map(|i| self.services[i].span);
+            .map(|i| self.decl.services[i].span);
         let earlier = earlier.or_else(|| {
-            self.ingress_by_name
+            self.decl
+                .ingress_by_name
                 .get(namespace, &name.node)
-                .map(|i| self.ingresses[i].span)
+                .map(|i| self.decl.ingresses[i].span)
         });
         let Some(first) = earlier else {
             return false;
@@ -882,7 +927,7 @@ impl Checker<'_> {
 
     /// A reference to a declared service, for destinations and mirrors.
     pub(crate) fn service_ref(&self, index: usize) -> ir::ServiceRef {
-        let service = &self.services[index];
+        let service = &self.decl.services[index];
         ir::ServiceRef {
             name: service.name.clone(),
             namespace: service.namespace.clone(),
@@ -893,7 +938,7 @@ impl Checker<'_> {
 
     /// The index of a declared service, if there is one.
     pub(crate) fn service_index(&self, namespace: &str, name: &str) -> Option<usize> {
-        self.by_name.get(namespace, name)
+        self.decl.by_name.get(namespace, name)
     }
 
     /// Resolves the service a route names, in the route's namespace.
@@ -905,6 +950,7 @@ impl Checker<'_> {
             return None;
         }
         let candidates: Vec<&str> = self
+            .decl
             .services
             .iter()
             .filter(|s| s.namespace == namespace)

@@ -1,6 +1,8 @@
 //! Traffic policy: `pool`, `eject` and `balance` on services and subsets.
 
-use super::{names, Checker, Seen};
+use std::ops::Deref;
+
+use super::{names, Checker, Declared, Seen};
 use crate::ast::{self, EjectKey, PoolKey};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
@@ -14,7 +16,7 @@ const INT32_MAX: u64 = i32::MAX as u64;
 const POOL_ZERO_HELP: &str =
     "0 does not mean zero in Istio: it means \"use Envoy's default\" (effectively unlimited); write the limit you want, or leave the setting out";
 
-impl Checker<'_> {
+impl<D: Deref<Target = Declared>> Checker<'_, D> {
     /// Checks the policy items of one service or subset and merges them.
     pub(crate) fn policy(&mut self, items: Vec<&ast::PolicyItem>) -> ir::TrafficPolicy {
         let mut policy = ir::TrafficPolicy::default();
@@ -250,7 +252,7 @@ impl Checker<'_> {
     }
 
     fn balance(&mut self, balance: &ast::Balance) -> Option<ir::Balance> {
-        let header = |checker: &mut Checker, name: &ast::Text, what: &str| {
+        let header = |checker: &mut Checker<'_, D>, name: &ast::Text, what: &str| {
             checker
                 .name_rule(&name.node, name.span, what, names::header_name)
                 .then(|| name.node.clone())

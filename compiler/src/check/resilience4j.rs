@@ -3,7 +3,9 @@
 //! retries (see `emit::resilience4j`).
 
 use super::route::ClauseSpans;
-use super::Checker;
+use std::ops::Deref;
+
+use super::{Checker, Declared};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::emit::resilience4j::WAIT;
 use crate::ir;
@@ -13,7 +15,7 @@ fn note() -> String {
     format!("Resilience4j retries around its TimeLimiter, so a time limit bounds one call: meshc writes the limit of one try, and the request keeps its timeout only if every try and every wait ({WAIT}) fit in it")
 }
 
-impl Checker<'_> {
+impl<D: Deref<Target = Declared>> Checker<'_, D> {
     /// E0304 for `per try` with `backend timeout` (both would be the one TimeLimiter), and
     /// E0411 for a timeout around retries that the tries cannot be made to keep.
     pub(crate) fn resilience4j_time_limits(&mut self, rule: &ir::RouteRule, spans: &ClauseSpans) {

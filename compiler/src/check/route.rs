@@ -1,7 +1,9 @@
 //! Routes: destinations and weights, matches, retries, timeouts, faults, mirroring, rewrites
 //! and header operations.
 
-use super::{names, push_compact, Checker, Seen};
+use std::ops::Deref;
+
+use super::{names, Checker, Declared, Seen};
 use crate::ast::{self, Clause};
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::ir;
@@ -137,10 +139,14 @@ pub(crate) struct ClauseSpans {
     pub(crate) header_ops: Option<Span>,
 }
 
-impl Checker<'_> {
-    /// Checks one route rule and appends it to its service or ingress.
-    pub(crate) fn route(&mut self, route: &ast::Route, namespace: Option<&str>) {
-        let Some(namespace) = namespace else { return };
+impl<D: Deref<Target = Declared>> Checker<'_, D> {
+    /// Checks one route rule: the rule and its service or ingress, unless that is unknown.
+    pub(crate) fn route(
+        &mut self,
+        route: &ast::Route,
+        namespace: Option<&str>,
+    ) -> Option<(Owner, ir::RouteRule)> {
+        let namespace = namespace?;
         let owner = self.resolve_owner(&route.service, namespace);
         let output = match owner {
             Some(Owner::Ingress(_)) => Output::http_route(self.options.channel),
@@ -155,10 +161,10 @@ impl Checker<'_> {
         if matches!(owner, Some(Owner::Ingress(_)))
             && self.service_output().supports(Concept::Ingress).is_err()
         {
-            return;
+            return None;
         }
         self.checking_ingress_route = matches!(owner, Some(Owner::Ingress(_)));
-        let errors_from = self.sink.diagnostics.len();
+        let errors_from = (self.sink.diagnostics.len(), self.repeated_reports);
         // Where routes cannot have conditions, the `when` is reported once, not each condition.
         if let (Some(first), Some(last)) = (route.matches.first(), route.matches.last()) {
             self.supported(Concept::Conditions, output, first.span.to(last.span));
@@ -217,10 +223,12 @@ impl Checker<'_> {
             self.resilience4j_time_limits(&rule, &spans);
         }
         if let (Output::LinkerdServiceProfile, Some(span)) = (ctx.output, spans.retry) {
-            // Not on a retry that is an error already.
-            let valid = !self.sink.diagnostics[errors_from..]
-                .iter()
-                .any(|d| d.is_error());
+            // Not on a route with an error: reported here, or at the same place (a `use`) by
+            // an earlier route.
+            let valid = self.repeated_reports == errors_from.1
+                && !self.sink.diagnostics[errors_from.0..]
+                    .iter()
+                    .any(|d| d.is_error());
             if valid && rule.retry.as_ref().is_some_and(|retry| retry.attempts > 0) {
                 self.sink.push(Diagnostic::new(
                     Code::W0112,
@@ -250,27 +258,25 @@ impl Checker<'_> {
         }
         // Split by method later, once canaries have set the destinations.
         rule.idempotent_only = spans.idempotent_only.is_some();
-        match owner {
-            Some(Owner::Service(service)) => push_compact(&mut self.services[service].routes, rule),
-            Some(Owner::Ingress(ingress)) => {
-                push_compact(&mut self.ingresses[ingress].routes, rule)
-            }
-            None => {}
-        }
+        owner.map(|owner| (owner, rule))
     }
 
     /// `retry ... idempotent only`: splits every such rule by method (see
     /// `lints::split_by_idempotence`), and checks Gateway API's limit on the result.
-    pub(crate) fn split_idempotent_routes(&mut self) {
+    pub(crate) fn split_idempotent_routes(&mut self)
+    where
+        D: std::ops::DerefMut,
+    {
         let mut over = Vec::new();
         let service_output = self.service_output();
         let http_route = Output::http_route(self.options.channel);
-        let owners = self
+        let decl = &mut *self.decl;
+        let owners = decl
             .services
             .iter_mut()
             .map(|s| (&mut s.routes, service_output))
             .chain(
-                self.ingresses
+                decl.ingresses
                     .iter_mut()
                     .map(|i| (&mut i.routes, http_route)),
             );
@@ -309,7 +315,7 @@ impl Checker<'_> {
 
     /// Resolves the service or ingress a route is for.
     fn resolve_owner(&mut self, name: &ast::Text, namespace: &str) -> Option<Owner> {
-        if let Some(ingress) = self.ingress_by_name.get(namespace, &name.node) {
+        if let Some(ingress) = self.decl.ingress_by_name.get(namespace, &name.node) {
             return Some(Owner::Ingress(ingress));
         }
         self.resolve_service(name, namespace).map(Owner::Service)
@@ -637,7 +643,7 @@ impl Checker<'_> {
         } else {
             let name = &target.first.node;
             let own_subset = own.filter(|&service| {
-                self.services[service]
+                self.decl.services[service]
                     .subsets
                     .iter()
                     .any(|s| &s.name == name)
@@ -693,7 +699,7 @@ impl Checker<'_> {
                     target.span,
                     "an HTTPRoute sends traffic to Services by name: route to the Service in front of it, or compile this route for Istio (`--target istio`, service routes only)",
                 )
-                .with_secondary(self.services[service].span, "declared with its own `host`"),
+                .with_secondary(self.decl.services[service].span, "declared with its own `host`"),
             );
             return None;
         }
@@ -709,7 +715,7 @@ impl Checker<'_> {
                         backend.name
                     ),
                 )
-                .with_secondary(self.services[service].span, "service declared here"),
+                .with_secondary(self.decl.services[service].span, "service declared here"),
             );
             return None;
         }
@@ -718,8 +724,8 @@ impl Checker<'_> {
             backend.namespace.clone(),
             backend.name.clone(),
         );
-        if backend.namespace != ctx.namespace && self.granted.insert(key) {
-            self.sink.push(Diagnostic::new(
+        if backend.namespace != ctx.namespace && !self.granted.contains_key(&key) {
+            let note = self.sink.push_kept(Diagnostic::new(
                 Code::N0001,
                 format!(
                     "a ReferenceGrant in namespace `{}` lets HTTPRoutes of `{}` reach `{}`",
@@ -729,6 +735,7 @@ impl Checker<'_> {
                 "a backend in another namespace",
                 "nothing to do: meshc emits the ReferenceGrant with the routes; apply them together",
             ));
+            self.granted.insert(key, note);
         }
         Some(())
     }
@@ -736,7 +743,7 @@ impl Checker<'_> {
     /// E0104: a bare name that is both a subset of the route's service and another service.
     fn ambiguous(&mut self, target: &ast::DestRef, service: usize, other: usize) {
         let name = &target.first.node;
-        let service_name = self.services[service].name.clone();
+        let service_name = self.decl.services[service].name.clone();
         let mut diagnostic = Diagnostic::new(
             Code::E0104,
             format!("`{name}` is both a subset of `{service_name}` and a service"),
@@ -744,8 +751,8 @@ impl Checker<'_> {
             "ambiguous destination",
             format!("write `{service_name}.{name}` for the subset, or rename one of them"),
         )
-        .with_secondary(self.services[other].span, "the service");
-        let subsets = &self.services[service].subsets;
+        .with_secondary(self.decl.services[other].span, "the service");
+        let subsets = &self.decl.services[service].subsets;
         if let Some(subset) = subsets.iter().find(|s| &s.name == name) {
             diagnostic = diagnostic.with_secondary(subset.span, "the subset");
         }
@@ -761,14 +768,15 @@ impl Checker<'_> {
         service: usize,
         bare: bool,
     ) -> Option<String> {
-        let svc = &self.services[service];
+        let svc = &self.decl.services[service];
         if svc.subsets.iter().any(|s| s.name == subset.node) {
             return Some(subset.node.clone());
         }
         let mut candidates: Vec<&str> = svc.subsets.iter().map(|s| s.name.as_str()).collect();
         if bare {
             candidates.extend(
-                self.services
+                self.decl
+                    .services
                     .iter()
                     .filter(|s| s.namespace == svc.namespace)
                     .map(|s| s.name.as_str()),
@@ -1211,7 +1219,7 @@ impl Checker<'_> {
         ops: &mut ir::HeaderOps,
         output: Output,
     ) {
-        let name_ok = |checker: &mut Checker, name: &ast::Text| {
+        let name_ok = |checker: &mut Checker<'_, D>, name: &ast::Text| {
             if !checker.name_rule(&name.node, name.span, "header name", names::header_name) {
                 return false;
             }
@@ -1230,7 +1238,7 @@ impl Checker<'_> {
             }
             true
         };
-        let value_ok = |checker: &mut Checker, value: &ast::Text| {
+        let value_ok = |checker: &mut Checker<'_, D>, value: &ast::Text| {
             if let Some(at) = value.node.find("${") {
                 let end = value.node[at..]
                     .find('}')

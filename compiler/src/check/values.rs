@@ -52,11 +52,26 @@ impl<'a> Sink<'a> {
         }
     }
 
+    /// An empty sink that drops what this one drops.
+    pub(crate) fn like(&self) -> Sink<'a> {
+        Sink {
+            diagnostics: Vec::new(),
+            silenced: self.silenced,
+        }
+    }
+
     /// Records a diagnostic, unless it is a silenced lint.
     pub(crate) fn push(&mut self, diagnostic: Diagnostic) {
         if !self.silences(diagnostic.code, diagnostic.primary.span) {
             self.diagnostics.push(diagnostic);
         }
+    }
+
+    /// Like [`Sink::push`]; the index of the diagnostic in `diagnostics` if it was kept.
+    pub(crate) fn push_kept(&mut self, diagnostic: Diagnostic) -> Option<usize> {
+        let index = self.diagnostics.len();
+        self.push(diagnostic);
+        (self.diagnostics.len() > index).then_some(index)
     }
 
     /// Whether a lint of `code` at `span` would be dropped: a check whose warning costs

@@ -4,7 +4,9 @@
 
 use indexmap::IndexMap;
 
-use super::{names, Checker, Seen};
+use std::ops::Deref;
+
+use super::{names, Checker, Declared, Seen};
 use crate::ast::{self, DeploySetting};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
@@ -75,7 +77,7 @@ fn env_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-impl Checker<'_> {
+impl<D: Deref<Target = Declared>> Checker<'_, D> {
     /// Checks the `deploy` blocks of a service.
     pub(crate) fn deployments(
         &mut self,
@@ -301,21 +303,22 @@ impl Checker<'_> {
             ));
             return None;
         };
-        let seconds = |checker: &mut Checker<'_>, values: &[ast::Literal], what: &'static str| {
-            let literal = checker.sink.single(values, what, |l| l.span)?;
-            let duration = checker.sink.duration(literal, what)?;
-            if duration.millis % 1000 != 0 {
-                checker.sink.push(Diagnostic::new(
-                    Code::E0204,
-                    format!("`{what}` must be whole seconds, found `{}`", literal.text),
-                    literal.span,
-                    "Kubernetes probes count in seconds",
-                    "round it to whole seconds",
-                ));
-                return None;
-            }
-            Some((duration.millis / 1000) as u32)
-        };
+        let seconds =
+            |checker: &mut Checker<'_, D>, values: &[ast::Literal], what: &'static str| {
+                let literal = checker.sink.single(values, what, |l| l.span)?;
+                let duration = checker.sink.duration(literal, what)?;
+                if duration.millis % 1000 != 0 {
+                    checker.sink.push(Diagnostic::new(
+                        Code::E0204,
+                        format!("`{what}` must be whole seconds, found `{}`", literal.text),
+                        literal.span,
+                        "Kubernetes probes count in seconds",
+                        "round it to whole seconds",
+                    ));
+                    return None;
+                }
+                Some((duration.millis / 1000) as u32)
+            };
         let initial_delay_seconds = seconds(self, after, "after");
         let period_seconds = seconds(self, every, "every");
         Some(ir::Readiness {
@@ -370,7 +373,7 @@ impl Checker<'_> {
     /// only for services that declare Deployments (otherwise the workloads live elsewhere).
     pub(crate) fn subsets_select_deployments(&mut self) {
         let mut found = Vec::new();
-        for service in &self.services {
+        for service in &self.decl.services {
             if service.deployments.is_empty() {
                 continue;
             }
