@@ -67,8 +67,7 @@ pub fn check(
         .iter()
         .map(|f| checker.namespace(f, default_namespace))
         .collect();
-    let mut declarations = Vec::new();
-    let mut routes = Vec::new();
+    let (mut declarations, mut routes) = shards::plan(&files, &namespaces, threads);
     let mut canaries = Vec::new();
     for (file, namespace) in files.into_iter().zip(&namespaces) {
         let namespace = namespace.as_deref();
@@ -84,8 +83,8 @@ pub fn check(
     }
     // Each syntax tree is freed once it is checked, so that its memory is reused for the IR:
     // a large program is never held twice.
-    shards::declare(&mut checker, declarations, threads);
-    shards::route(&mut checker, routes, threads);
+    shards::declare(&mut checker, declarations);
+    shards::route(&mut checker, routes);
     for (canary, namespace) in canaries {
         checker.canary(&canary, namespace);
     }

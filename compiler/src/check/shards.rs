@@ -40,16 +40,87 @@ fn count(threads: usize, items: usize) -> usize {
     shards.clamp(1, items.max(1))
 }
 
-/// `items` cut into `shards` runs of consecutive items, of about the same length.
-fn split<T>(mut items: Vec<T>, shards: usize) -> Vec<Vec<T>> {
-    let size = items.len().div_ceil(shards.max(1)).max(1);
-    let mut runs = Vec::with_capacity(shards);
-    while items.len() > size {
-        let rest = items.split_off(size);
-        runs.push(std::mem::replace(&mut items, rest));
+/// Items in runs of consecutive items, of about the same length, each sized exactly: a
+/// program's items are moved once, into their run, and never copied as a vector grows.
+pub(super) struct Runs<T> {
+    runs: Vec<Vec<T>>,
+    /// Items per run (the last may have fewer).
+    size: usize,
+    /// Items still to come.
+    left: usize,
+}
+
+impl<T> Runs<T> {
+    /// Room for `items` items in `shards` runs.
+    fn new(items: usize, shards: usize) -> Runs<T> {
+        Runs {
+            runs: Vec::with_capacity(shards),
+            size: items.div_ceil(shards.max(1)).max(1),
+            left: items,
+        }
     }
-    runs.push(items);
-    runs
+
+    /// Appends an item, to the last run or to a new one when that is full.
+    pub(super) fn push(&mut self, item: T) {
+        match self.runs.last_mut() {
+            Some(run) if run.len() < self.size => run.push(item),
+            _ => {
+                let mut run = Vec::with_capacity(self.size.min(self.left).max(1));
+                run.push(item);
+                self.runs.push(run);
+            }
+        }
+        self.left = self.left.saturating_sub(1);
+    }
+}
+
+/// A service or ingress to declare, with its file's namespace.
+type Declaration<'n> = (ast::Item, Option<&'n str>);
+
+/// A route to check, with its file's namespace.
+type Route<'n> = (ast::Route, Option<&'n str>);
+
+/// Empty runs for the declarations and the routes of `files` (whose namespaces are
+/// `namespaces`), as many as `threads` says for each (see [`super::check`]); one run of
+/// declarations when two share a name.
+pub(super) fn plan<'n>(
+    files: &[ast::File],
+    namespaces: &'n [Option<String>],
+    threads: usize,
+) -> (Runs<Declaration<'n>>, Runs<Route<'n>>) {
+    let items = || {
+        let files = files.iter().zip(namespaces);
+        files.flat_map(|(file, namespace)| file.items.iter().map(move |item| (item, namespace)))
+    };
+    let (mut declarations, mut routes) = (0, 0);
+    for (item, _) in items() {
+        match item {
+            ast::Item::Service(_) | ast::Item::Ingress(_) => declarations += 1,
+            ast::Item::Route(_) => routes += 1,
+            ast::Item::Canary(_) => {}
+        }
+    }
+    let mut shards = count(threads, declarations);
+    if shards > 1 {
+        let mut seen = HashSet::default();
+        seen.reserve(declarations);
+        let clash = items().any(|(item, namespace)| {
+            let name = match item {
+                ast::Item::Service(service) => &service.name.node,
+                ast::Item::Ingress(ingress) => &ingress.name.node,
+                ast::Item::Route(_) | ast::Item::Canary(_) => return false,
+            };
+            !seen.insert((namespace.as_deref().unwrap_or("default"), name.as_str()))
+        });
+        if clash {
+            shards = 1;
+        }
+    }
+    let route_shards = count(threads, routes);
+    (
+        Runs::new(declarations, shards),
+        Runs::new(routes, route_shards),
+    )
 }
 
 /// `work` applied to each run, the first on this thread and each other on a thread of its
@@ -74,37 +145,16 @@ fn run<T: Send, R: Send>(runs: Vec<Vec<T>>, work: impl Fn(Vec<T>) -> R + Sync) -
     })
 }
 
-/// Whether two declarations of `items` have the same name in the same namespace.
-fn names_clash(items: &[(ast::Item, Option<&str>)]) -> bool {
-    let mut seen = HashSet::default();
-    seen.reserve(items.len());
-    items.iter().any(|(item, namespace)| {
-        let name = match item {
-            ast::Item::Service(service) => &service.name.node,
-            ast::Item::Ingress(ingress) => &ingress.name.node,
-            ast::Item::Route(_) | ast::Item::Canary(_) => return false,
-        };
-        !seen.insert((namespace.unwrap_or("default"), name.as_str()))
-    })
-}
-
-/// Declares the services and ingresses of `items` (in source order) into `checker`.
-pub(super) fn declare<'a>(
-    checker: &mut Checker<'a>,
-    items: Vec<(ast::Item, Option<&str>)>,
-    threads: usize,
-) {
-    let mut shards = count(threads, items.len());
-    if shards > 1 && names_clash(&items) {
-        shards = 1;
-    }
-    let services = |run: &[(ast::Item, Option<&str>)]| {
-        let is_service = |(item, _): &&(ast::Item, _)| matches!(item, ast::Item::Service(_));
+/// Declares the services and ingresses of `runs` (in source order) into `checker`.
+pub(super) fn declare<'a>(checker: &mut Checker<'a>, runs: Runs<Declaration<'_>>) {
+    let services = |run: &[Declaration]| {
+        let is_service = |(item, _): &&Declaration| matches!(item, ast::Item::Service(_));
         run.iter().filter(is_service).count()
     };
     // Sized once: a doubling vector of large items is briefly held twice as it grows.
-    checker.decl.services.reserve_exact(services(&items));
-    let declare_all = |checker: &mut Checker<'a>, run: Vec<(ast::Item, Option<&str>)>| {
+    let all: usize = runs.runs.iter().map(|run| services(run)).sum();
+    checker.decl.services.reserve_exact(all);
+    let declare_all = |checker: &mut Checker<'a>, run: Vec<Declaration>| {
         for (item, namespace) in run {
             match item {
                 ast::Item::Service(service) => checker.declare(&service, namespace),
@@ -113,7 +163,7 @@ pub(super) fn declare<'a>(
             }
         }
     };
-    let mut runs = split(items, shards).into_iter();
+    let mut runs = runs.runs.into_iter();
     let first = runs.next().unwrap_or_default();
     let (sink, options, incomplete) = (checker.sink.like(), checker.options, checker.incomplete);
     let others = std::thread::scope(|scope| {
@@ -146,17 +196,12 @@ pub(super) fn declare<'a>(
     }
 }
 
-/// Checks the routes of `routes` (in source order) against `checker`'s declarations, and adds
+/// Checks the routes of `runs` (in source order) against `checker`'s declarations, and adds
 /// each rule to its service or ingress.
-pub(super) fn route(
-    checker: &mut Checker<'_>,
-    routes: Vec<(ast::Route, Option<&str>)>,
-    threads: usize,
-) {
-    let shards = count(threads, routes.len());
+pub(super) fn route(checker: &mut Checker<'_>, runs: Runs<Route<'_>>) {
     let results = {
         let checker = &*checker;
-        run(split(routes, shards), |run| {
+        run(runs.runs, |run| {
             let sink = checker.sink.like();
             let mut shard = Checker::new(&*checker.decl, sink, checker.options, checker.incomplete);
             // What was reported already is not reported again (and not by this shard).
