@@ -3,7 +3,9 @@
 //! A [`Span`] is a `Copy` pair of byte offsets into one file of a [`SourceMap`]; line and column
 //! are computed only when a diagnostic is rendered (by codespan-reporting).
 
-use codespan_reporting::files::{self, SimpleFiles};
+use std::sync::OnceLock;
+
+use codespan_reporting::files;
 
 /// Identifies one file of a [`SourceMap`].
 pub type FileId = usize;
@@ -44,12 +46,41 @@ pub struct Spanned<T> {
     pub span: Span,
 }
 
+/// One source file: its name as shown in diagnostics, its text, and where its lines start.
+struct SourceFile {
+    name: String,
+    text: String,
+    /// The offset of each line's first byte, found the first time a line is asked for (when a
+    /// diagnostic is shown): a program without mistakes is never split into lines.
+    line_starts: OnceLock<Vec<usize>>,
+}
+
+impl SourceFile {
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts
+            .get_or_init(|| files::line_starts(&self.text).collect())
+    }
+
+    /// Where line `index` (from 0) starts; the end of the text for the line after the last.
+    fn line_start(&self, index: usize) -> Result<usize, files::Error> {
+        let starts = self.line_starts();
+        match index.cmp(&starts.len()) {
+            std::cmp::Ordering::Less => Ok(starts[index]),
+            std::cmp::Ordering::Equal => Ok(self.text.len()),
+            std::cmp::Ordering::Greater => Err(files::Error::LineTooLarge {
+                given: index,
+                max: starts.len() - 1,
+            }),
+        }
+    }
+}
+
 /// All source files of one compilation: names (as shown in diagnostics) and text.
 ///
 /// The library never reads files itself: the CLI (or a test) adds them here.
 #[derive(Default)]
 pub struct SourceMap {
-    files: SimpleFiles<String, String>,
+    files: Vec<SourceFile>,
     /// Each file's path from the project root, by which imports find it.
     paths: Vec<String>,
     /// The first file with each path (a build of thousands of files looks paths up often).
@@ -78,7 +109,12 @@ impl SourceMap {
         text: impl Into<String>,
     ) -> FileId {
         let path = path.into();
-        let id = self.files.add(name.into(), text.into());
+        let id = self.files.len();
+        self.files.push(SourceFile {
+            name: name.into(),
+            text: text.into(),
+            line_starts: OnceLock::new(),
+        });
         self.by_path.entry(path.clone()).or_insert(id);
         self.paths.push(path);
         id
@@ -111,25 +147,26 @@ impl SourceMap {
 
     /// The text of a file.
     pub fn text(&self, id: FileId) -> &str {
-        self.files
-            .get(id)
-            .map(|f| f.source().as_str())
-            .unwrap_or("")
+        self.files.get(id).map_or("", |f| f.text.as_str())
     }
 
     /// The display name of a file.
     pub fn name(&self, id: FileId) -> &str {
-        self.files.get(id).map(|f| f.name().as_str()).unwrap_or("")
+        self.files.get(id).map_or("", |f| f.name.as_str())
     }
 
     /// The 1-based line and column of a byte offset.
     pub fn line_col(&self, id: FileId, offset: u32) -> (usize, usize) {
         use codespan_reporting::files::Files;
         let offset = offset as usize;
-        match self.files.location(id, offset) {
+        match self.location(id, offset) {
             Ok(loc) => (loc.line_number, loc.column_number),
             Err(_) => (1, 1),
         }
+    }
+
+    fn file(&self, id: FileId) -> Result<&SourceFile, files::Error> {
+        self.files.get(id).ok_or(files::Error::FileMissing)
     }
 }
 
@@ -139,15 +176,18 @@ impl<'a> files::Files<'a> for SourceMap {
     type Source = &'a str;
 
     fn name(&'a self, id: FileId) -> Result<&'a str, files::Error> {
-        self.files.get(id).map(|f| f.name().as_str())
+        Ok(&self.file(id)?.name)
     }
 
     fn source(&'a self, id: FileId) -> Result<&'a str, files::Error> {
-        self.files.get(id).map(|f| f.source().as_str())
+        Ok(&self.file(id)?.text)
     }
 
     fn line_index(&'a self, id: FileId, byte_index: usize) -> Result<usize, files::Error> {
-        self.files.line_index(id, byte_index)
+        let starts = self.file(id)?.line_starts();
+        Ok(starts
+            .binary_search(&byte_index)
+            .unwrap_or_else(|next| next - 1))
     }
 
     fn line_range(
@@ -155,6 +195,7 @@ impl<'a> files::Files<'a> for SourceMap {
         id: FileId,
         line_index: usize,
     ) -> Result<std::ops::Range<usize>, files::Error> {
-        self.files.line_range(id, line_index)
+        let file = self.file(id)?;
+        Ok(file.line_start(line_index)?..file.line_start(line_index + 1)?)
     }
 }
