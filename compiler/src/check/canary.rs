@@ -325,7 +325,7 @@ impl<D: Deref<Target = Declared>> Checker<'_, D> {
                     || rule.rewrite.authority.is_some()
                 {
                     Some("a rewrite or redirect")
-                } else if !rule.request_headers.is_empty() || !rule.response_headers.is_empty() {
+                } else if !rule.request_ops().is_empty() || !rule.response_ops().is_empty() {
                     Some("header changes")
                 } else if rule.idempotent_only {
                     Some("`idempotent only`")
@@ -513,11 +513,11 @@ impl<D: Deref<Target = Declared>> Checker<'_, D> {
                 }
                 (Some(percent), 0) => {
                     weighted.destinations = vec![dest(&canary.from, 100)];
-                    weighted.mirror = Some(ir::Mirror {
+                    weighted.mirror = Some(Box::new(ir::Mirror {
                         service: own.clone(),
                         subset: Some(canary.to.clone()),
                         percent,
-                    });
+                    }));
                 }
                 _ => {
                     let share = canary.steps[index - usize::from(canary.mirror_first.is_some())];

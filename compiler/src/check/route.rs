@@ -1005,11 +1005,11 @@ impl<D: Deref<Target = Declared>> Checker<'_, D> {
                     let percent = self.sink.percent(percent, "the mirrored share", false);
                     let target = self.resolve_destination(target, ctx);
                     if let (Some((service, subset)), Some(percent)) = (target, percent) {
-                        rule.mirror = Some(ir::Mirror {
+                        rule.mirror = Some(Box::new(ir::Mirror {
                             service,
                             subset,
                             percent,
-                        });
+                        }));
                     }
                 }
             }
@@ -1050,7 +1050,7 @@ impl<D: Deref<Target = Declared>> Checker<'_, D> {
                     // Even where rejected, the rule has no destinations of its own.
                     spans.redirect = Some(span);
                     if self.supported(Concept::Redirects, output, span) {
-                        rule.redirect = Some(self.redirect(parts, spans, output));
+                        rule.redirect = Some(Box::new(self.redirect(parts, spans, output)));
                     }
                 }
             }
@@ -1072,7 +1072,7 @@ impl<D: Deref<Target = Declared>> Checker<'_, D> {
                     ast::HeaderDir::Request => &mut rule.request_headers,
                     ast::HeaderDir::Response => &mut rule.response_headers,
                 };
-                self.header_op(dir.node, op, ops, output);
+                self.header_op(dir.node, op, ops.get_or_insert_default(), output);
             }
         }
     }
@@ -1644,7 +1644,7 @@ impl<D: Deref<Target = Declared>> Checker<'_, D> {
             })
         };
         if let (Some(_), Some(span)) = (&rule.rewrite.authority, spans.rewrite) {
-            if sets_host(&rule.request_headers) {
+            if sets_host(rule.request_ops()) {
                 self.sink.push(Diagnostic::new(
                     Code::E0404,
                     "the host is changed twice: by `rewrite authority` and by a `host` header",

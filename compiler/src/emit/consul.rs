@@ -537,8 +537,8 @@ fn destination(service: &ir::Service, rule: &ir::RouteRule) -> RouterDestination
     if let Some(ir::PathRewrite::Prefix(prefix)) = &rule.rewrite.path {
         out.prefix_rewrite = Some(prefix.clone());
     }
-    out.request_headers = header_modifiers(&rule.request_headers);
-    out.response_headers = header_modifiers(&rule.response_headers);
+    out.request_headers = header_modifiers(rule.request_ops());
+    out.response_headers = header_modifiers(rule.response_ops());
     out
 }
 

@@ -210,13 +210,13 @@ pub(crate) fn http_rule(
         })
         .collect();
     let mut filters = Vec::new();
-    if let Some(modifier) = header_modifier(&rule.request_headers) {
+    if let Some(modifier) = header_modifier(rule.request_ops()) {
         filters.push(k8s::Filter {
             request_header_modifier: Some(modifier),
             ..k8s::Filter::new("RequestHeaderModifier")
         });
     }
-    let response_headers = header_modifier(&rule.response_headers).map(|modifier| k8s::Filter {
+    let response_headers = header_modifier(rule.response_ops()).map(|modifier| k8s::Filter {
         response_header_modifier: Some(modifier),
         ..k8s::Filter::new("ResponseHeaderModifier")
     });

@@ -158,8 +158,8 @@ fn http_route(rule: &ir::RouteRule) -> k8s::HttpRoute {
             }),
     });
     let headers = match (
-        header_operations(&rule.request_headers),
-        header_operations(&rule.response_headers),
+        header_operations(rule.request_ops()),
+        header_operations(rule.response_ops()),
     ) {
         (None, None) => None,
         (request, response) => Some(k8s::Headers { request, response }),
