@@ -10,9 +10,10 @@
 //! serde-saphyr (its oracle). For each, the most heap it had in use at once (peak) and what is
 //! still allocated once it returns (kept), counted by a wrapper around the system allocator.
 //!
-//! These are the library's own costs, on one thread and with the system's allocator: `meshc
-//! build` allocates with mimalloc, parses a large file in two halves and emits on every core,
-//! so `scripts/bench` is the measure of the command.
+//! These are the library's own costs, with the system's allocator: each stage alone runs on
+//! one thread; the whole compile parses a large file in two halves and checks on every core.
+//! `meshc build` also allocates with mimalloc and emits on every core, so `scripts/bench` is
+//! the measure of the command.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};

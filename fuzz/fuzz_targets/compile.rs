@@ -19,7 +19,9 @@
 //! 4. an error means no manifests;
 //! 5. without errors, the YAML stream reads back (serde-saphyr) as exactly the data that was
 //!    serialised, one document per manifest;
-//! 6. compiling the same text again gives the same diagnostics and the same YAML;
+//! 6. compiling the same text again, checked on three threads (each taking a third of the
+//!    declarations and of the routes) instead of one, gives the same diagnostics and the same
+//!    YAML;
 //! 7. a program with canary steps also compiles, under the same invariants, at its last step.
 
 #![no_main]
@@ -36,18 +38,18 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let options = options(text);
-    let (sources, first) = compile(text, options);
+    let (sources, first) = compile(text, options, 1);
     check(&sources, &first);
-    let (_, again) = compile(text, options);
+    let (_, again) = compile(text, options, 3);
     assert_eq!(
         first.diagnostics, again.diagnostics,
-        "diagnostics differ between two compilations of the same text"
+        "diagnostics differ between one thread and three"
     );
     let yaml = meshc::emit::yaml::stream(&first.manifests());
     assert_eq!(
         yaml,
         meshc::emit::yaml::stream(&again.manifests()),
-        "YAML differs between two compilations of the same text"
+        "YAML differs between one thread and three"
     );
     // Emitted part by part on two threads, one part per piece: the same bytes.
     let mut pieces = String::new();
@@ -63,15 +65,22 @@ fuzz_target!(|data: &[u8]| {
             step: Some(first.steps),
             ..options
         };
-        let (sources, at_last) = compile(text, last);
+        let (sources, at_last) = compile(text, last, 0);
         check(&sources, &at_last);
     }
 });
 
-/// Compiles `text`, split at its `// file:` lines.
-fn compile(text: &str, options: Options) -> (SourceMap, Compilation) {
+/// Compiles `text`, split at its `// file:` lines, checked on `threads` threads (0: meshc's
+/// choice).
+fn compile(text: &str, options: Options, threads: usize) -> (SourceMap, Compilation) {
     let mut sources = meshc::testing::fixture_sources("fuzz.mesh", text);
-    let compilation = meshc::compile_with(&mut sources, options);
+    let settings = meshc::Settings {
+        options,
+        threads,
+        ..meshc::Settings::default()
+    };
+    let compilation =
+        meshc::compile_configured(&mut sources, &settings, &mut meshc::modules::NoFiles);
     (sources, compilation)
 }
 
