@@ -10,10 +10,19 @@
 //!   A shard numbers its services and ingresses from 0: [`Declared::append`] renumbers them.
 //! - Checking a route reads the declarations (shared, read-only: a shard holds a
 //!   `Checker<&Declared>`) and returns its rule instead of adding it to its owner; the rules
-//!   are added in source order once every shard is done. The one note given once per program,
-//!   N0001 (a ReferenceGrant), is dropped from a later shard when an earlier one gave it.
+//!   are added in source order once every shard is done.
+//! - A few reports are made once per key, not once per occurrence: E0401 once per concept and
+//!   place (a policy applied with `use` or `defaults` puts the settings of many services and
+//!   routes at one place), N0001 once per route namespace and backend. A shard records the
+//!   index of each such report; a later shard's report of a key an earlier shard reported is
+//!   dropped, so the first in source order stands.
 //!
-//! Diagnostics are sorted by position afterwards, as always.
+//! Diagnostics are sorted by position afterwards, as always. `tests/diagnostics.rs` and
+//! `tests/examples.rs` check every fixture and example on one thread and on three and compare,
+//! and so does the `compile` fuzz target for every program it makes.
+
+use std::collections::hash_map::Entry;
+use std::hash::Hash;
 
 use super::{push_compact, route::Owner, ByName, Checker, Declared};
 use crate::ast;
@@ -22,8 +31,6 @@ use crate::hash::{HashMap, HashSet};
 use crate::ir;
 use crate::source::Span;
 use crate::target::Concept;
-use std::collections::hash_map::Entry;
-use std::hash::Hash;
 
 /// Below this many items per thread, a thread costs more than it saves.
 const PER_THREAD: usize = 1024;
@@ -123,25 +130,26 @@ pub(super) fn plan<'n>(
     )
 }
 
-/// `work` applied to each run, the first on this thread and each other on a thread of its
-/// own; the results in the order of the runs.
-fn run<T: Send, R: Send>(runs: Vec<Vec<T>>, work: impl Fn(Vec<T>) -> R + Sync) -> Vec<R> {
+/// `first` applied to the first run on this thread, and `rest` to each other run on a thread
+/// of its own; the results of `rest` in the order of the runs.
+fn run<T: Send, F, R: Send>(
+    runs: Vec<Vec<T>>,
+    first: impl FnOnce(Vec<T>) -> F,
+    rest: impl Fn(Vec<T>) -> R + Sync,
+) -> (F, Vec<R>) {
     let mut runs = runs.into_iter();
-    let Some(first) = runs.next() else {
-        return Vec::new();
-    };
+    let run_one = runs.next().unwrap_or_default();
     std::thread::scope(|scope| {
-        let work = &work;
-        let others: Vec<_> = runs.map(|run| scope.spawn(move || work(run))).collect();
-        let mut results = vec![work(first)];
-        for other in others {
-            results.push(
-                other
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-            );
-        }
-        results
+        let rest = &rest;
+        let others: Vec<_> = runs.map(|run| scope.spawn(move || rest(run))).collect();
+        let done = first(run_one);
+        let others = others.into_iter().map(|other| {
+            // A shard ends early only by panicking: the panic goes on.
+            other
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e))
+        });
+        (done, others.collect())
     })
 }
 
@@ -163,32 +171,19 @@ pub(super) fn declare<'a>(checker: &mut Checker<'a>, runs: Runs<Declaration<'_>>
             }
         }
     };
-    let mut runs = runs.runs.into_iter();
-    let first = runs.next().unwrap_or_default();
     let (sink, options, incomplete) = (checker.sink.like(), checker.options, checker.incomplete);
-    let others = std::thread::scope(|scope| {
-        let (declare_all, sink) = (&declare_all, &sink);
-        let handles: Vec<_> = runs
-            .map(|run| {
-                scope.spawn(move || {
-                    let mut decl = Box::<Declared>::default();
-                    decl.services.reserve_exact(services(&run));
-                    let mut shard = Checker::new(decl, sink.like(), options, incomplete);
-                    declare_all(&mut shard, run);
-                    shard
-                })
-            })
-            .collect();
-        declare_all(checker, first);
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
-            })
-            .collect::<Vec<_>>()
-    });
+    // The first run is declared into `checker` itself; each other into a checker of its own.
+    let ((), others) = run(
+        runs.runs,
+        |run| declare_all(checker, run),
+        |run| {
+            let mut decl = Box::<Declared>::default();
+            decl.services.reserve_exact(services(&run));
+            let mut shard = Checker::new(decl, sink.like(), options, incomplete);
+            declare_all(&mut shard, run);
+            shard
+        },
+    );
     for shard in others {
         let reports = (shard.sink.diagnostics, shard.unsupported, shard.granted);
         absorb_reports(checker, reports);
@@ -199,9 +194,9 @@ pub(super) fn declare<'a>(checker: &mut Checker<'a>, runs: Runs<Declaration<'_>>
 /// Checks the routes of `runs` (in source order) against `checker`'s declarations, and adds
 /// each rule to its service or ingress.
 pub(super) fn route(checker: &mut Checker<'_>, runs: Runs<Route<'_>>) {
-    let results = {
+    let (first, rest) = {
         let checker = &*checker;
-        run(runs.runs, |run| {
+        let check_all = |run: Vec<Route>| {
             let sink = checker.sink.like();
             let mut shard = Checker::new(&*checker.decl, sink, checker.options, checker.incomplete);
             // What was reported already is not reported again (and not by this shard).
@@ -217,9 +212,10 @@ pub(super) fn route(checker: &mut Checker<'_>, runs: Runs<Route<'_>>) {
             }
             let reports = (shard.sink.diagnostics, shard.unsupported, shard.granted);
             (rules, reports)
-        })
+        };
+        run(runs.runs, check_all, check_all)
     };
-    for (rules, reports) in results {
+    for (rules, reports) in std::iter::once(first).chain(rest) {
         for (owner, rule) in rules {
             let routes = match owner {
                 Owner::Service(index) => &mut checker.decl.services[index].routes,
