@@ -209,8 +209,9 @@ pub fn validate(manifest: &Value) -> Result<(), Vec<String>> {
 
 /// Like [`validate`], with the Gateway API channel whose HTTPRoute CRD is "installed".
 pub fn validate_with_channel(manifest: &Value, channel: Channel) -> Result<(), Vec<String>> {
-    let crds = parsed_crds()
-        .iter()
+    let api_version = manifest.get("apiVersion").and_then(Value::as_str);
+    let kind = manifest.get("kind").and_then(Value::as_str);
+    let crds = embedded_crds(api_version.zip(kind))
         .filter(|(crd_channel, _)| crd_channel.is_none_or(|c| c == channel))
         .map(|(_, crd)| crd.as_ref());
     validate_against(manifest, crds, true)
@@ -337,55 +338,73 @@ fn check_spec(root: &Root, spec_schema: &Value, spec: &Value, errors: &mut Vec<S
     }
 }
 
-/// The embedded CRDs, parsed once, one entry per CRD (a file may hold several).
-fn parsed_crds() -> &'static [ParsedCrd] {
-    static CRDS: OnceLock<Vec<ParsedCrd>> = OnceLock::new();
-    CRDS.get_or_init(|| {
-        let files = [
-            (None, "istio/virtualservice.crd.yaml", VIRTUAL_SERVICE),
-            (None, "istio/destinationrule.crd.yaml", DESTINATION_RULE),
-            (
-                Some(Channel::Standard),
-                "gateway-api/standard/gateway.networking.k8s.io_httproutes.yaml",
-                HTTP_ROUTE_STANDARD,
-            ),
-            (
-                Some(Channel::Experimental),
-                "gateway-api/experimental/gateway.networking.k8s.io_httproutes.yaml",
-                HTTP_ROUTE_EXPERIMENTAL,
-            ),
-            (
-                None,
-                "gateway-api/standard/gateway.networking.k8s.io_referencegrants.yaml",
-                REFERENCE_GRANT,
-            ),
-            (None, "flagger/crd.yaml", FLAGGER),
-            (None, "argo-rollouts/rollout-crd.yaml", ROLLOUT),
-            (
-                None,
-                "argo-rollouts/analysis-template-crd.yaml",
-                ANALYSIS_TEMPLATE,
-            ),
-            (
-                None,
-                "prometheus-operator/monitoring.coreos.com_prometheusrules.yaml",
-                PROMETHEUS_RULE,
-            ),
-            (None, "linkerd/policy-httproute.yaml", LINKERD_HTTP_ROUTE),
-            (None, "linkerd/serviceprofile.yaml", LINKERD_SERVICE_PROFILE),
-            (None, "consul/servicedefaults", CONSUL_SERVICE_DEFAULTS),
-            (None, "consul/serviceresolvers", CONSUL_SERVICE_RESOLVER),
-            (None, "consul/servicerouters", CONSUL_SERVICE_ROUTER),
-            (None, "consul/servicesplitters", CONSUL_SERVICE_SPLITTER),
-        ];
-        let mut crds = Vec::new();
-        for (channel, file, text) in files {
-            for crd in parse_crds(file, &without_helm_directives(text)) {
-                crds.push((channel, crd));
-            }
+/// The embedded CRD files: the channel each belongs to (`None`: every channel), its path under
+/// `schemas/crds/`, and its text.
+const EMBEDDED: [(Option<Channel>, &str, &str); 15] = [
+    (None, "istio/virtualservice.crd.yaml", VIRTUAL_SERVICE),
+    (None, "istio/destinationrule.crd.yaml", DESTINATION_RULE),
+    (
+        Some(Channel::Standard),
+        "gateway-api/standard/gateway.networking.k8s.io_httproutes.yaml",
+        HTTP_ROUTE_STANDARD,
+    ),
+    (
+        Some(Channel::Experimental),
+        "gateway-api/experimental/gateway.networking.k8s.io_httproutes.yaml",
+        HTTP_ROUTE_EXPERIMENTAL,
+    ),
+    (
+        None,
+        "gateway-api/standard/gateway.networking.k8s.io_referencegrants.yaml",
+        REFERENCE_GRANT,
+    ),
+    (None, "flagger/crd.yaml", FLAGGER),
+    (None, "argo-rollouts/rollout-crd.yaml", ROLLOUT),
+    (
+        None,
+        "argo-rollouts/analysis-template-crd.yaml",
+        ANALYSIS_TEMPLATE,
+    ),
+    (
+        None,
+        "prometheus-operator/monitoring.coreos.com_prometheusrules.yaml",
+        PROMETHEUS_RULE,
+    ),
+    (None, "linkerd/policy-httproute.yaml", LINKERD_HTTP_ROUTE),
+    (None, "linkerd/serviceprofile.yaml", LINKERD_SERVICE_PROFILE),
+    (None, "consul/servicedefaults", CONSUL_SERVICE_DEFAULTS),
+    (None, "consul/serviceresolvers", CONSUL_SERVICE_RESOLVER),
+    (None, "consul/servicerouters", CONSUL_SERVICE_ROUTER),
+    (None, "consul/servicesplitters", CONSUL_SERVICE_SPLITTER),
+];
+
+/// The embedded CRDs, in order, one entry per CRD (a file may hold several), with the channel
+/// of each. With `wanted` (`group/version`, kind), only those of the files whose text names
+/// that group and kind: the others cannot define it. Each file is parsed the first time it is
+/// needed: parsing them all takes about 100 ms, which a build with an `extra` block for one
+/// kind should not pay.
+fn embedded_crds<'a>(
+    wanted: Option<(&'a str, &'a str)>,
+) -> impl Iterator<Item = &'static ParsedCrd> + 'a {
+    static PARSED: [OnceLock<Vec<ParsedCrd>>; EMBEDDED.len()] =
+        [const { OnceLock::new() }; EMBEDDED.len()];
+    let may_define = move |text: &str| match wanted {
+        None => true,
+        Some((api_version, kind)) => {
+            let group = api_version.split_once('/').map_or("", |(group, _)| group);
+            text.contains(&format!("kind: {kind}")) && text.contains(group)
         }
-        crds
-    })
+    };
+    EMBEDDED
+        .iter()
+        .zip(&PARSED)
+        .filter(move |((_, _, text), _)| may_define(text))
+        .flat_map(|(&(channel, file, text), parsed)| {
+            parsed.get_or_init(|| {
+                let crds = parse_crds(file, &without_helm_directives(text));
+                crds.into_iter().map(|crd| (channel, crd)).collect()
+            })
+        })
 }
 
 /// The CRDs of the embedded file `file` (under `schemas/crds/`), whose text is `text`: one per YAML
@@ -2172,7 +2191,7 @@ pub fn cel_handling(text: &str) -> CelHandling {
 /// embedded CRD does not parse.
 pub fn embedded_cel_rules() -> Result<Vec<EmbeddedCelRule>, String> {
     let mut found = Vec::new();
-    for (channel, crd) in parsed_crds() {
+    for (channel, crd) in embedded_crds(None) {
         let crd = crd
             .as_ref()
             .map_err(|e| format!("an embedded CRD is not valid YAML: {e}"))?;
