@@ -211,7 +211,10 @@ pub fn validate(manifest: &Value) -> Result<(), Vec<String>> {
 pub fn validate_with_channel(manifest: &Value, channel: Channel) -> Result<(), Vec<String>> {
     let api_version = manifest.get("apiVersion").and_then(Value::as_str);
     let kind = manifest.get("kind").and_then(Value::as_str);
-    let crds = embedded_crds(api_version.zip(kind))
+    let wanted = api_version
+        .zip(kind)
+        .map(|(api_version, kind)| (api_version, kind, channel));
+    let crds = embedded_crds(wanted)
         .filter(|(crd_channel, _)| crd_channel.is_none_or(|c| c == channel))
         .map(|(_, crd)| crd.as_ref());
     validate_against(manifest, crds, true)
@@ -378,29 +381,54 @@ const EMBEDDED: [(Option<Channel>, &str, &str); 15] = [
     (None, "consul/servicesplitters", CONSUL_SERVICE_SPLITTER),
 ];
 
+/// The values of the `group:` and `kind:` lines of an embedded file's text (every group and
+/// kind its CRDs define, and maybe a few more), found once per file.
+fn names_in(index: usize) -> &'static (Vec<&'static str>, Vec<&'static str>) {
+    static NAMES: [OnceLock<(Vec<&str>, Vec<&str>)>; EMBEDDED.len()] =
+        [const { OnceLock::new() }; EMBEDDED.len()];
+    NAMES[index].get_or_init(|| {
+        let (mut groups, mut kinds) = (Vec::new(), Vec::new());
+        for line in EMBEDDED[index].2.lines() {
+            let line = line.trim_start();
+            if let Some(group) = line.strip_prefix("group: ") {
+                groups.push(group.trim_end());
+            } else if let Some(kind) = line.strip_prefix("kind: ") {
+                kinds.push(kind.trim_end());
+            }
+        }
+        for names in [&mut groups, &mut kinds] {
+            names.sort_unstable();
+            names.dedup();
+        }
+        (groups, kinds)
+    })
+}
+
 /// The embedded CRDs, in order, one entry per CRD (a file may hold several), with the channel
-/// of each. With `wanted` (`group/version`, kind), only those of the files whose text names
-/// that group and kind: the others cannot define it. Each file is parsed the first time it is
-/// needed: parsing them all takes about 100 ms, which a build with an `extra` block for one
-/// kind should not pay.
+/// of each. With `wanted` (`group/version`, kind, channel), only those of the files of that
+/// channel (or of every channel) with a `group:` and a `kind:` line naming that group and kind:
+/// the others cannot define it. Each file is parsed the first time it is needed: parsing them
+/// all takes about 100 ms, which a build with an `extra` block for one kind should not pay.
 fn embedded_crds<'a>(
-    wanted: Option<(&'a str, &'a str)>,
+    wanted: Option<(&'a str, &'a str, Channel)>,
 ) -> impl Iterator<Item = &'static ParsedCrd> + 'a {
     static PARSED: [OnceLock<Vec<ParsedCrd>>; EMBEDDED.len()] =
         [const { OnceLock::new() }; EMBEDDED.len()];
-    let may_define = move |text: &str| match wanted {
+    let may_define = move |index: usize| match wanted {
         None => true,
-        Some((api_version, kind)) => {
+        Some((api_version, kind, channel)) => {
             let group = api_version.split_once('/').map_or("", |(group, _)| group);
-            text.contains(&format!("kind: {kind}")) && text.contains(group)
+            let (groups, kinds) = names_in(index);
+            EMBEDDED[index].0.is_none_or(|c| c == channel)
+                && kinds.binary_search(&kind).is_ok()
+                && groups.binary_search(&group).is_ok()
         }
     };
-    EMBEDDED
-        .iter()
-        .zip(&PARSED)
-        .filter(move |((_, _, text), _)| may_define(text))
-        .flat_map(|(&(channel, file, text), parsed)| {
-            parsed.get_or_init(|| {
+    (0..EMBEDDED.len())
+        .filter(move |&index| may_define(index))
+        .flat_map(|index| {
+            PARSED[index].get_or_init(|| {
+                let (channel, file, text) = EMBEDDED[index];
                 let crds = parse_crds(file, &without_helm_directives(text));
                 crds.into_iter().map(|crd| (channel, crd)).collect()
             })
@@ -3130,6 +3158,26 @@ pub(crate) fn read_stream(file: crate::FileId, text: &str, channel: Channel) -> 
 #[cfg(test)]
 mod stream_tests {
     use super::*;
+
+    /// Each embedded CRD is found by its own group and kind: the lines `embedded_crds` looks
+    /// for before parsing a file name them.
+    #[test]
+    fn every_embedded_crd_is_found_by_its_group_and_kind() {
+        let mut found = 0;
+        for (index, &(_, file, text)) in EMBEDDED.iter().enumerate() {
+            let (groups, kinds) = names_in(index);
+            for crd in parse_crds(file, &without_helm_directives(text)) {
+                let crd = crd.expect("an embedded CRD parses");
+                let group = crd.pointer("/spec/group").and_then(Value::as_str);
+                let kind = crd.pointer("/spec/names/kind").and_then(Value::as_str);
+                let (group, kind) = group.zip(kind).expect("a CRD names its group and kind");
+                assert!(groups.contains(&group), "{file}: group {group}");
+                assert!(kinds.contains(&kind), "{file}: kind {kind}");
+                found += 1;
+            }
+        }
+        assert_eq!(found, 17, "embedded CRDs");
+    }
 
     /// The line (1-based) of the place `places` finds for `path` in the first document.
     fn line_of(text: &str, path: &str) -> usize {

@@ -246,10 +246,11 @@ fn absorb_reports(checker: &mut Checker<'_>, (mut diagnostics, unsupported, gran
     keep_first(&mut checker.unsupported, unsupported, &mut repeated);
     keep_first(&mut checker.granted, granted, &mut repeated);
     if !repeated.is_empty() {
+        repeated.sort_unstable();
         let mut index = 0;
         diagnostics.retain(|_| {
             index += 1;
-            !repeated.contains(&(index - 1))
+            repeated.binary_search(&(index - 1)).is_err()
         });
     }
     checker.sink.diagnostics.extend(diagnostics);
