@@ -35,6 +35,7 @@ pub mod stdlib;
 pub mod syntax;
 pub mod target;
 pub mod testing;
+mod threads;
 pub mod validate;
 
 pub use diagnostics::{Code, Diagnostic, Severity};
@@ -221,24 +222,14 @@ fn parse_all(sources: &SourceMap) -> Vec<Result<ast::File, Box<Diagnostic>>> {
         size += sources.text(id).len();
         runs.last_mut().expect("one run at least").push(id);
     }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = runs
-            .iter()
-            .map(|run| {
-                scope.spawn(move || {
-                    run.iter()
-                        .map(|&id| syntax::parse(id, sources.text(id)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
-            })
-            .collect()
-    })
+    let parse_run = |run: Vec<FileId>| {
+        run.iter()
+            .map(|&id| syntax::parse(id, sources.text(id)))
+            .collect::<Vec<_>>()
+    };
+    let (first, rest) = threads::run(runs, parse_run, parse_run);
+    first
+        .into_iter()
+        .chain(rest.into_iter().flatten())
+        .collect()
 }

@@ -211,12 +211,7 @@ pub fn validate(manifest: &Value) -> Result<(), Vec<String>> {
 pub fn validate_with_channel(manifest: &Value, channel: Channel) -> Result<(), Vec<String>> {
     let api_version = manifest.get("apiVersion").and_then(Value::as_str);
     let kind = manifest.get("kind").and_then(Value::as_str);
-    let wanted = api_version
-        .zip(kind)
-        .map(|(api_version, kind)| (api_version, kind, channel));
-    let crds = embedded_crds(wanted)
-        .filter(|(crd_channel, _)| crd_channel.is_none_or(|c| c == channel))
-        .map(|(_, crd)| crd.as_ref());
+    let crds = embedded_crds(Some(channel), api_version.zip(kind)).map(|(_, crd)| crd.as_ref());
     validate_against(manifest, crds, true)
 }
 
@@ -405,24 +400,27 @@ fn names_in(index: usize) -> &'static (Vec<&'static str>, Vec<&'static str>) {
 }
 
 /// The embedded CRDs, in order, one entry per CRD (a file may hold several), with the channel
-/// of each. With `wanted` (`group/version`, kind, channel), only those of the files of that
-/// channel (or of every channel) with a `group:` and a `kind:` line naming that group and kind:
-/// the others cannot define it. Each file is parsed the first time it is needed: parsing them
+/// of each. With `channel`, only those of the files of that channel or of every channel; with
+/// `wanted` (`group/version`, kind), only those of the files with a `group:` and a `kind:`
+/// line naming that group and kind: the others cannot define it. Each file is parsed the first time it is needed: parsing them
 /// all takes about 100 ms, which a build with an `extra` block for one kind should not pay.
 fn embedded_crds<'a>(
-    wanted: Option<(&'a str, &'a str, Channel)>,
+    channel: Option<Channel>,
+    wanted: Option<(&'a str, &'a str)>,
 ) -> impl Iterator<Item = &'static ParsedCrd> + 'a {
     static PARSED: [OnceLock<Vec<ParsedCrd>>; EMBEDDED.len()] =
         [const { OnceLock::new() }; EMBEDDED.len()];
-    let may_define = move |index: usize| match wanted {
-        None => true,
-        Some((api_version, kind, channel)) => {
-            let group = api_version.split_once('/').map_or("", |(group, _)| group);
-            let (groups, kinds) = names_in(index);
-            EMBEDDED[index].0.is_none_or(|c| c == channel)
-                && kinds.binary_search(&kind).is_ok()
-                && groups.binary_search(&group).is_ok()
-        }
+    let may_define = move |index: usize| {
+        let in_channel = match (EMBEDDED[index].0, channel) {
+            (Some(file), Some(wanted)) => file == wanted,
+            _ => true,
+        };
+        in_channel
+            && wanted.is_none_or(|(api_version, kind)| {
+                let group = api_version.split_once('/').map_or("", |(group, _)| group);
+                let (groups, kinds) = names_in(index);
+                kinds.binary_search(&kind).is_ok() && groups.binary_search(&group).is_ok()
+            })
     };
     (0..EMBEDDED.len())
         .filter(move |&index| may_define(index))
@@ -2219,7 +2217,7 @@ pub fn cel_handling(text: &str) -> CelHandling {
 /// embedded CRD does not parse.
 pub fn embedded_cel_rules() -> Result<Vec<EmbeddedCelRule>, String> {
     let mut found = Vec::new();
-    for (channel, crd) in embedded_crds(None) {
+    for (channel, crd) in embedded_crds(None, None) {
         let crd = crd
             .as_ref()
             .map_err(|e| format!("an embedded CRD is not valid YAML: {e}"))?;

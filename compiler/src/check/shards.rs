@@ -31,6 +31,7 @@ use crate::hash::{HashMap, HashSet};
 use crate::ir;
 use crate::source::Span;
 use crate::target::Concept;
+use crate::threads::run;
 
 /// Below this many items per thread, a thread costs more than it saves.
 const PER_THREAD: usize = 1024;
@@ -128,29 +129,6 @@ pub(super) fn plan<'n>(
         Runs::new(declarations, shards),
         Runs::new(routes, route_shards),
     )
-}
-
-/// `first` applied to the first run on this thread, and `rest` to each other run on a thread
-/// of its own; the results of `rest` in the order of the runs.
-fn run<T: Send, F, R: Send>(
-    runs: Vec<Vec<T>>,
-    first: impl FnOnce(Vec<T>) -> F,
-    rest: impl Fn(Vec<T>) -> R + Sync,
-) -> (F, Vec<R>) {
-    let mut runs = runs.into_iter();
-    let run_one = runs.next().unwrap_or_default();
-    std::thread::scope(|scope| {
-        let rest = &rest;
-        let others: Vec<_> = runs.map(|run| scope.spawn(move || rest(run))).collect();
-        let done = first(run_one);
-        let others = others.into_iter().map(|other| {
-            // A shard ends early only by panicking: the panic goes on.
-            other
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e))
-        });
-        (done, others.collect())
-    })
 }
 
 /// Declares the services and ingresses of `runs` (in source order) into `checker`.
