@@ -7,8 +7,9 @@
 //!
 //! Stages: the fast parser and the reference parser (pest) alone, the whole library compile
 //! (parse, expand, check, emit), and writing the YAML stream with meshc's writer and with
-//! serde-saphyr (its oracle). For each, the most heap it had in use at once (peak) and what is
-//! still allocated once it returns (kept), counted by a wrapper around the system allocator.
+//! serde-saphyr (its oracle). For each, the most heap it had in use at once (peak), what is
+//! still allocated once it returns (kept), and how many blocks it allocated or grew, counted by
+//! a wrapper around the system allocator.
 //!
 //! These are the library's own costs, with the system's allocator: each stage alone runs on
 //! one thread; the whole compile parses a large file in two halves and checks on every core.
@@ -27,10 +28,12 @@ struct Counting;
 
 static IN_USE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: every call is passed on to `System` unchanged; only the counters are added.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
         let now = IN_USE.fetch_add(layout.size(), Relaxed) + layout.size();
         PEAK.fetch_max(now, Relaxed);
         unsafe { System.alloc(layout) }
@@ -42,6 +45,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
         let now = if new_size >= layout.size() {
             IN_USE.fetch_add(new_size - layout.size(), Relaxed) + new_size - layout.size()
         } else {
@@ -63,6 +67,8 @@ struct Measure {
     peak_mb: f64,
     /// Heap still held by what the run returned, in MB.
     kept_mb: f64,
+    /// Calls to allocate or grow a block in one run, in thousands.
+    allocs_k: f64,
 }
 
 /// Times `run` five times (what it returns is dropped untimed) and counts its heap.
@@ -76,21 +82,25 @@ fn measure_with<S, T>(setup: impl Fn() -> S, run: impl Fn(S) -> T) -> Measure {
     let mut best = f64::MAX;
     let mut peak = 0;
     let mut kept = 0;
+    let mut allocs = 0;
     for _ in 0..5 {
         let input = setup();
         let before = IN_USE.load(Relaxed);
         PEAK.store(before, Relaxed);
+        let calls = ALLOCS.load(Relaxed);
         let start = Instant::now();
         let result = run(input);
         best = best.min(start.elapsed().as_secs_f64());
         peak = PEAK.load(Relaxed).saturating_sub(before);
         kept = IN_USE.load(Relaxed).saturating_sub(before);
+        allocs = ALLOCS.load(Relaxed) - calls;
         drop(result);
     }
     Measure {
         ms: best * 1e3,
         peak_mb: peak as f64 / 1e6,
         kept_mb: kept as f64 / 1e6,
+        allocs_k: allocs as f64 / 1e3,
     }
 }
 
@@ -115,17 +125,18 @@ fn main() {
     let yaml_bytes = meshc::emit::yaml::stream(&compilation.manifests()).len() as f64 / 1e6;
     let report = |stage: &str, m: Measure, mb: f64| {
         println!(
-            "{stage:<24} {:>9.1} ms {:>8.0} MB/s {:>9.1} {:>9.1}",
+            "{stage:<24} {:>9.1} ms {:>8.0} MB/s {:>9.1} {:>9.1} {:>9.0}",
             m.ms,
             mb / (m.ms / 1e3),
             m.peak_mb,
-            m.kept_mb
+            m.kept_mb,
+            m.allocs_k
         );
     };
     println!("{n} services: {megabytes:.2} MB of source, {yaml_bytes:.2} MB of YAML");
     println!(
-        "{:<24} {:>12} {:>13} {:>9} {:>9}",
-        "stage", "best of 5", "throughput", "heap peak", "kept (MB)"
+        "{:<24} {:>12} {:>13} {:>9} {:>9} {:>9}",
+        "stage", "best of 5", "throughput", "heap peak", "kept (MB)", "allocs(k)"
     );
     report(
         "parse (fast)",

@@ -198,6 +198,45 @@ pub fn benchmark_program(n: usize) -> String {
     out
 }
 
+/// The YAML stream meshc emits for [`benchmark_program`]`(n)`, written straight out with
+/// `write!`: no parsing, no checking, no model. The benchmark's floor (the "plain writer" meshc
+/// is measured against, `examples/plain_writer.rs`); a test keeps it byte for byte what meshc
+/// writes.
+pub fn write_benchmark_yaml(n: usize, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    for i in 1..=n {
+        if i > 1 {
+            out.write_all(b"---\n")?;
+        }
+        write!(
+            out,
+            "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  \
+             name: svc-{i}\n  namespace: bench\n  labels:\n    \
+             app.kubernetes.io/managed-by: meshc\nspec:\n  \
+             host: svc-{i}.bench.svc.cluster.local\n  trafficPolicy:\n    connectionPool:\n      \
+             tcp:\n        maxConnections: 100\n      http:\n        \
+             http1MaxPendingRequests: 10\n        http2MaxRequests: 100\n    \
+             outlierDetection:\n      consecutive5xxErrors: 5\n      interval: 30s\n      \
+             baseEjectionTime: 30s\n      maxEjectionPercent: 50\n  subsets:\n  \
+             - name: v1\n    labels:\n      version: v1\n  - name: v2\n    labels:\n      \
+             version: v2\n"
+        )?;
+    }
+    for i in 1..=n {
+        write!(
+            out,
+            "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  \
+             name: svc-{i}\n  namespace: bench\n  labels:\n    \
+             app.kubernetes.io/managed-by: meshc\nspec:\n  hosts:\n  \
+             - svc-{i}.bench.svc.cluster.local\n  http:\n  - route:\n    - destination:\n        \
+             host: svc-{i}.bench.svc.cluster.local\n        subset: v1\n      weight: 90\n    \
+             - destination:\n        host: svc-{i}.bench.svc.cluster.local\n        \
+             subset: v2\n      weight: 10\n    timeout: 15s\n    retries:\n      \
+             attempts: 3\n      perTryTimeout: 5s\n      retryOn: 5xx,reset\n"
+        )?;
+    }
+    Ok(())
+}
+
 /// A program of several files written as one text, as the diagnostics fixtures and the fuzzer
 /// write them: a line `// file: NAME.mesh` starts another file, named `NAME.mesh`, up to the
 /// next such line; the text above the first one is the file `first`. Every line stays in its
