@@ -23,7 +23,10 @@ mod values;
 mod workloads;
 
 use std::borrow::Cow;
+use std::hash::BuildHasher as _;
 use std::ops::Deref;
+
+use hashbrown::HashTable;
 
 use crate::hash::HashMap;
 
@@ -306,10 +309,7 @@ impl<D: Deref<Target = Declared>> Checker<'_, D> {
     /// Also E0103 when two services share a host: their routes and policies would be two
     /// VirtualServices and DestinationRules for one host, and Istio ignores all but one (IST0109).
     fn resource_names(&mut self) {
-        // (namespace, kind, name) → (owner's name, owner's span) of the first object.
-        let mut seen: HashMap<(&str, &str, &str), (Cow<str>, Span)> = HashMap::default();
         let mut hosts: HashMap<&str, usize> = HashMap::default();
-        seen.reserve(2 * self.decl.services.len() + self.decl.ingresses.len());
         hosts.reserve(self.decl.services.len());
         // With Linkerd, a service's routes are an HTTPRoute per retry policy (`routes_name`,
         // then `routes_name-2`, ...).
@@ -427,13 +427,24 @@ impl<D: Deref<Target = Declared>> Checker<'_, D> {
         }
         // Ingresses were listed first; report clashes in source order of the second owner.
         objects.sort_by_key(|object| object.4);
-        for (kind, what, name, namespace, span, owner) in objects {
-            let key = (namespace, kind, name);
-            let Some((first_owner, first_span)) = seen.get(&key) else {
-                seen.insert(key, (owner, span));
+        // The first object of each (namespace, kind, name), as its index in `objects`: a table
+        // of indices, not of the keys and owners (about 90 bytes an object, 3 MB at 10,000
+        // services, in a stage that runs on one core).
+        fn key<'s>(object: &Object<'s>) -> (&'s str, &'s str, &'s str) {
+            (object.3, object.0, object.2)
+        }
+        let hash = |object: &Object<'_>| rustc_hash::FxBuildHasher.hash_one(key(object));
+        let mut first_of: HashTable<usize> = HashTable::with_capacity(objects.len());
+        for (index, object) in objects.iter().enumerate() {
+            let same = |&first: &usize| key(&objects[first]) == key(object);
+            let Some(&first) = first_of.find(hash(object), same) else {
+                let rehash = |&first: &usize| hash(&objects[first]);
+                first_of.insert_unique(hash(object), index, rehash);
                 continue;
             };
-            let place = match namespace {
+            let (kind, what, name, namespace, span, owner) = object;
+            let (.., first_span, first_owner) = &objects[first];
+            let place = match *namespace {
                 "" => String::new(),
                 namespace => format!(" in namespace `{namespace}`"),
             };
@@ -441,7 +452,7 @@ impl<D: Deref<Target = Declared>> Checker<'_, D> {
                 Diagnostic::new(
                     Code::E0103,
                     format!("`{first_owner}` and `{owner}` both emit {kind} `{name}`{place}"),
-                    span,
+                    *span,
                     format!("this one's {kind} is named `{name}`"),
                     format!("give one of them another name with `{what} named NAME`"),
                 )
