@@ -8,7 +8,7 @@
 //! Stages: the fast parser and the reference parser (pest) alone, the whole library compile
 //! (parse, expand, check, emit), and writing the YAML stream with meshc's writer and with
 //! serde-saphyr (its oracle). For each, the most heap it had in use at once (peak), what is
-//! still allocated once it returns (kept), and how many blocks it allocated or grew, counted by
+//! still allocated once it returns (kept), and how many blocks it allocated or resized, counted by
 //! a wrapper around the system allocator.
 //!
 //! These are the library's own costs, with the system's allocator: each stage alone runs on
@@ -67,7 +67,7 @@ struct Measure {
     peak_mb: f64,
     /// Heap still held by what the run returned, in MB.
     kept_mb: f64,
-    /// Calls to allocate or grow a block in one run, in thousands.
+    /// Calls to allocate or resize a block in one run, in thousands.
     allocs_k: f64,
 }
 

@@ -436,10 +436,12 @@ impl<D: Deref<Target = Declared>> Checker<'_, D> {
         let hash = |object: &Object<'_>| rustc_hash::FxBuildHasher.hash_one(key(object));
         let mut first_of: HashTable<usize> = HashTable::with_capacity(objects.len());
         for (index, object) in objects.iter().enumerate() {
-            let same = |&first: &usize| key(&objects[first]) == key(object);
-            let Some(&first) = first_of.find(hash(object), same) else {
+            let (hash_of_key, same) = (hash(object), |&first: &usize| {
+                key(&objects[first]) == key(object)
+            });
+            let Some(&first) = first_of.find(hash_of_key, same) else {
                 let rehash = |&first: &usize| hash(&objects[first]);
-                first_of.insert_unique(hash(object), index, rehash);
+                first_of.insert_unique(hash_of_key, index, rehash);
                 continue;
             };
             let (kind, what, name, namespace, span, owner) = object;
