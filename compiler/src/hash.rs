@@ -9,3 +9,12 @@
 pub(crate) type HashMap<K, V> = rustc_hash::FxHashMap<K, V>;
 /// A hash set with the Fx hash.
 pub(crate) type HashSet<T> = rustc_hash::FxHashSet<T>;
+/// A table of entries whose keys live elsewhere (indices into a list, say): the caller gives
+/// each entry's hash, from [`hash_one`], and compares the keys itself.
+pub(crate) use hashbrown::HashTable;
+
+/// The Fx hash of `value`, as the maps above hash their keys: for a [`HashTable`].
+pub(crate) fn hash_one(value: impl std::hash::Hash) -> u64 {
+    use std::hash::BuildHasher as _;
+    rustc_hash::FxBuildHasher.hash_one(value)
+}

@@ -200,8 +200,8 @@ pub fn benchmark_program(n: usize) -> String {
 
 /// The YAML stream meshc emits for [`benchmark_program`]`(n)`, written straight out with
 /// `write!`: no parsing, no checking, no model. The benchmark's floor (the "plain writer" meshc
-/// is measured against, `examples/plain_writer.rs`); a test keeps it byte for byte what meshc
-/// writes.
+/// is measured against, `compiler/examples/plain_writer.rs`); a test keeps it byte for byte
+/// what meshc writes.
 pub fn write_benchmark_yaml(n: usize, out: &mut impl std::io::Write) -> std::io::Result<()> {
     for i in 1..=n {
         if i > 1 {

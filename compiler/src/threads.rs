@@ -14,7 +14,7 @@ pub(crate) fn run<T: Send, F, R: Send>(
         let others: Vec<_> = runs.map(|run| scope.spawn(move || rest(run))).collect();
         let done = first(run_one);
         let others = others.into_iter().map(|other| {
-            // A shard ends early only by panicking: the panic goes on.
+            // A run's thread ends early only by panicking: the panic goes on.
             other
                 .join()
                 .unwrap_or_else(|e| std::panic::resume_unwind(e))

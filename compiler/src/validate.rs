@@ -402,8 +402,9 @@ fn names_in(index: usize) -> &'static (Vec<&'static str>, Vec<&'static str>) {
 /// The embedded CRDs, in order, one entry per CRD (a file may hold several), with the channel
 /// of each. With `channel`, only those of the files of that channel or of every channel; with
 /// `wanted` (`group/version`, kind), only those of the files with a `group:` and a `kind:`
-/// line naming that group and kind: the others cannot define it. Each file is parsed the first time it is needed: parsing them
-/// all takes about 100 ms, which a build with an `extra` block for one kind should not pay.
+/// line naming that group and kind: the others cannot define it. Each file is parsed the
+/// first time it is needed: parsing them all takes about 100 ms, which a build with an `extra`
+/// block for one kind should not pay.
 fn embedded_crds<'a>(
     channel: Option<Channel>,
     wanted: Option<(&'a str, &'a str)>,

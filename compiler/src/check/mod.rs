@@ -23,12 +23,9 @@ mod values;
 mod workloads;
 
 use std::borrow::Cow;
-use std::hash::BuildHasher as _;
 use std::ops::Deref;
 
-use hashbrown::HashTable;
-
-use crate::hash::HashMap;
+use crate::hash::{hash_one, HashMap, HashTable};
 
 use crate::ast;
 use crate::diagnostics::lints::Silenced;
@@ -433,15 +430,13 @@ impl<D: Deref<Target = Declared>> Checker<'_, D> {
         fn key<'s>(object: &Object<'s>) -> (&'s str, &'s str, &'s str) {
             (object.3, object.0, object.2)
         }
-        let hash = |object: &Object<'_>| rustc_hash::FxBuildHasher.hash_one(key(object));
         let mut first_of: HashTable<usize> = HashTable::with_capacity(objects.len());
         for (index, object) in objects.iter().enumerate() {
-            let (hash_of_key, same) = (hash(object), |&first: &usize| {
-                key(&objects[first]) == key(object)
-            });
-            let Some(&first) = first_of.find(hash_of_key, same) else {
-                let rehash = |&first: &usize| hash(&objects[first]);
-                first_of.insert_unique(hash_of_key, index, rehash);
+            let hash = hash_one(key(object));
+            let same = |&first: &usize| key(&objects[first]) == key(object);
+            let Some(&first) = first_of.find(hash, same) else {
+                let rehash = |&first: &usize| hash_one(key(&objects[first]));
+                first_of.insert_unique(hash, index, rehash);
                 continue;
             };
             let (kind, what, name, namespace, span, owner) = object;
