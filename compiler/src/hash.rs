@@ -9,6 +9,9 @@
 pub(crate) type HashMap<K, V> = rustc_hash::FxHashMap<K, V>;
 /// A hash set with the Fx hash.
 pub(crate) type HashSet<T> = rustc_hash::FxHashSet<T>;
+/// A map that keeps its entries in insertion order (labels, headers: written as given), with
+/// the Fx hash.
+pub type IndexMap<K, V> = indexmap::IndexMap<K, V, rustc_hash::FxBuildHasher>;
 /// A table of entries whose keys live elsewhere (indices into a list, say): the caller gives
 /// each entry's hash, from [`hash_one`], and compares the keys itself.
 pub(crate) use hashbrown::HashTable;

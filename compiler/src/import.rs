@@ -18,7 +18,7 @@
 //! program compiles. Deprecated fields are written in their current form (`consecutiveErrors`
 //! as `after N consecutive 5xx`, `LEAST_CONN` as `least request`), with a note (N0004).
 
-use indexmap::IndexMap;
+use crate::hash::IndexMap;
 use serde_json::Value;
 
 use crate::diagnostics::{Code, Diagnostic};
@@ -96,9 +96,9 @@ pub fn import_streams(streams: &[(FileId, &str)]) -> (Vec<Imported>, Vec<Diagnos
         end: 0,
     };
     // namespace → host → service.
-    let mut namespaces: IndexMap<String, IndexMap<String, Service>> = IndexMap::new();
+    let mut namespaces: IndexMap<String, IndexMap<String, Service>> = IndexMap::default();
     // namespace → the `ingress` declarations and routes of its HTTPRoutes.
-    let mut ingresses: IndexMap<String, Vec<String>> = IndexMap::new();
+    let mut ingresses: IndexMap<String, Vec<String>> = IndexMap::default();
     for (document, here) in &objects {
         let (document, here) = (document, *here);
         let kind = document["kind"].as_str().unwrap_or_default();
@@ -269,7 +269,7 @@ pub fn import_streams(streams: &[(FileId, &str)]) -> (Vec<Imported>, Vec<Diagnos
             }
         }
         // Two hosts of one name would be one service.
-        let mut names: IndexMap<String, &str> = IndexMap::new();
+        let mut names: IndexMap<String, &str> = IndexMap::default();
         for host in services.keys().chain(extra.iter()) {
             let name = service_name(host);
             match names.get(&name) {

@@ -4,7 +4,7 @@
 //! **Architecture invariant:** nothing here refers to pest, the AST, or YAML field names; every
 //! value in the IR is valid for Istio (the checker guarantees it), so emitters cannot fail.
 
-use indexmap::IndexMap;
+use crate::hash::IndexMap;
 
 use crate::source::Span;
 

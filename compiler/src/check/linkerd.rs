@@ -207,8 +207,8 @@ fn may_overlap(a: &ir::Match, b: &ir::Match) -> bool {
         (Some(Exact(x)), Some(Exact(y))) => x == y,
         _ => true,
     };
-    let agree = |x: &indexmap::IndexMap<String, ir::StringMatch>,
-                 y: &indexmap::IndexMap<String, ir::StringMatch>| {
+    let agree = |x: &crate::hash::IndexMap<String, ir::StringMatch>,
+                 y: &crate::hash::IndexMap<String, ir::StringMatch>| {
         x.iter().all(|(name, left)| match (left, y.get(name)) {
             (Exact(l), Some(Exact(r))) => l == r,
             _ => true,

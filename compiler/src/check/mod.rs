@@ -828,7 +828,10 @@ impl<D: Deref<Target = Declared>> Checker<'_, D> {
             );
             return None;
         }
-        let mut labels = indexmap::IndexMap::with_capacity(subset.labels.len());
+        let mut labels = crate::hash::IndexMap::with_capacity_and_hasher(
+            subset.labels.len(),
+            Default::default(),
+        );
         let mut label_spans: HashMap<&str, Span> = HashMap::default();
         for label in &subset.labels {
             self.name_rule(

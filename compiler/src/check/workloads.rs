@@ -2,7 +2,7 @@
 //! plain YAML tools cannot make: every subset selects the pods of a declared Deployment, and
 //! every Deployment is selected by a subset.
 
-use indexmap::IndexMap;
+use crate::hash::IndexMap;
 
 use std::ops::Deref;
 
@@ -128,7 +128,7 @@ impl<D: Deref<Target = Declared>> Checker<'_, D> {
         let mut out = ir::Deployment {
             version: version.clone(),
             name,
-            labels: IndexMap::from([
+            labels: IndexMap::from_iter([
                 ("app".to_string(), service.name.clone()),
                 ("version".to_string(), version.clone()),
             ]),
@@ -137,9 +137,9 @@ impl<D: Deref<Target = Declared>> Checker<'_, D> {
             container: service.name.clone(),
             port: None,
             readiness: None,
-            requests: IndexMap::new(),
-            limits: IndexMap::new(),
-            env: IndexMap::new(),
+            requests: IndexMap::default(),
+            limits: IndexMap::default(),
+            env: IndexMap::default(),
             span: deploy.version.span,
         };
         let mut seen = Seen::default();
@@ -333,7 +333,7 @@ impl<D: Deref<Target = Declared>> Checker<'_, D> {
         &mut self,
         amounts: &[(crate::source::Spanned<ast::Resource>, ast::Text)],
     ) -> IndexMap<String, String> {
-        let mut out = IndexMap::new();
+        let mut out = IndexMap::default();
         for (kind, value) in amounts {
             let key = match kind.node {
                 ast::Resource::Cpu => "cpu",

@@ -8,7 +8,7 @@
 //! `upstreamConfig.overrides` entry in the ServiceDefaults of every other service of the
 //! program (design/alternative-targets.md, D4).
 
-use indexmap::IndexMap;
+use crate::hash::IndexMap;
 use serde::Serialize;
 
 use super::k8s;

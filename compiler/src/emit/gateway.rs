@@ -133,7 +133,7 @@ fn path_modifier(path: &ir::PathRewrite) -> k8s::PathModifier {
 }
 
 fn header_modifier(ops: &ir::HeaderOps) -> Option<k8s::HeaderModifier> {
-    let pairs = |map: &indexmap::IndexMap<String, String>| {
+    let pairs = |map: &crate::hash::IndexMap<String, String>| {
         map.iter()
             .map(|(name, value)| k8s::NameValue {
                 name: name.clone(),

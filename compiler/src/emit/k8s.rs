@@ -1,7 +1,7 @@
 //! Serde models of the Kubernetes objects meshc emits, with the exact field names of the
 //! upstream CRDs. Optional fields are skipped when unset; maps keep insertion order.
 
-use indexmap::IndexMap;
+use crate::hash::IndexMap;
 use serde::Serialize;
 
 /// Object metadata.

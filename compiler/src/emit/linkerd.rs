@@ -3,7 +3,7 @@
 //! object, not per rule, so rules with different retries go to HTTPRoutes of their own
 //! ([`ir::retry_groups`]). Ingresses stay Gateway API HTTPRoutes (`gateway.rs`).
 
-use indexmap::IndexMap;
+use crate::hash::IndexMap;
 
 use super::gateway::{self, Flavour};
 use super::k8s;
@@ -203,7 +203,7 @@ fn regex_escape(text: &str) -> String {
 /// Linkerd splits them) and the per-try timeout (one unit: `30s`, `1500ms`). Linkerd ignores
 /// `limit: "0"` and then retries once, so no retry means no annotations.
 fn retry_annotations(retry: Option<&ir::Retry>) -> IndexMap<String, String> {
-    let mut out = IndexMap::new();
+    let mut out = IndexMap::default();
     let Some(retry) = retry.filter(|retry| retry.attempts > 0) else {
         return out;
     };

@@ -181,8 +181,11 @@ pub(crate) fn metadata(name: &str, namespace: &str) -> k8s::Metadata {
     k8s::Metadata {
         name: name.to_string(),
         namespace: namespace.to_string(),
-        labels: indexmap::IndexMap::from([(MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string())]),
-        annotations: indexmap::IndexMap::new(),
+        labels: crate::hash::IndexMap::from_iter([(
+            MANAGED_BY.0.to_string(),
+            MANAGED_BY.1.to_string(),
+        )]),
+        annotations: crate::hash::IndexMap::default(),
     }
 }
 

@@ -3,7 +3,7 @@
 //! metrics (`istio_requests_total`, `istio_request_duration_milliseconds_bucket`), narrowed to
 //! the service.
 
-use indexmap::IndexMap;
+use crate::hash::IndexMap;
 
 use super::{canary_name, k8s, metadata};
 use crate::ir;
@@ -51,7 +51,7 @@ pub fn canary_alerts(service: &ir::Service) -> Option<k8s::Object<k8s::Prometheu
     if !canary.has_checks() {
         return None;
     }
-    let labels = IndexMap::from([("severity".to_string(), "critical".to_string())]);
+    let labels = IndexMap::from_iter([("severity".to_string(), "critical".to_string())]);
     let for_ = canary.interval.and_then(ir::Duration::gep2257);
     let name = camel(&service.name);
     let mut rules = Vec::new();
@@ -62,7 +62,7 @@ pub fn canary_alerts(service: &ir::Service) -> Option<k8s::Object<k8s::Prometheu
             expr: format!("{}\n> {ratio}", error_share_query(service, canary)),
             for_: for_.clone(),
             labels: labels.clone(),
-            annotations: IndexMap::from([
+            annotations: IndexMap::from_iter([
                 (
                     "summary".to_string(),
                     format!(
@@ -86,7 +86,7 @@ pub fn canary_alerts(service: &ir::Service) -> Option<k8s::Object<k8s::Prometheu
             expr: format!("{}\n> {}", p99_query(service, canary), latency.millis),
             for_,
             labels,
-            annotations: IndexMap::from([
+            annotations: IndexMap::from_iter([
                 (
                     "summary".to_string(),
                     format!("{} {} p99 latency above {latency}", service.name, canary.to),

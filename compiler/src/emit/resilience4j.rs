@@ -21,7 +21,7 @@
 //!   no successful call is slow, and only failures open the breaker, as in a mesh.
 //! - `max requests N` is a semaphore bulkhead of N concurrent calls.
 
-use indexmap::IndexMap;
+use crate::hash::IndexMap;
 use serde::Serialize;
 
 use crate::ir;
@@ -67,7 +67,7 @@ pub struct Instances<T> {
 impl<T> Default for Instances<T> {
     fn default() -> Self {
         Instances {
-            instances: IndexMap::new(),
+            instances: IndexMap::default(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Workloads: each `deploy` block → apps/v1 `Deployment`; a service with a port and
 //! Deployments → v1 `Service` selecting all its versions by `app`.
 
-use indexmap::IndexMap;
+use crate::hash::IndexMap;
 
 use super::{k8s, metadata};
 use crate::ir;
@@ -58,7 +58,7 @@ pub fn deployments(service: &ir::Service) -> Vec<k8s::Object<k8s::DeploymentSpec
                     template: k8s::PodTemplate {
                         metadata: k8s::PodMetadata {
                             labels: deployment.labels.clone(),
-                            annotations: IndexMap::new(),
+                            annotations: IndexMap::default(),
                         },
                         spec: k8s::PodSpec {
                             containers: vec![container],
@@ -101,7 +101,8 @@ pub fn rolled_out(service: &ir::Service) -> Option<k8s::Object<k8s::DeploymentSp
         ..service.clone()
     };
     let mut object = deployments(&single).pop()?;
-    object.spec.selector.match_labels = IndexMap::from([("app".to_string(), service.name.clone())]);
+    object.spec.selector.match_labels =
+        IndexMap::from_iter([("app".to_string(), service.name.clone())]);
     Some(object)
 }
 
@@ -119,7 +120,7 @@ pub fn service(service: &ir::Service) -> Option<k8s::Object<k8s::ServiceSpec>> {
         kind: "Service",
         metadata: metadata(&service.name, &service.namespace),
         spec: k8s::ServiceSpec {
-            selector: IndexMap::from([("app".to_string(), service.name.clone())]),
+            selector: IndexMap::from_iter([("app".to_string(), service.name.clone())]),
             ports: vec![k8s::ServicePort {
                 name: "http",
                 port,

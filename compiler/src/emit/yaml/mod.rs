@@ -19,7 +19,7 @@ mod scalar;
 #[cfg(test)]
 mod tests;
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use serde::ser::{self, Serialize};
 
@@ -418,11 +418,7 @@ impl<'a, 'o> ser::Serializer for &'a mut Writer<'o> {
     }
 
     fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.scalar_start();
-        // Writing into a String cannot fail.
-        let _ = write!(self.out, "{v}");
-        self.out.push('\n');
-        Ok(())
+        self.plain_scalar(itoa::Buffer::new().format(v))
     }
 
     fn serialize_i128(self, v: i128) -> Result<(), Error> {
@@ -442,10 +438,7 @@ impl<'a, 'o> ser::Serializer for &'a mut Writer<'o> {
     }
 
     fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.scalar_start();
-        let _ = write!(self.out, "{v}");
-        self.out.push('\n');
-        Ok(())
+        self.plain_scalar(itoa::Buffer::new().format(v))
     }
 
     fn serialize_u128(self, v: u128) -> Result<(), Error> {

@@ -139,22 +139,29 @@ fn ascii_plain(s: &str, key: bool) -> Option<bool> {
         _ => {}
     }
     let mut ascii = first < 0x80;
-    for (index, &byte) in bytes.iter().enumerate().skip(1) {
-        if !SPECIAL[usize::from(byte)] {
-            continue;
-        }
-        match byte {
-            0x80.. => ascii = false,
-            // Control characters must be escaped.
-            0..=0x1f | 0x7f => return Some(false),
-            // `: ` ends a key.
-            b' ' if bytes[index - 1] == b':' => return Some(false),
-            // ` #` starts a comment.
-            b'#' if bytes[index - 1] == b' ' => return Some(false),
-            // In a key any `:` and the flow indicators are quoted: serde-saphyr checks keys as
-            // if they were in flow style.
-            b':' | b',' | b'[' | b']' | b'{' | b'}' if key => return Some(false),
-            _ => {}
+    // Most strings (names, hosts, durations) have no special byte after the first: one pass
+    // without branches tells, and the loop below looks closer only when there is one.
+    let special = bytes[1..]
+        .iter()
+        .fold(false, |any, &byte| any | SPECIAL[usize::from(byte)]);
+    if special {
+        for (index, &byte) in bytes.iter().enumerate().skip(1) {
+            if !SPECIAL[usize::from(byte)] {
+                continue;
+            }
+            match byte {
+                0x80.. => ascii = false,
+                // Control characters must be escaped.
+                0..=0x1f | 0x7f => return Some(false),
+                // `: ` ends a key.
+                b' ' if bytes[index - 1] == b':' => return Some(false),
+                // ` #` starts a comment.
+                b'#' if bytes[index - 1] == b' ' => return Some(false),
+                // In a key any `:` and the flow indicators are quoted: serde-saphyr checks keys as
+                // if they were in flow style.
+                b':' | b',' | b'[' | b']' | b'{' | b'}' if key => return Some(false),
+                _ => {}
+            }
         }
     }
     if !ascii {
