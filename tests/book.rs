@@ -403,6 +403,48 @@ fn yaml_blocks_are_real_output() {
     assert!(problems.is_empty(), "\n{}\n", problems.join("\n\n"));
 }
 
+/// `meshc build` writes the default target's DestinationRules and VirtualServices straight from
+/// the IR, not from their models: for every program of the book that compiles (with its own
+/// options), the YAML written that way is the models' YAML, byte for byte.
+#[test]
+fn book_programs_stream_what_their_models_give() {
+    let (blocks, _) = book_blocks();
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for block in blocks
+        .iter()
+        .filter(|b| !b.validate && b.expect != Expect::Ignore)
+    {
+        let mut sources = block_sources(block, false);
+        let compilation = compile_block(block, &mut sources);
+        if compilation.has_errors() {
+            continue;
+        }
+        let expected = meshc::emit::yaml::stream(&compilation.manifests());
+        let mut streamed = String::new();
+        let written = compilation.write_yaml(1, &mut |piece| {
+            streamed.push_str(piece);
+            Ok::<(), ()>(())
+        });
+        assert_eq!(written, Ok(()));
+        compared += 1;
+        if streamed != expected {
+            let line = streamed
+                .lines()
+                .zip(expected.lines())
+                .position(|(a, b)| a != b)
+                .map_or(0, |line| line + 1);
+            problems.push(format!(
+                "{}: the streamed YAML differs from the models' at line {line}:\n{streamed}\n\
+                 models:\n{expected}",
+                block.location
+            ));
+        }
+    }
+    assert!(compared >= 100, "only {compared} programs compared");
+    assert!(problems.is_empty(), "\n{}\n", problems.join("\n\n"));
+}
+
 /// Each error page shows its own code going wrong, and a corrected program.
 #[test]
 fn every_error_page_has_an_example_and_a_fix() {

@@ -802,6 +802,68 @@ fn the_benchmarks_plain_writer_writes_what_meshc_writes() {
 }
 
 #[test]
+fn istio_objects_written_without_models_are_the_models_yaml() {
+    // `meshc build` writes DestinationRules and VirtualServices straight from the IR (see
+    // `emit::istio::write_destination_rule`); the examples and the book's programs are compared
+    // with their models elsewhere. This program has what those leave out, and values that
+    // YAML 1.1 would misread; `odd` has a label key and a header name that must be quoted,
+    // which only the models' writer writes (the direct writer leaves `odd` to it).
+    let text = r#"namespace edge-cases
+
+service api {
+  subset v1 (version = v1)
+  subset v2 (version = "1e3") {
+    pool { max retries 3 }
+    balance hash query user
+  }
+  balance hash source ip
+  pool { max requests per connection 5 }
+  eject { after 5 consecutive 5xx }
+}
+
+route api when header x-on = "on" -> v1 timeout 5s
+route api when uri prefix "/old" redirect scheme https host example.com port 8443 prefix "/new" status 301
+route api when query q = "~" -> v1 90%, v2 10% timeout 1500ms retry 2 on 5xx remote localities on
+
+service odd {
+  subset v1 (version = v1, on = "yes")
+}
+
+route odd when header on = "1" -> v1 timeout 5s
+"#;
+    let (_, compilation) = mesh::compile_text("edge.mesh", text);
+    assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
+    let expected = meshc::emit::yaml::stream(&compilation.manifests());
+    for threads in [1, 2] {
+        let mut streamed = String::new();
+        let written = compilation.write_yaml(threads, &mut |piece| {
+            streamed.push_str(piece);
+            Ok::<(), ()>(())
+        });
+        assert_eq!(written, Ok(()));
+        assert_eq!(streamed, expected, "{threads} threads");
+    }
+    for line in [
+        "useSourceIp: true",
+        "httpQueryParameterName: user",
+        "maxRetries: 3",
+        "maxRequestsPerConnection: 5",
+        "version: \"1e3\"",
+        "exact: \"on\"",
+        "exact: \"~\"",
+        "scheme: https",
+        "prefixRewrite: /new",
+        "redirectCode: 301",
+        "timeout: 1500ms",
+        "retryRemoteLocalities: true",
+        "\"on\": \"yes\"",
+        "\"on\":",
+    ] {
+        assert!(expected.contains(line), "no `{line}` in:\n{expected}");
+    }
+}
+
+#[test]
 fn a_failing_write_stops_the_stream_and_is_returned() {
     let text = meshc::testing::benchmark_program(300);
     let (_, compilation) = mesh::compile_text("bench.mesh", &text);

@@ -1,6 +1,7 @@
 //! Istio: a service's routes → `VirtualService`, its subsets and policy → `DestinationRule`.
 
-use super::{k8s, metadata};
+use super::yaml::Direct;
+use super::{k8s, metadata, MANAGED_BY};
 use crate::ir;
 
 const API_VERSION: &str = "networking.istio.io/v1";
@@ -49,34 +50,57 @@ pub(crate) fn traffic_policy(policy: &ir::TrafficPolicy) -> Option<k8s::TrafficP
     })
 }
 
+/// Istio's name for a balance that is a simple algorithm; `None` for consistent hashing.
+fn simple(balance: &ir::Balance) -> Option<&'static str> {
+    Some(match balance {
+        ir::Balance::RoundRobin => "ROUND_ROBIN",
+        ir::Balance::LeastRequest => "LEAST_REQUEST",
+        ir::Balance::Random => "RANDOM",
+        ir::Balance::Passthrough => "PASSTHROUGH",
+        ir::Balance::HashHeader(_)
+        | ir::Balance::HashCookie { .. }
+        | ir::Balance::HashSourceIp
+        | ir::Balance::HashQuery(_) => return None,
+    })
+}
+
+/// Istio's name for an HTTP/2 upgrade policy.
+fn h2_upgrade_policy(policy: ir::H2Upgrade) -> &'static str {
+    match policy {
+        ir::H2Upgrade::Default => "DEFAULT",
+        ir::H2Upgrade::DoNotUpgrade => "DO_NOT_UPGRADE",
+        ir::H2Upgrade::Upgrade => "UPGRADE",
+    }
+}
+
+/// `retryOn`: the conditions, comma-separated; `None` when there is none.
+fn retry_on(retry: &ir::Retry) -> Option<String> {
+    (!retry.on.is_empty()).then(|| retry.on.join(","))
+}
+
 fn load_balancer(balance: &ir::Balance) -> k8s::LoadBalancer {
-    let hash = |hash: k8s::ConsistentHash| k8s::LoadBalancer::ConsistentHash(hash);
+    if let Some(algorithm) = simple(balance) {
+        return k8s::LoadBalancer::Simple(algorithm);
+    }
+    let mut hash = k8s::ConsistentHash::default();
     match balance {
-        ir::Balance::RoundRobin => k8s::LoadBalancer::Simple("ROUND_ROBIN"),
-        ir::Balance::LeastRequest => k8s::LoadBalancer::Simple("LEAST_REQUEST"),
-        ir::Balance::Random => k8s::LoadBalancer::Simple("RANDOM"),
-        ir::Balance::Passthrough => k8s::LoadBalancer::Simple("PASSTHROUGH"),
-        ir::Balance::HashHeader(name) => hash(k8s::ConsistentHash {
-            http_header_name: Some(name.clone()),
-            ..Default::default()
-        }),
-        ir::Balance::HashQuery(name) => hash(k8s::ConsistentHash {
-            http_query_parameter_name: Some(name.clone()),
-            ..Default::default()
-        }),
-        ir::Balance::HashSourceIp => hash(k8s::ConsistentHash {
-            use_source_ip: Some(true),
-            ..Default::default()
-        }),
-        ir::Balance::HashCookie { name, ttl, path } => hash(k8s::ConsistentHash {
-            http_cookie: Some(k8s::HttpCookie {
+        ir::Balance::HashHeader(name) => hash.http_header_name = Some(name.clone()),
+        ir::Balance::HashQuery(name) => hash.http_query_parameter_name = Some(name.clone()),
+        ir::Balance::HashSourceIp => hash.use_source_ip = Some(true),
+        ir::Balance::HashCookie { name, ttl, path } => {
+            hash.http_cookie = Some(k8s::HttpCookie {
                 name: name.clone(),
                 path: path.clone(),
                 ttl: ttl.map(|d| d.to_string()),
-            }),
-            ..Default::default()
-        }),
+            });
+        }
+        // Named by `simple`.
+        ir::Balance::RoundRobin
+        | ir::Balance::LeastRequest
+        | ir::Balance::Random
+        | ir::Balance::Passthrough => {}
     }
+    k8s::LoadBalancer::ConsistentHash(hash)
 }
 
 fn connection_pool(pool: &ir::Pool) -> k8s::ConnectionPool {
@@ -90,11 +114,7 @@ fn connection_pool(pool: &ir::Pool) -> k8s::ConnectionPool {
         max_requests_per_connection: pool.max_requests_per_connection,
         max_retries: pool.max_retries,
         idle_timeout: pool.idle_timeout.map(|d| d.to_string()),
-        h2_upgrade_policy: pool.h2_upgrade.map(|policy| match policy {
-            ir::H2Upgrade::Default => "DEFAULT",
-            ir::H2Upgrade::DoNotUpgrade => "DO_NOT_UPGRADE",
-            ir::H2Upgrade::Upgrade => "UPGRADE",
-        }),
+        h2_upgrade_policy: pool.h2_upgrade.map(h2_upgrade_policy),
     };
     k8s::ConnectionPool {
         tcp: (tcp != k8s::TcpSettings::default()).then_some(tcp),
@@ -236,7 +256,415 @@ pub(crate) fn retries(retry: &ir::Retry) -> k8s::Retries {
     k8s::Retries {
         attempts: retry.attempts,
         per_try_timeout: retry.per_try_timeout.map(|d| d.to_string()),
-        retry_on: (!retry.on.is_empty()).then(|| retry.on.join(",")),
+        retry_on: retry_on(retry),
         retry_remote_localities: retry.remote_localities,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same two objects written straight to YAML.
+//
+// `emit::write_yaml` writes the default target's DestinationRules and VirtualServices with
+// these instead of building the models above and serialising them: most of the time of
+// writing a large program went to building those models (each name copied again) and to
+// serde's generic calls. The models stay the reference: `manifests()`, `extra` blocks and the
+// other targets use them, and a test writes every example both ways and compares the bytes
+// (`tests/examples.rs`, on every target, at several batch sizes and thread counts).
+
+/// Writes the service's DestinationRule as [`destination_rule`]'s model is written
+/// (`---` first). `false`, with nothing written, when a subset's label key would need quotes:
+/// that document is left to the model.
+pub(crate) fn write_destination_rule(out: &mut String, service: &ir::Service) -> bool {
+    if service.subsets.is_empty() && service.policy.is_empty() {
+        return true;
+    }
+    let plain = |subset: &ir::Subset| subset.labels.keys().all(|key| Direct::plain_key(key));
+    if !service.subsets.iter().all(plain) {
+        return false;
+    }
+    let mut d = Direct::document(out);
+    header(
+        &mut d,
+        "DestinationRule",
+        &service.policy_name,
+        &service.namespace,
+    );
+    d.open(0, "spec");
+    d.string(1, "host", &service.host);
+    write_traffic_policy(&mut d, 1, &service.policy);
+    if !service.subsets.is_empty() {
+        d.open(1, "subsets");
+        for subset in &service.subsets {
+            d.item(1);
+            d.string(2, "name", &subset.name);
+            d.open_map(2, "labels", !subset.labels.is_empty());
+            for (key, value) in &subset.labels {
+                d.string(3, key, value);
+            }
+            write_traffic_policy(&mut d, 2, &subset.policy);
+            d.end_item();
+        }
+    }
+    true
+}
+
+/// Writes the service's VirtualService as [`virtual_service`]'s model is written (`---`
+/// first). `false`, with nothing written, when a header or query parameter name would need
+/// quotes: that document is left to the model.
+pub(crate) fn write_virtual_service(out: &mut String, service: &ir::Service) -> bool {
+    if service.routes.is_empty() {
+        return true;
+    }
+    if !service.routes.iter().all(plain_keys) {
+        return false;
+    }
+    let mut d = Direct::document(out);
+    header(
+        &mut d,
+        "VirtualService",
+        &service.routes_name,
+        &service.namespace,
+    );
+    d.open(0, "spec");
+    d.open(1, "hosts");
+    d.string_item(1, &service.host);
+    d.open(1, "http");
+    for rule in &service.routes {
+        d.item(1);
+        write_http_route(&mut d, 2, rule);
+        d.end_item();
+    }
+    true
+}
+
+/// Whether every key a rule writes from the program (header and query parameter names, the
+/// headers it sets or adds) may be written plain.
+fn plain_keys(rule: &ir::RouteRule) -> bool {
+    let matches = rule
+        .matches
+        .iter()
+        .flat_map(|m| m.headers.keys().chain(m.query.keys()));
+    let ops = [rule.request_ops(), rule.response_ops()];
+    let set = ops
+        .iter()
+        .flat_map(|ops| ops.set.keys().chain(ops.add.keys()));
+    matches.chain(set).all(|key| Direct::plain_key(key))
+}
+
+/// `apiVersion`, `kind` and `metadata`, as [`metadata`] makes it.
+fn header(d: &mut Direct, kind: &str, name: &str, namespace: &str) {
+    d.string(0, "apiVersion", API_VERSION);
+    d.string(0, "kind", kind);
+    d.open(0, "metadata");
+    d.string(1, "name", name);
+    d.string(1, "namespace", namespace);
+    d.open(1, "labels");
+    d.string(2, MANAGED_BY.0, MANAGED_BY.1);
+}
+
+/// [`traffic_policy`], written.
+fn write_traffic_policy(d: &mut Direct, depth: usize, policy: &ir::TrafficPolicy) {
+    if policy.is_empty() {
+        return;
+    }
+    d.open(depth, "trafficPolicy");
+    let depth = depth + 1;
+    if let Some(balance) = policy.balance.as_deref() {
+        d.open(depth, "loadBalancer");
+        match simple(balance) {
+            Some(algorithm) => d.string(depth + 1, "simple", algorithm),
+            None => write_consistent_hash(d, depth + 1, balance),
+        }
+    }
+    if let Some(pool) = policy.pool.as_deref() {
+        let tcp = pool.max_connections.is_some() || pool.connect_timeout.is_some();
+        let http = pool.max_pending_requests.is_some()
+            || pool.max_requests.is_some()
+            || pool.max_requests_per_connection.is_some()
+            || pool.max_retries.is_some()
+            || pool.idle_timeout.is_some()
+            || pool.h2_upgrade.is_some();
+        d.open_map(depth, "connectionPool", tcp || http);
+        let depth = depth + 1;
+        if tcp {
+            d.open(depth, "tcp");
+            if let Some(n) = pool.max_connections {
+                d.integer(depth + 1, "maxConnections", n);
+            }
+            if let Some(timeout) = pool.connect_timeout {
+                d.display(depth + 1, "connectTimeout", timeout);
+            }
+        }
+        if http {
+            d.open(depth, "http");
+            let depth = depth + 1;
+            let counts = [
+                ("http1MaxPendingRequests", pool.max_pending_requests),
+                ("http2MaxRequests", pool.max_requests),
+                ("maxRequestsPerConnection", pool.max_requests_per_connection),
+                ("maxRetries", pool.max_retries),
+            ];
+            for (key, count) in counts {
+                if let Some(n) = count {
+                    d.integer(depth, key, n);
+                }
+            }
+            if let Some(timeout) = pool.idle_timeout {
+                d.display(depth, "idleTimeout", timeout);
+            }
+            if let Some(policy) = pool.h2_upgrade {
+                d.string(depth, "h2UpgradePolicy", h2_upgrade_policy(policy));
+            }
+        }
+    }
+    if let Some(eject) = policy.eject.as_deref() {
+        let durations = [
+            ("interval", eject.interval),
+            ("baseEjectionTime", eject.base_ejection_time),
+        ];
+        let counts = [
+            ("consecutive5xxErrors", eject.consecutive_5xx),
+            ("consecutiveGatewayErrors", eject.consecutive_gateway_errors),
+        ];
+        let percents = [
+            ("maxEjectionPercent", eject.max_ejection_percent),
+            ("minHealthPercent", eject.min_health_percent),
+        ];
+        let any = counts.iter().chain(&percents).any(|(_, n)| n.is_some())
+            || durations.iter().any(|(_, d)| d.is_some());
+        d.open_map(depth, "outlierDetection", any);
+        for (key, count) in counts {
+            if let Some(n) = count {
+                d.integer(depth + 1, key, n);
+            }
+        }
+        for (key, duration) in durations {
+            if let Some(duration) = duration {
+                d.display(depth + 1, key, duration);
+            }
+        }
+        for (key, percent) in percents {
+            if let Some(n) = percent {
+                d.integer(depth + 1, key, n);
+            }
+        }
+    }
+}
+
+/// `consistentHash`, for a balance that is not a [`simple`] algorithm.
+fn write_consistent_hash(d: &mut Direct, depth: usize, balance: &ir::Balance) {
+    d.open(depth, "consistentHash");
+    let depth = depth + 1;
+    match balance {
+        ir::Balance::HashHeader(name) => d.string(depth, "httpHeaderName", name),
+        ir::Balance::HashCookie { name, ttl, path } => {
+            d.open(depth, "httpCookie");
+            d.string(depth + 1, "name", name);
+            if let Some(path) = path {
+                d.string(depth + 1, "path", path);
+            }
+            if let Some(ttl) = ttl {
+                d.display(depth + 1, "ttl", ttl);
+            }
+        }
+        ir::Balance::HashSourceIp => d.boolean(depth, "useSourceIp", true),
+        ir::Balance::HashQuery(name) => d.string(depth, "httpQueryParameterName", name),
+        // Named by `simple`.
+        ir::Balance::RoundRobin
+        | ir::Balance::LeastRequest
+        | ir::Balance::Random
+        | ir::Balance::Passthrough => {}
+    }
+}
+
+/// One `http` rule, [`http_route`]'s model written, its keys at `depth`.
+fn write_http_route(d: &mut Direct, depth: usize, rule: &ir::RouteRule) {
+    if let Some(name) = &rule.name {
+        d.string(depth, "name", name);
+    }
+    if !rule.matches.is_empty() {
+        d.open(depth, "match");
+        for alternative in &rule.matches {
+            d.item(depth);
+            write_match(d, depth + 1, alternative);
+            d.end_item();
+        }
+    }
+    let fault = &rule.fault;
+    if fault.delay.is_some() || fault.abort.is_some() {
+        d.open(depth, "fault");
+        if let Some((delay, share)) = fault.delay {
+            d.open(depth + 1, "delay");
+            write_percentage(d, depth + 2, "percentage", share);
+            d.display(depth + 2, "fixedDelay", delay);
+        }
+        if let Some((status, share)) = &fault.abort {
+            d.open(depth + 1, "abort");
+            write_percentage(d, depth + 2, "percentage", *share);
+            match status {
+                ir::AbortStatus::Http(code) => d.integer(depth + 2, "httpStatus", *code),
+                ir::AbortStatus::Grpc(name) => d.string(depth + 2, "grpcStatus", name),
+            }
+        }
+    }
+    if !rule.destinations.is_empty() {
+        d.open(depth, "route");
+        for destination in &rule.destinations {
+            d.item(depth);
+            let subset = destination.subset.as_deref();
+            write_destination(d, depth + 1, "destination", &destination.service, subset);
+            if let Some(weight) = destination.weight {
+                d.integer(depth + 1, "weight", weight);
+            }
+            d.end_item();
+        }
+    }
+    if let Some(redirect) = rule.redirect.as_deref() {
+        let (uri, prefix) = match &redirect.path {
+            Some(ir::PathRewrite::Full(path)) => (Some(path), None),
+            Some(ir::PathRewrite::Prefix(prefix)) => (None, Some(prefix)),
+            None => (None, None),
+        };
+        let strings = [
+            ("uri", uri),
+            ("prefixRewrite", prefix),
+            ("authority", redirect.host.as_ref()),
+        ];
+        let any = strings.iter().any(|(_, s)| s.is_some())
+            || redirect.port.is_some()
+            || redirect.scheme.is_some()
+            || redirect.status.is_some();
+        d.open_map(depth, "redirect", any);
+        for (key, value) in strings {
+            if let Some(value) = value {
+                d.string(depth + 1, key, value);
+            }
+        }
+        if let Some(port) = redirect.port {
+            d.integer(depth + 1, "port", port);
+        }
+        if let Some(scheme) = &redirect.scheme {
+            d.string(depth + 1, "scheme", scheme);
+        }
+        if let Some(status) = redirect.status {
+            d.integer(depth + 1, "redirectCode", status);
+        }
+    }
+    if let Some(mirror) = rule.mirror.as_deref() {
+        write_destination(
+            d,
+            depth,
+            "mirror",
+            &mirror.service,
+            mirror.subset.as_deref(),
+        );
+        write_percentage(d, depth, "mirrorPercentage", mirror.percent);
+    }
+    let rewrite = &rule.rewrite;
+    if rewrite.path.is_some() || rewrite.authority.is_some() {
+        d.open(depth, "rewrite");
+        if let Some(ir::PathRewrite::Full(path) | ir::PathRewrite::Prefix(path)) = &rewrite.path {
+            d.string(depth + 1, "uri", path);
+        }
+        if let Some(authority) = &rewrite.authority {
+            d.string(depth + 1, "authority", authority);
+        }
+    }
+    if let Some(timeout) = rule.timeout {
+        d.display(depth, "timeout", timeout);
+    }
+    if let Some(retry) = &rule.retry {
+        d.open(depth, "retries");
+        d.integer(depth + 1, "attempts", retry.attempts);
+        if let Some(timeout) = retry.per_try_timeout {
+            d.display(depth + 1, "perTryTimeout", timeout);
+        }
+        if let Some(on) = retry_on(retry) {
+            d.string(depth + 1, "retryOn", &on);
+        }
+        if let Some(remote) = retry.remote_localities {
+            d.boolean(depth + 1, "retryRemoteLocalities", remote);
+        }
+    }
+    let (request, response) = (rule.request_ops(), rule.response_ops());
+    if !request.is_empty() || !response.is_empty() {
+        d.open(depth, "headers");
+        for (key, ops) in [("request", request), ("response", response)] {
+            if !ops.is_empty() {
+                d.open(depth + 1, key);
+                write_header_operations(d, depth + 2, ops);
+            }
+        }
+    }
+}
+
+/// One `match` alternative, its keys at `depth`.
+fn write_match(d: &mut Direct, depth: usize, alternative: &ir::Match) {
+    if let Some(uri) = &alternative.uri {
+        write_string_match(d, depth, "uri", uri);
+    }
+    if let Some(method) = &alternative.method {
+        write_string_match(d, depth, "method", method);
+    }
+    for (key, map) in [
+        ("headers", &alternative.headers),
+        ("queryParams", &alternative.query),
+    ] {
+        if !map.is_empty() {
+            d.open(depth, key);
+            for (name, matcher) in map {
+                write_string_match(d, depth + 1, name, matcher);
+            }
+        }
+    }
+}
+
+/// `key:` and one of `exact`, `prefix` or `regex` below it.
+fn write_string_match(d: &mut Direct, depth: usize, key: &str, matcher: &ir::StringMatch) {
+    d.open(depth, key);
+    let (kind, value) = match matcher {
+        ir::StringMatch::Exact(value) => ("exact", value),
+        ir::StringMatch::Prefix(value) => ("prefix", value),
+        ir::StringMatch::Regex(value) => ("regex", value),
+    };
+    d.string(depth + 1, kind, value);
+}
+
+/// `key:` and a destination's `host` and `subset` below it.
+fn write_destination(
+    d: &mut Direct,
+    depth: usize,
+    key: &str,
+    service: &ir::ServiceRef,
+    subset: Option<&str>,
+) {
+    d.open(depth, key);
+    d.string(depth + 1, "host", &service.host);
+    if let Some(subset) = subset {
+        d.string(depth + 1, "subset", subset);
+    }
+}
+
+/// `key:` and `value:` below it, a percentage.
+fn write_percentage(d: &mut Direct, depth: usize, key: &str, value: f64) {
+    d.open(depth, key);
+    d.float(depth + 1, "value", value);
+}
+
+/// `set`, `add` and `remove`, at `depth`.
+fn write_header_operations(d: &mut Direct, depth: usize, ops: &ir::HeaderOps) {
+    for (key, map) in [("set", &ops.set), ("add", &ops.add)] {
+        if !map.is_empty() {
+            d.open(depth, key);
+            for (name, value) in map {
+                d.string(depth + 1, name, value);
+            }
+        }
+    }
+    if !ops.remove.is_empty() {
+        d.open(depth, "remove");
+        for name in &ops.remove {
+            d.string_item(depth, name);
+        }
     }
 }

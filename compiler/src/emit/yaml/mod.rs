@@ -15,9 +15,12 @@
 //! integers, floats and booleans. A struct or tuple variant, bytes, or an enum variant as the
 //! whole document is an error ([`Error`]); no manifest has one.
 
+mod direct;
 mod scalar;
 #[cfg(test)]
 mod tests;
+
+pub(crate) use direct::Direct;
 
 use std::fmt;
 
@@ -152,6 +155,28 @@ impl Position {
     }
 }
 
+/// Writes a string value and its line break, after `key: ` or `- ` at `depth`: plain, quoted,
+/// or as a block scalar whose lines are indented one level deeper.
+fn write_string(out: &mut String, s: &str, depth: usize) {
+    match scalar::value_style(s) {
+        Style::Plain => out.push_str(s),
+        Style::SingleQuoted => {
+            out.push('\'');
+            out.push_str(s);
+            out.push('\'');
+        }
+        Style::DoubleQuoted => {
+            out.push('"');
+            scalar::write_escaped(out, s);
+            out.push('"');
+        }
+        // Block scalars end with their own line break.
+        Style::Literal => return scalar::write_literal(out, s, 2 * (depth + 1)),
+        Style::Folded => return scalar::write_folded(out, s, 2 * (depth + 1)),
+    }
+    out.push('\n');
+}
+
 /// Spaces for indentation, sliced.
 const SPACES: &str = "                                                                ";
 
@@ -217,23 +242,7 @@ impl<'o> Writer<'o> {
     /// Writes a string value.
     fn string(&mut self, s: &str) {
         let depth = self.scalar_start();
-        match scalar::value_style(s) {
-            Style::Plain => self.out.push_str(s),
-            Style::SingleQuoted => {
-                self.out.push('\'');
-                self.out.push_str(s);
-                self.out.push('\'');
-            }
-            Style::DoubleQuoted => {
-                self.out.push('"');
-                scalar::write_escaped(self.out, s);
-                self.out.push('"');
-            }
-            // Block scalars end with their own line break.
-            Style::Literal => return scalar::write_literal(self.out, s, 2 * (depth + 1)),
-            Style::Folded => return scalar::write_folded(self.out, s, 2 * (depth + 1)),
-        }
-        self.out.push('\n');
+        write_string(self.out, s, depth);
     }
 
     /// Starts a block mapping at the current position.
