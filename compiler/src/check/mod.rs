@@ -91,16 +91,7 @@ pub fn check(
     checker.flagger_owned_routes();
     checker.canary_routes();
     checker.split_idempotent_routes();
-    checker.resource_names();
-    checker.unreachable_routes();
-    checker.unused_names();
-    checker.route_limits();
-    checker.linkerd_route_order();
-    checker.service_profile_destinations();
-    checker.consul_splits();
-    checker.circuit_breaking();
-    checker.subsets_select_deployments();
-    checker.shadowed_matches();
+    shards::whole_program(&mut checker, threads);
     let program = ir::Program {
         services: checker.decl.services,
         ingresses: checker.decl.ingresses,

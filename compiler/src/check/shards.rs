@@ -209,6 +209,60 @@ pub(super) fn route(checker: &mut Checker<'_>, runs: Runs<Route<'_>>) {
     }
 }
 
+/// The whole-program checks, which read the program and report: `resource_names` (the longest)
+/// on a thread of its own beside the others, when `threads` allows (as for the routes); its
+/// reports come first, as on one thread.
+pub(super) fn whole_program(checker: &mut Checker<'_>, threads: usize) {
+    if count(threads, checker.decl.services.len()) < 2 {
+        checker.resource_names();
+        later_checks(checker);
+        return;
+    }
+    let (names, later) = {
+        let checker = &*checker;
+        let shard = || {
+            let sink = checker.sink.like();
+            let mut shard = Checker::new(&*checker.decl, sink, checker.options, checker.incomplete);
+            // What was reported already is not reported again (and not by this shard).
+            let reported = checker.unsupported.keys().map(|&key| (key, None));
+            shard.unsupported = reported.collect();
+            shard.canary_spans.clone_from(&checker.canary_spans);
+            shard
+        };
+        let reports = |shard: Checker<'_, &Declared>| {
+            (shard.sink.diagnostics, shard.unsupported, shard.granted)
+        };
+        std::thread::scope(|scope| {
+            let names = scope.spawn(|| {
+                let mut names = shard();
+                names.resource_names();
+                reports(names)
+            });
+            let mut later = shard();
+            later_checks(&mut later);
+            let names = names
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (names, reports(later))
+        })
+    };
+    absorb_reports(checker, names);
+    absorb_reports(checker, later);
+}
+
+/// The whole-program checks after `resource_names`, in order.
+fn later_checks<D: std::ops::Deref<Target = Declared>>(checker: &mut Checker<'_, D>) {
+    checker.unreachable_routes();
+    checker.unused_names();
+    checker.route_limits();
+    checker.linkerd_route_order();
+    checker.service_profile_destinations();
+    checker.consul_splits();
+    checker.circuit_breaking();
+    checker.subsets_select_deployments();
+    checker.shadowed_matches();
+}
+
 /// A shard's diagnostics, with the reports it made once per key: E0401 per concept and
 /// place (`Checker::unsupported`), N0001 per route namespace and backend (`granted`).
 type Reports = (

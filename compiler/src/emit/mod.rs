@@ -6,6 +6,10 @@
 //! service's `VirtualService` (or, with `--target gateway-api`, its HTTPRoute); then the
 //! ingresses' HTTPRoutes; then the ReferenceGrants they need; then the canaries' alerts. Emission
 //! cannot fail: the checker has already rejected everything the API server or Istio would.
+//!
+//! [`write_yaml`] writes the default target's DestinationRules and VirtualServices straight from
+//! the IR, without their models (`write_direct`): the same bytes, faster; the models are the
+//! reference, compared with it by the tests.
 
 pub mod argo;
 pub mod consul;
