@@ -6,8 +6,9 @@
 //! ```
 //!
 //! Stages: the fast parser and the reference parser (pest) alone, the whole library compile
-//! (parse, expand, check, emit), and writing the YAML stream with meshc's writer and with
-//! serde-saphyr (its oracle). For each, the most heap it had in use at once (peak), what is
+//! (parse, expand, check, emit), writing the YAML stream of the manifests with meshc's writer
+//! and with serde-saphyr (its oracle), and streaming the YAML as `meshc build` does
+//! (`write_yaml`, on one thread: the default target's objects written without models). For each, the most heap it had in use at once (peak), what is
 //! still allocated once it returns (kept), and how many blocks it allocated or resized, counted by
 //! a wrapper around the system allocator.
 //!
@@ -171,6 +172,20 @@ fn main() {
     report(
         "YAML (meshc)",
         measure(|| meshc::emit::yaml::stream(manifests)),
+        yaml_bytes,
+    );
+    report(
+        "write_yaml, one thread",
+        measure(|| {
+            // What `meshc build` does after compiling: the default target's objects are
+            // written straight from the IR, without their models.
+            let mut bytes = 0;
+            let written = compilation.write_yaml(1, &mut |piece| {
+                bytes += piece.len();
+                Ok::<(), ()>(())
+            });
+            (written, bytes)
+        }),
         yaml_bytes,
     );
     report(
