@@ -822,6 +822,7 @@ service api {
 }
 
 route api when header x-on = "on" -> v1 timeout 5s
+route api when header x-long = "a value of more than eighty characters, which the writer folds into a block scalar" -> v2 timeout 5s
 route api when uri prefix "/old" redirect scheme https host example.com port 8443 prefix "/new" status 301
 route api when query q = "~" -> v1 90%, v2 10% timeout 1500ms retry 2 on 5xx remote localities on
 
@@ -856,6 +857,7 @@ route odd when header on = "1" -> v1 timeout 5s
         "redirectCode: 301",
         "timeout: 1500ms",
         "retryRemoteLocalities: true",
+        "exact: >-",
         "\"on\": \"yes\"",
         "\"on\":",
     ] {
