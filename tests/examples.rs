@@ -742,18 +742,7 @@ fn the_streamed_yaml_is_the_stream_on_any_number_of_threads() {
             let expected = meshc::emit::yaml::stream(&compilation.manifests());
             // More threads than batches too (8 threads, 4 parts each).
             for (threads, batch) in [(1, 1), (1, 256), (2, 1), (2, 2), (3, 1), (4, 256), (8, 4)] {
-                let mut streamed = String::new();
-                meshc::emit::write_yaml_batched(
-                    &compilation.program,
-                    options,
-                    threads,
-                    batch,
-                    &mut |piece| {
-                        streamed.push_str(piece);
-                        Ok::<(), ()>(())
-                    },
-                )
-                .expect("a String takes every piece");
+                let streamed = mesh::streamed_yaml(&compilation, threads, batch);
                 assert!(
                     streamed == expected,
                     "{path} ({options:?}), {threads} threads, {batch} parts per piece:\n{streamed}"
@@ -774,12 +763,7 @@ fn the_benchmarks_plain_writer_writes_what_meshc_writes() {
         let text = meshc::testing::benchmark_program(services);
         let (_, compilation) = mesh::compile_text("bench.mesh", &text);
         assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
-        let mut meshc_yaml = String::new();
-        let written = compilation.write_yaml(threads, &mut |piece| {
-            meshc_yaml.push_str(piece);
-            Ok::<(), ()>(())
-        });
-        assert_eq!(written, Ok(()));
+        let meshc_yaml = mesh::streamed_yaml(&compilation, threads, 256);
         let mut plain = Vec::new();
         meshc::testing::write_benchmark_yaml(services, &mut plain).expect("writes to memory");
         let plain = String::from_utf8(plain).expect("UTF-8");
@@ -805,43 +789,72 @@ fn the_benchmarks_plain_writer_writes_what_meshc_writes() {
 fn istio_objects_written_without_models_are_the_models_yaml() {
     // `meshc build` writes DestinationRules and VirtualServices straight from the IR (see
     // `emit::istio::write_destination_rule`); the examples and the book's programs are compared
-    // with their models elsewhere. This program has what those leave out, and values that
-    // YAML 1.1 would misread; `odd` has a label key and a header name that must be quoted,
-    // which only the models' writer writes (the direct writer leaves `odd` to it).
-    let text = r#"namespace edge-cases
+    // with their models elsewhere. This program has what those leave out, values that YAML 1.1
+    // would misread, and a host long enough to be folded in a `- ` item. Each `odd-*` service
+    // has one kind of key that must be quoted (a label, a header or query parameter matched, a
+    // header set or added), which only the models' writer writes: the direct writer leaves
+    // that object to it. One kind each, so that a missing check on one is not hidden by another.
+    let long = "a-service-name-of-more-than-forty-characters-x";
+    let text = format!(
+        r#"namespace edge-cases-with-a-long-namespace
 
-service api {
+service api {{
   subset v1 (version = v1)
-  subset v2 (version = "1e3") {
-    pool { max retries 3 }
+  subset v2 (version = "1e3") {{
+    pool {{ max retries 3 }}
     balance hash query user
-  }
+  }}
   balance hash source ip
-  pool { max requests per connection 5 }
-  eject { after 5 consecutive 5xx }
-}
+  pool {{ max requests per connection 5 }}
+  eject {{ after 5 consecutive 5xx }}
+}}
 
 route api when header x-on = "on" -> v1 timeout 5s
 route api when header x-long = "a value of more than eighty characters, which the writer folds into a block scalar" -> v2 timeout 5s
 route api when uri prefix "/old" redirect scheme https host example.com port 8443 prefix "/new" status 301
 route api when query q = "~" -> v1 90%, v2 10% timeout 1500ms retry 2 on 5xx remote localities on
 
-service odd {
-  subset v1 (version = v1, on = "yes")
-}
+service {long} {{
+  subset v1 (version = v1)
+}}
 
-route odd when header on = "1" -> v1 timeout 5s
-"#;
-    let (_, compilation) = mesh::compile_text("edge.mesh", text);
+route {long} -> v1 timeout 5s request remove x-a
+
+service odd-label {{
+  subset v1 (version = v1, on = "yes")
+}}
+
+service odd-header {{
+  subset v1 (version = v1)
+}}
+
+route odd-header when header on = "1" -> v1 timeout 5s
+
+service odd-query {{
+  subset v1 (version = v1)
+}}
+
+route odd-query when query yes = "1" -> v1 timeout 5s
+
+service odd-set {{
+  subset v1 (version = v1)
+}}
+
+route odd-set -> v1 timeout 5s request set no = "x"
+
+service odd-add {{
+  subset v1 (version = v1)
+}}
+
+route odd-add -> v1 timeout 5s response add y = "x"
+"#
+    );
+    let (_, compilation) = mesh::compile_text("edge.mesh", &text);
     assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
     let expected = meshc::emit::yaml::stream(&compilation.manifests());
-    for threads in [1, 2] {
-        let mut streamed = String::new();
-        let written = compilation.write_yaml(threads, &mut |piece| {
-            streamed.push_str(piece);
-            Ok::<(), ()>(())
-        });
-        assert_eq!(written, Ok(()));
+    // One part per piece, so that two threads each write some.
+    for (threads, batch) in [(1, 256), (2, 1)] {
+        let streamed = mesh::streamed_yaml(&compilation, threads, batch);
         assert_eq!(streamed, expected, "{threads} threads");
     }
     for line in [
@@ -852,14 +865,18 @@ route odd when header on = "1" -> v1 timeout 5s
         "version: \"1e3\"",
         "exact: \"on\"",
         "exact: \"~\"",
+        "exact: >-",
         "scheme: https",
         "prefixRewrite: /new",
         "redirectCode: 301",
         "timeout: 1500ms",
         "retryRemoteLocalities: true",
-        "exact: >-",
+        "  - >-\n    a-service-name-of-more-than-forty-characters-x.edge-cases-with-a-long-namespace.svc.cluster.local",
         "\"on\": \"yes\"",
-        "\"on\":",
+        "\"on\":\n",
+        "\"yes\":\n",
+        "\"no\": x",
+        "\"y\": x",
     ] {
         assert!(expected.contains(line), "no `{line}` in:\n{expected}");
     }

@@ -570,7 +570,7 @@ pub enum PathRewrite {
 }
 
 /// A redirect answered instead of routing.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Redirect {
     /// `http` or `https`.
     pub scheme: Option<String>,

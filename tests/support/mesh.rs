@@ -26,6 +26,24 @@ pub fn compile_text(name: &str, text: &str) -> (SourceMap, Compilation) {
     (sources, compilation)
 }
 
+/// The YAML stream of a compilation as `meshc build` writes it (`emit::write_yaml_batched`), on
+/// `threads` threads with `batch` parts per piece.
+pub fn streamed_yaml(compilation: &Compilation, threads: usize, batch: usize) -> String {
+    let mut streamed = String::new();
+    let written = meshc::emit::write_yaml_batched(
+        &compilation.program,
+        compilation.options,
+        threads,
+        batch,
+        &mut |piece| {
+            streamed.push_str(piece);
+            Ok::<(), ()>(())
+        },
+    );
+    assert_eq!(written, Ok(()), "a String takes every piece");
+    streamed
+}
+
 /// Compiles one repository file, registered under its path from the root, the way `meshc`
 /// does: with the settings of its project's mesh.toml (found by walking up from the file, inside
 /// the repository) and its imports read from the repository.

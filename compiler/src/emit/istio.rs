@@ -103,7 +103,21 @@ fn load_balancer(balance: &ir::Balance) -> k8s::LoadBalancer {
     k8s::LoadBalancer::ConsistentHash(hash)
 }
 
+/// Whether a pool sets any of Istio's `tcp` settings, and any of its `http` ones: each section
+/// is left out when none is.
+fn pool_sections(pool: &ir::Pool) -> (bool, bool) {
+    let tcp = pool.max_connections.is_some() || pool.connect_timeout.is_some();
+    let http = pool.max_pending_requests.is_some()
+        || pool.max_requests.is_some()
+        || pool.max_requests_per_connection.is_some()
+        || pool.max_retries.is_some()
+        || pool.idle_timeout.is_some()
+        || pool.h2_upgrade.is_some();
+    (tcp, http)
+}
+
 fn connection_pool(pool: &ir::Pool) -> k8s::ConnectionPool {
+    let (has_tcp, has_http) = pool_sections(pool);
     let tcp = k8s::TcpSettings {
         max_connections: pool.max_connections,
         connect_timeout: pool.connect_timeout.map(|d| d.to_string()),
@@ -117,8 +131,8 @@ fn connection_pool(pool: &ir::Pool) -> k8s::ConnectionPool {
         h2_upgrade_policy: pool.h2_upgrade.map(h2_upgrade_policy),
     };
     k8s::ConnectionPool {
-        tcp: (tcp != k8s::TcpSettings::default()).then_some(tcp),
-        http: (http != k8s::HttpSettings::default()).then_some(http),
+        tcp: has_tcp.then_some(tcp),
+        http: has_http.then_some(http),
     }
 }
 
@@ -377,13 +391,7 @@ fn write_traffic_policy(d: &mut Direct, depth: usize, policy: &ir::TrafficPolicy
         }
     }
     if let Some(pool) = policy.pool.as_deref() {
-        let tcp = pool.max_connections.is_some() || pool.connect_timeout.is_some();
-        let http = pool.max_pending_requests.is_some()
-            || pool.max_requests.is_some()
-            || pool.max_requests_per_connection.is_some()
-            || pool.max_retries.is_some()
-            || pool.idle_timeout.is_some()
-            || pool.h2_upgrade.is_some();
+        let (tcp, http) = pool_sections(pool);
         d.open_map(depth, "connectionPool", tcp || http);
         let depth = depth + 1;
         if tcp {
@@ -430,9 +438,7 @@ fn write_traffic_policy(d: &mut Direct, depth: usize, policy: &ir::TrafficPolicy
             ("maxEjectionPercent", eject.max_ejection_percent),
             ("minHealthPercent", eject.min_health_percent),
         ];
-        let any = counts.iter().chain(&percents).any(|(_, n)| n.is_some())
-            || durations.iter().any(|(_, d)| d.is_some());
-        d.open_map(depth, "outlierDetection", any);
+        d.open_map(depth, "outlierDetection", *eject != ir::Eject::default());
         for (key, count) in counts {
             if let Some(n) = count {
                 d.integer(depth + 1, key, n);
@@ -530,11 +536,7 @@ fn write_http_route(d: &mut Direct, depth: usize, rule: &ir::RouteRule) {
             ("prefixRewrite", prefix),
             ("authority", redirect.host.as_ref()),
         ];
-        let any = strings.iter().any(|(_, s)| s.is_some())
-            || redirect.port.is_some()
-            || redirect.scheme.is_some()
-            || redirect.status.is_some();
-        d.open_map(depth, "redirect", any);
+        d.open_map(depth, "redirect", *redirect != ir::Redirect::default());
         for (key, value) in strings {
             if let Some(value) = value {
                 d.string(depth + 1, key, value);
