@@ -296,14 +296,12 @@ pub(crate) fn write_destination_rule(out: &mut String, service: &ir::Service) ->
     if !service.subsets.iter().all(plain) {
         return false;
     }
-    let mut d = Direct::document(out);
-    header(
-        &mut d,
+    let mut d = document(
+        out,
         "DestinationRule",
         &service.policy_name,
         &service.namespace,
     );
-    d.open(0, "spec");
     d.string(1, "host", &service.host);
     write_traffic_policy(&mut d, 1, &service.policy);
     if !service.subsets.is_empty() {
@@ -332,14 +330,12 @@ pub(crate) fn write_virtual_service(out: &mut String, service: &ir::Service) -> 
     if !service.routes.iter().all(plain_keys) {
         return false;
     }
-    let mut d = Direct::document(out);
-    header(
-        &mut d,
+    let mut d = document(
+        out,
         "VirtualService",
         &service.routes_name,
         &service.namespace,
     );
-    d.open(0, "spec");
     d.open(1, "hosts");
     d.string_item(1, &service.host);
     d.open(1, "http");
@@ -365,8 +361,10 @@ fn plain_keys(rule: &ir::RouteRule) -> bool {
     matches.chain(set).all(|key| Direct::plain_key(key))
 }
 
-/// `apiVersion`, `kind` and `metadata`, as [`metadata`] makes it.
-fn header(d: &mut Direct, kind: &str, name: &str, namespace: &str) {
+/// A document of `out`: `apiVersion`, `kind`, `metadata` as [`metadata`] makes it, and `spec:`,
+/// whose fields the caller writes.
+fn document<'o>(out: &'o mut String, kind: &str, name: &str, namespace: &str) -> Direct<'o> {
+    let mut d = Direct::document(out);
     d.string(0, "apiVersion", API_VERSION);
     d.string(0, "kind", kind);
     d.open(0, "metadata");
@@ -374,6 +372,8 @@ fn header(d: &mut Direct, kind: &str, name: &str, namespace: &str) {
     d.string(1, "namespace", namespace);
     d.open(1, "labels");
     d.string(2, MANAGED_BY.0, MANAGED_BY.1);
+    d.open(0, "spec");
+    d
 }
 
 /// [`traffic_policy`], written.
