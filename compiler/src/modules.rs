@@ -1,14 +1,14 @@
 //! Modules and reusable policy, between parsing and checking.
 //!
-//! 1. [`resolve`] runs as each file is parsed: every `import` becomes a file of the
+//! 1. `resolve` runs as each file is parsed: every `import` becomes a file of the
 //!    [`SourceMap`] — a `std/NAME` module from the embedded standard library ([`crate::stdlib`]),
 //!    another file through the caller's [`Loader`] (the library itself does no I/O) — or an
 //!    error at the import (E0110). Paths are relative to the importing file and may not leave
 //!    the project root: the library checks that on the text of the path, before asking the loader.
-//! 2. [`expand`] replaces every `use` and every `defaults` block by the parts of the policies
+//! 2. `expand` replaces every `use` and every `defaults` block by the parts of the policies
 //!    they name, with the arguments put in place of the parameters, so the checker sees plain
 //!    services and routes. What a declaration writes itself always wins over what a policy
-//!    brings; see [`Kind`] for what "the same setting" means.
+//!    brings; see `Kind` for what "the same setting" means.
 //!
 //! Every span a policy brings is moved to the `use` that applied it (except an argument, which
 //! keeps its own span): a diagnostic about applied policy points at the line of the user's

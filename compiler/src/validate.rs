@@ -1272,7 +1272,7 @@ impl BuiltIn {
 }
 
 /// The schema `name` of the OpenAPI v3 `document` (in its `components.schemas`), resolved as the schemas of
-/// the built-in kinds are (see [`Resolver`]): an error for a `$ref` cycle or a `$ref` to a schema the
+/// the built-in kinds are (see `Resolver`): an error for a `$ref` cycle or a `$ref` to a schema the
 /// document does not define.
 pub fn resolve_openapi_schema(document: &Value, name: &str) -> Result<Value, String> {
     let components = (document.pointer("/components/schemas"))

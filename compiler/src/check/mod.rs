@@ -52,7 +52,7 @@ pub(crate) use values::{kind_name, Sink};
 ///
 /// `threads` is how many threads declare services and check routes, each taking a run of
 /// them; 0 for as many as there are cores when the program is large enough to be worth it.
-/// The result is the same for any number (see [`shards`]).
+/// The result is the same for any number (see `check::shards`).
 pub fn check(
     files: Vec<ast::File>,
     incomplete: bool,

@@ -8,12 +8,12 @@
 //! quotes every string that a YAML 1.1 reader (Kubernetes) or a YAML 1.2 reader would take
 //! for something else — `on`, `yes`, `no`, `y`, `~`, `null`, `12:30`, `1e3`, `0x1F`, `.5`,
 //! `2024-01-01`, leading indicators, `: `, ` #`, edge spaces, control characters — so values
-//! reach the cluster as written. The quoting rules are in [`scalar`].
+//! reach the cluster as written. The quoting rules are in `scalar`.
 //!
 //! It writes the shapes meshc's manifests have: structs and maps with scalar keys, sequences,
 //! options, newtype enum variants (`exact: /api`), unit variants and untagged enums, strings,
 //! integers, floats and booleans. A struct or tuple variant, bytes, or an enum variant as the
-//! whole document is an error ([`Error`]); no manifest has one.
+//! whole document is an error (`Error`); no manifest has one.
 
 mod direct;
 mod scalar;
