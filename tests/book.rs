@@ -403,9 +403,9 @@ fn yaml_blocks_are_real_output() {
     assert!(problems.is_empty(), "\n{}\n", problems.join("\n\n"));
 }
 
-/// `meshc build` writes the default target's DestinationRules and VirtualServices straight from
-/// the IR, not from their models: for every program of the book that compiles (with its own
-/// options), the YAML written that way is the models' YAML, byte for byte.
+/// `meshc build` writes Istio's DestinationRules and VirtualServices straight from the IR, not
+/// from their models: for every program of the book that compiles (with its own options), the
+/// YAML written that way is the models' YAML, byte for byte.
 #[test]
 fn book_programs_stream_what_their_models_give() {
     let (blocks, _) = book_blocks();

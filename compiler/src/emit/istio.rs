@@ -278,10 +278,10 @@ pub(crate) fn retries(retry: &ir::Retry) -> k8s::Retries {
 // ---------------------------------------------------------------------------------------------
 // The same two objects written straight to YAML.
 //
-// `emit::write_yaml` writes the default target's DestinationRules and VirtualServices with
-// these instead of building the models above and serialising them: most of the time of
-// writing a large program went to building those models (each name copied again) and to
-// serde's generic calls. The models stay the reference: `manifests()`, `extra` blocks, the
+// `emit::write_yaml` writes the DestinationRules and VirtualServices (with `--target istio`,
+// `argo-rollouts`, and `flagger` for the services it does not roll out) with these instead of
+// building the models above and serialising them: most of the time of writing a large program
+// went to building those models (each name copied again) and to serde's generic calls. The models stay the reference: `manifests()`, `extra` blocks, the
 // other targets and objects with a key that must be quoted use them, and the tests write both
 // ways and compare the bytes: every example (on every target, at several batch sizes and
 // thread counts), every program of the book, and a program of what those leave out

@@ -7,8 +7,8 @@
 //! ingresses' HTTPRoutes; then the ReferenceGrants they need; then the canaries' alerts. Emission
 //! cannot fail: the checker has already rejected everything the API server or Istio would.
 //!
-//! [`write_yaml`] writes the default target's DestinationRules and VirtualServices straight from
-//! the IR, without their models (`write_direct`): the same bytes, faster; the models are the
+//! [`write_yaml`] writes the Istio DestinationRules and VirtualServices (of the default target,
+//! and of Argo Rollouts and Flagger) straight from the IR, without their models (`write_direct`): the same bytes, faster; the models are the
 //! reference, compared with it by the tests.
 
 pub mod argo;
@@ -353,22 +353,30 @@ pub fn parts(program: &ir::Program) -> Vec<Part> {
     parts
 }
 
-/// Writes the YAML of `part` (each document after `---`) straight from the IR when it is one of
-/// the default target's two objects per service, a DestinationRule or a VirtualService, and the
-/// service has no `extra` block: the bytes its models would give (see `istio`'s
+/// Writes the YAML of `part` (each document after `---`) straight from the IR when it is a
+/// service's Istio DestinationRule or VirtualService ([`istio_objects`]) and the service has no
+/// `extra` block: the bytes its models would give (see `istio`'s
 /// `write_destination_rule`). `false`, with nothing written, for every other part: those are
 /// emitted as models.
 fn write_direct(out: &mut String, program: &ir::Program, options: Options, part: Part) -> bool {
-    if options.target != Target::Istio {
-        return false;
-    }
     let (index, write): (usize, fn(&mut String, &ir::Service) -> bool) = match part {
         Part::Policy(index) => (index, istio::write_destination_rule),
         Part::Routes(index) => (index, istio::write_virtual_service),
         _ => return false,
     };
     let service = &program.services[index];
-    service.extras.is_empty() && write(out, service)
+    istio_objects(options, service) && service.extras.is_empty() && write(out, service)
+}
+
+/// Whether a service's policy and routes are Istio's DestinationRule and VirtualService: with
+/// Istio, with Argo Rollouts (whose Rollout sets the VirtualService's weights), and with Flagger
+/// for the services it does not roll out (it writes its own for those it does).
+fn istio_objects(options: Options, service: &ir::Service) -> bool {
+    match options.target {
+        Target::Istio | Target::ArgoRollouts => true,
+        Target::Flagger => service.canary.is_none(),
+        Target::GatewayApi | Target::Linkerd | Target::Consul | Target::Resilience4j => false,
+    }
 }
 
 /// Appends the manifests of one part of `program` to `out`, with the `extra` blocks of its
@@ -431,9 +439,7 @@ pub(crate) fn emit_typed(
         Part::Policy(index) => {
             let service = &program.services[index];
             match options.target {
-                // Flagger writes the DestinationRules of the services it rolls out.
-                _ if flagger(service) => {}
-                Target::Istio | Target::Flagger | Target::ArgoRollouts => {
+                _ if istio_objects(options, service) => {
                     let rule = istio::destination_rule(service);
                     out.extend(rule.map(|o| Manifest::DestinationRule(Box::new(o))));
                 }
@@ -443,21 +449,28 @@ pub(crate) fn emit_typed(
                     let resolver = consul::service_resolver(service);
                     out.extend(resolver.map(|o| Manifest::ServiceResolver(Box::new(o))));
                 }
-                // Gateway API and Linkerd have no traffic policy (the checker rejected it);
-                // Resilience4j's is part of the application's properties.
-                Target::GatewayApi | Target::Linkerd | Target::Resilience4j => {}
+                // Flagger writes the DestinationRules of the services it rolls out; Gateway API
+                // and Linkerd have no traffic policy (the checker rejected it); Resilience4j's is
+                // part of the application's properties. (Istio and Argo Rollouts: above.)
+                Target::Flagger
+                | Target::GatewayApi
+                | Target::Linkerd
+                | Target::Resilience4j
+                | Target::Istio
+                | Target::ArgoRollouts => {}
             }
         }
         Part::Routes(index) => {
             let service = &program.services[index];
             match options.target {
-                _ if flagger(service) => {
-                    let canary = flagger::canary(service);
-                    out.extend(canary.map(|o| Manifest::FlaggerCanary(Box::new(o))));
-                }
-                Target::Istio | Target::Flagger | Target::ArgoRollouts => {
+                _ if istio_objects(options, service) => {
                     let routes = istio::virtual_service(service);
                     out.extend(routes.map(|o| Manifest::VirtualService(Box::new(o))));
+                }
+                // The services Flagger rolls out.
+                Target::Flagger => {
+                    let canary = flagger::canary(service);
+                    out.extend(canary.map(|o| Manifest::FlaggerCanary(Box::new(o))));
                 }
                 Target::GatewayApi => {
                     let routes = gateway::service_route(service);
@@ -469,8 +482,8 @@ pub(crate) fn emit_typed(
                     let router = consul::service_router(service);
                     out.extend(router.map(|o| Manifest::ServiceRouter(Box::new(o))));
                 }
-                // Part of the application's properties.
-                Target::Resilience4j => {}
+                // Part of the application's properties. (Istio and Argo Rollouts: above.)
+                Target::Resilience4j | Target::Istio | Target::ArgoRollouts => {}
                 Target::Linkerd => match options.linkerd {
                     LinkerdFlavour::HttpRoute => {
                         let routes = linkerd::service_routes(service);
