@@ -8,9 +8,9 @@
 //! Stages: the fast parser and the reference parser (pest) alone, the whole library compile
 //! (parse, expand, check, emit), writing the YAML stream of the manifests with meshc's writer
 //! and with serde-saphyr (its oracle), and streaming the YAML as `meshc build` does
-//! (`write_yaml`, on one thread: the default target's objects written without models). For each, the most heap it had in use at once (peak), what is
-//! still allocated once it returns (kept), and how many blocks it allocated or resized, counted by
-//! a wrapper around the system allocator.
+//! (`write_yaml`, on one thread: Istio's objects written without models). For each, the most
+//! heap it had in use at once (peak), what is still allocated once it returns (kept), and how
+//! many blocks it allocated or resized, counted by a wrapper around the system allocator.
 //!
 //! These are the library's own costs, with the system's allocator: each stage alone runs on
 //! one thread; the whole compile parses a large file in two halves and checks on every core.

@@ -281,11 +281,12 @@ pub(crate) fn retries(retry: &ir::Retry) -> k8s::Retries {
 // `emit::write_yaml` writes the DestinationRules and VirtualServices (with `--target istio`,
 // `argo-rollouts`, and `flagger` for the services it does not roll out) with these instead of
 // building the models above and serialising them: most of the time of writing a large program
-// went to building those models (each name copied again) and to serde's generic calls. The models stay the reference: `manifests()`, `extra` blocks, the
-// other targets and objects with a key that must be quoted use them, and the tests write both
-// ways and compare the bytes: every example (on every target, at several batch sizes and
-// thread counts), every program of the book, and a program of what those leave out
-// (`tests/examples.rs`, `tests/book.rs`); so does the compile fuzz target, on every program.
+// went to building those models (each name copied again) and to serde's generic calls. The
+// models stay the reference: `manifests()`, `extra` blocks, the other targets and objects with
+// a key that must be quoted use them, and the tests write both ways and compare the bytes:
+// every example (on every target, at several batch sizes and thread counts), every program of
+// the book, and a program of what those leave out (`tests/examples.rs`, `tests/book.rs`); so
+// does the compile fuzz target, on every program.
 
 /// Writes the service's DestinationRule as [`destination_rule`]'s model is written
 /// (`---` first). `false`, with nothing written, when a subset's label key would need quotes:

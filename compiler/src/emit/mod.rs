@@ -8,8 +8,9 @@
 //! cannot fail: the checker has already rejected everything the API server or Istio would.
 //!
 //! [`write_yaml`] writes the Istio DestinationRules and VirtualServices (of the default target,
-//! and of Argo Rollouts and Flagger) straight from the IR, without their models (`write_direct`): the same bytes, faster; the models are the
-//! reference, compared with it by the tests.
+//! and of Argo Rollouts and Flagger) straight from the IR, without their models
+//! (`write_direct`): the same bytes, faster; the models are the reference, compared with it by
+//! the tests.
 
 pub mod argo;
 pub mod consul;

@@ -33,7 +33,7 @@ impl<'o> Direct<'o> {
     /// plain and short enough to be an implicit key. (The writer quotes the others, or writes
     /// them as `? key`; a caller of `Direct` leaves such a document to it.)
     pub(crate) fn plain_key(key: &str) -> bool {
-        key.len() <= scalar::SIMPLE_KEY_MAX_LEN && scalar::is_plain_key(key)
+        scalar::is_plain_implicit_key(key)
     }
 
     /// `key:` at `depth`, indented unless it is an item's first.
@@ -99,16 +99,20 @@ impl<'o> Direct<'o> {
 
     /// `- ` at `depth`: what follows is the item's first key.
     pub(crate) fn item(&mut self, depth: usize) {
-        indent(self.out, depth);
-        self.out.push_str("- ");
+        self.dash(depth);
         self.item = true;
     }
 
     /// `- value`, a string item of a sequence at `depth`.
     pub(crate) fn string_item(&mut self, depth: usize, value: &str) {
+        self.dash(depth);
+        write_string(self.out, value, depth);
+    }
+
+    /// The dash of a sequence item at `depth`.
+    fn dash(&mut self, depth: usize) {
         indent(self.out, depth);
         self.out.push_str("- ");
-        write_string(self.out, value, depth);
     }
 
     /// Ends an item: one that wrote no key is an empty mapping (`- {}`).

@@ -27,7 +27,7 @@ use std::fmt;
 use serde::ser::{self, Serialize};
 
 use super::Manifest;
-use scalar::{Style, SIMPLE_KEY_MAX_LEN};
+use scalar::Style;
 
 /// One manifest as a YAML document (no `---`), ending in a newline.
 pub fn document(manifest: &Manifest) -> String {
@@ -48,9 +48,10 @@ pub fn write_document(out: &mut String, manifest: &Manifest) {
     Writer::new(out).manifest(manifest);
 }
 
-/// Whether a struct field's name may be written as a plain key: [`scalar::is_plain_key`],
-/// remembered per name. Field names are the few dozen `&'static str`s of the models, written
-/// for every object: deciding each once per thread saves about a tenth of the writer's work.
+/// Whether a struct field's name may be written as a plain key
+/// ([`scalar::is_plain_implicit_key`]), remembered per name. Field names are the few dozen
+/// `&'static str`s of the models, written for every object: deciding each once per thread
+/// saves about a tenth of the writer's work.
 fn plain_field_name(name: &'static str) -> bool {
     use std::cell::Cell;
     /// Direct-mapped on the name's address: (address, length × 2 + plain). Address 0 is no
@@ -66,7 +67,7 @@ fn plain_field_name(name: &'static str) -> bool {
         if at == address && entry >> 1 == name.len() {
             return entry & 1 == 1;
         }
-        let plain = name.len() <= SIMPLE_KEY_MAX_LEN && scalar::is_plain_key(name);
+        let plain = scalar::is_plain_implicit_key(name);
         seen[slot].set((address, name.len() << 1 | usize::from(plain)));
         plain
     })
@@ -339,7 +340,7 @@ impl<'a, 'o> Compound<'a, 'o> {
     /// Writes a string key and its `:`; the value goes at `self.writer.position`.
     fn key_str(&mut self, key: &str) {
         // The common case first: a plain key, short enough to be implicit.
-        if key.len() <= SIMPLE_KEY_MAX_LEN && scalar::is_plain_key(key) {
+        if scalar::is_plain_implicit_key(key) {
             self.plain_key(key);
         } else {
             self.quoted_or_long_key(key);

@@ -18,7 +18,7 @@ const FOLD_WIDTH: usize = 80;
 
 /// Keys longer than this are written in the explicit `? key` form (YAML's 1024-character limit
 /// on implicit keys).
-pub(super) const SIMPLE_KEY_MAX_LEN: usize = 1024;
+const SIMPLE_KEY_MAX_LEN: usize = 1024;
 
 /// How a string value is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +93,13 @@ pub(super) fn is_plain_value(s: &str) -> bool {
     ascii_plain(s, false).unwrap_or_else(|| saphyr::is_plain_value_safe(s, false, false))
 }
 
+/// Whether a key is written as it is (`key: value`): plain, and short enough in bytes to be an
+/// implicit key without counting its characters. The writers' common case; the other keys go
+/// through [`key_text`] and [`is_simple_key_text`].
+pub(super) fn is_plain_implicit_key(s: &str) -> bool {
+    s.len() <= SIMPLE_KEY_MAX_LEN && is_plain_key(s)
+}
+
 /// Whether `s` may be written plain as a mapping key (serde-saphyr's `is_plain_safe(s) &&
 /// is_plain_value_safe(s, false, true)`: keys are checked as if they could be in flow style).
 pub(super) fn is_plain_key(s: &str) -> bool {
@@ -139,29 +146,29 @@ fn ascii_plain(s: &str, key: bool) -> Option<bool> {
         _ => {}
     }
     let mut ascii = first < 0x80;
-    // Most strings (names, hosts, durations) have no special byte after the first: one pass
-    // without branches tells, and the loop below looks closer only when there is one.
-    let special = bytes[1..]
+    // Most strings (names, hosts, durations) have no special byte after the first: a tight
+    // search finds the first one, if any, and the loop looks closer from there.
+    let special = |&byte: &u8| SPECIAL[usize::from(byte)];
+    let from = bytes[1..]
         .iter()
-        .fold(false, |any, &byte| any | SPECIAL[usize::from(byte)]);
-    if special {
-        for (index, &byte) in bytes.iter().enumerate().skip(1) {
-            if !SPECIAL[usize::from(byte)] {
-                continue;
-            }
-            match byte {
-                0x80.. => ascii = false,
-                // Control characters must be escaped.
-                0..=0x1f | 0x7f => return Some(false),
-                // `: ` ends a key.
-                b' ' if bytes[index - 1] == b':' => return Some(false),
-                // ` #` starts a comment.
-                b'#' if bytes[index - 1] == b' ' => return Some(false),
-                // In a key any `:` and the flow indicators are quoted: serde-saphyr checks keys as
-                // if they were in flow style.
-                b':' | b',' | b'[' | b']' | b'{' | b'}' if key => return Some(false),
-                _ => {}
-            }
+        .position(special)
+        .map_or(bytes.len(), |at| at + 1);
+    for (index, &byte) in bytes.iter().enumerate().skip(from) {
+        if !special(&byte) {
+            continue;
+        }
+        match byte {
+            0x80.. => ascii = false,
+            // Control characters must be escaped.
+            0..=0x1f | 0x7f => return Some(false),
+            // `: ` ends a key.
+            b' ' if bytes[index - 1] == b':' => return Some(false),
+            // ` #` starts a comment.
+            b'#' if bytes[index - 1] == b' ' => return Some(false),
+            // In a key any `:` and the flow indicators are quoted: serde-saphyr checks keys as
+            // if they were in flow style.
+            b':' | b',' | b'[' | b']' | b'{' | b'}' if key => return Some(false),
+            _ => {}
         }
     }
     if !ascii {
