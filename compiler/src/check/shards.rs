@@ -163,9 +163,9 @@ pub(super) fn declare<'a>(checker: &mut Checker<'a>, runs: Runs<Declaration<'_>>
         },
     );
     for shard in others {
-        let reports = (shard.sink.diagnostics, shard.unsupported, shard.granted);
+        let (decl, reports) = shard.into_parts();
         absorb_reports(checker, reports);
-        checker.decl.append(*shard.decl);
+        checker.decl.append(*decl);
     }
 }
 
@@ -175,11 +175,7 @@ pub(super) fn route(checker: &mut Checker<'_>, runs: Runs<Route<'_>>) {
     let (first, rest) = {
         let checker = &*checker;
         let check_all = |run: Vec<Route>| {
-            let sink = checker.sink.like();
-            let mut shard = Checker::new(&*checker.decl, sink, checker.options, checker.incomplete);
-            // What was reported already is not reported again (and not by this shard).
-            let reported = checker.unsupported.keys().map(|&key| (key, None));
-            shard.unsupported = reported.collect();
+            let mut shard = checker.reader();
             // Each rule goes in a vector of its own, which becomes its owner's `routes` when
             // that owner has one rule (most have): the rule is moved once, not twice.
             let mut rules: Vec<(Owner, Vec<ir::RouteRule>)> = Vec::with_capacity(run.len());
@@ -188,8 +184,7 @@ pub(super) fn route(checker: &mut Checker<'_>, runs: Runs<Route<'_>>) {
                     rules.push((owner, vec![rule]));
                 }
             }
-            let reports = (shard.sink.diagnostics, shard.unsupported, shard.granted);
-            (rules, reports)
+            (rules, shard.into_parts().1)
         };
         run(runs.runs, check_all, check_all)
     };
@@ -220,30 +215,18 @@ pub(super) fn whole_program(checker: &mut Checker<'_>, threads: usize) {
     }
     let (names, later) = {
         let checker = &*checker;
-        let shard = || {
-            let sink = checker.sink.like();
-            let mut shard = Checker::new(&*checker.decl, sink, checker.options, checker.incomplete);
-            // What was reported already is not reported again (and not by this shard).
-            let reported = checker.unsupported.keys().map(|&key| (key, None));
-            shard.unsupported = reported.collect();
-            shard.canary_spans.clone_from(&checker.canary_spans);
-            shard
-        };
-        let reports = |shard: Checker<'_, &Declared>| {
-            (shard.sink.diagnostics, shard.unsupported, shard.granted)
-        };
         std::thread::scope(|scope| {
             let names = scope.spawn(|| {
-                let mut names = shard();
+                let mut names = checker.reader();
                 names.resource_names();
-                reports(names)
+                names.into_parts().1
             });
-            let mut later = shard();
+            let mut later = checker.reader();
             later_checks(&mut later);
             let names = names
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (names, reports(later))
+            (names, later.into_parts().1)
         })
     };
     absorb_reports(checker, names);
@@ -261,6 +244,27 @@ fn later_checks<D: std::ops::Deref<Target = Declared>>(checker: &mut Checker<'_,
     checker.circuit_breaking();
     checker.subsets_select_deployments();
     checker.shadowed_matches();
+}
+
+impl<'a> Checker<'a> {
+    /// A checker for a shard that reads these declarations and reports on its own: it knows
+    /// what was reported already (and does not report it again) and where each canary is.
+    fn reader(&self) -> Checker<'a, &Declared> {
+        let mut shard = Checker::new(&*self.decl, self.sink.like(), self.options, self.incomplete);
+        shard.unsupported = self.unsupported.keys().map(|&key| (key, None)).collect();
+        shard.canary_spans.clone_from(&self.canary_spans);
+        shard
+    }
+}
+
+impl<D> Checker<'_, D> {
+    /// A shard's declarations, and what it reported (for [`absorb_reports`]).
+    fn into_parts(self) -> (D, Reports) {
+        (
+            self.decl,
+            (self.sink.diagnostics, self.unsupported, self.granted),
+        )
+    }
 }
 
 /// A shard's diagnostics, with the reports it made once per key: E0401 per concept and
