@@ -423,12 +423,7 @@ fn book_programs_stream_what_their_models_give() {
         let expected = meshc::emit::yaml::stream(&compilation.manifests());
         let streamed = mesh::streamed_yaml(&compilation, 1, 256);
         compared += 1;
-        if streamed != expected {
-            let line = streamed
-                .lines()
-                .zip(expected.lines())
-                .position(|(a, b)| a != b)
-                .map_or(0, |line| line + 1);
+        if let Some(line) = mesh::first_differing_line(&streamed, &expected) {
             problems.push(format!(
                 "{}: the streamed YAML differs from the models' at line {line}:\n{streamed}\n\
                  models:\n{expected}",

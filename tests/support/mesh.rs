@@ -44,6 +44,24 @@ pub fn streamed_yaml(compilation: &Compilation, threads: usize, batch: usize) ->
     streamed
 }
 
+/// The first line (from 1) at which two texts differ, `None` when they are equal: a failing
+/// comparison of two streams of megabytes names where they part, not the streams.
+pub fn first_differing_line(a: &str, b: &str) -> Option<usize> {
+    if a == b {
+        return None;
+    }
+    let (mut a, mut b) = (a.lines(), b.lines());
+    let mut line = 1;
+    loop {
+        match (a.next(), b.next()) {
+            // Same lines, different line ends: the texts part at their end.
+            (None, None) => return Some(line),
+            (x, y) if x != y => return Some(line),
+            _ => line += 1,
+        }
+    }
+}
+
 /// Compiles one repository file, registered under its path from the root, the way `meshc`
 /// does: with the settings of its project's mesh.toml (found by walking up from the file, inside
 /// the repository) and its imports read from the repository.

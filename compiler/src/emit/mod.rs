@@ -551,3 +551,61 @@ pub(crate) fn emit_typed(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The checked program of `text`, for `options`.
+    fn program(text: &str, options: Options) -> ir::Program {
+        let mut sources = crate::SourceMap::new();
+        sources.add("direct.mesh", text);
+        let compilation = crate::compile_with(&mut sources, options);
+        assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
+        compilation.program
+    }
+
+    /// Whether each of the service's two parts (policy, routes) is written without models.
+    fn direct(program: &ir::Program, options: Options, service: usize) -> [bool; 2] {
+        [Part::Policy(service), Part::Routes(service)]
+            .map(|part| write_direct(&mut String::new(), program, options, part))
+    }
+
+    #[test]
+    fn istio_objects_are_written_without_models_unless_they_cannot_be() {
+        // The equality of the two ways is tested on every example and book program
+        // (tests/examples.rs, tests/book.rs); this says the fast way is the one taken, so that
+        // it cannot go unused without a test saying so.
+        let text = "namespace shop\n\
+            service plain {\n  subset v1 (version = v1)\n}\n\
+            route plain -> v1 timeout 5s\n\
+            service quoted {\n  subset v1 (version = v1, on = \"yes\")\n}\n\
+            route quoted -> v1 timeout 5s\n\
+            service extended {\n  subset v1 (version = v1)\n  \
+              extra DestinationRule {\n    spec.exportTo = [\".\"]\n  }\n}\n\
+            route extended -> v1 timeout 5s\n";
+        for target in ["istio", "argo-rollouts", "flagger"] {
+            let options = Options::from_flags(&format!("--target {target}")).expect("a target");
+            let program = program(text, options);
+            assert_eq!(
+                direct(&program, options, 0),
+                [true, true],
+                "{target}: plain"
+            );
+            // A label key that must be quoted: the policy is left to the model, the routes not.
+            assert_eq!(
+                direct(&program, options, 1),
+                [false, true],
+                "{target}: quoted"
+            );
+            assert_eq!(
+                direct(&program, options, 2),
+                [false, false],
+                "{target}: extra"
+            );
+        }
+        let options = Options::from_flags("--target gateway-api").expect("a target");
+        let text = "namespace shop\nservice plain {\n  port 80\n}\nroute plain timeout 5s\n";
+        assert_eq!(direct(&program(text, options), options, 0), [false, false]);
+    }
+}
