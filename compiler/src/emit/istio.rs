@@ -6,9 +6,14 @@ use crate::ir;
 
 const API_VERSION: &str = "networking.istio.io/v1";
 
+/// Whether the service has a `DestinationRule`: it declares subsets or policy.
+fn has_destination_rule(service: &ir::Service) -> bool {
+    !service.subsets.is_empty() || !service.policy.is_empty()
+}
+
 /// The service's `DestinationRule`, when it declares subsets or policy.
 pub fn destination_rule(service: &ir::Service) -> Option<k8s::Object<k8s::DestinationRuleSpec>> {
-    if service.subsets.is_empty() && service.policy.is_empty() {
+    if !has_destination_rule(service) {
         return None;
     }
     let subsets = service
@@ -292,7 +297,7 @@ pub(crate) fn retries(retry: &ir::Retry) -> k8s::Retries {
 /// (`---` first). `false`, with nothing written, when a subset's label key would need quotes:
 /// that document is left to the model.
 pub(crate) fn write_destination_rule(out: &mut String, service: &ir::Service) -> bool {
-    if service.subsets.is_empty() && service.policy.is_empty() {
+    if !has_destination_rule(service) {
         return true;
     }
     let plain = |subset: &ir::Subset| subset.labels.keys().all(|key| Direct::plain_key(key));
